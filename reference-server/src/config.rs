@@ -1,0 +1,293 @@
+//! Server settings. The TOML file is the lowest layer; `OAUTHSPEC_*`
+//! environment variables and then command-line flags override it (the
+//! binary does that merge; this module parses and validates the file).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::keys::SigningAlg;
+use crate::protocol::{AuthMethod, GrantType, Scope};
+
+/// The argon2id hash of `alice-password`, the default user's password.
+pub const ALICE_PASSWORD_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$DesNnsjRqeKXyxTDBZOrSg$YGnyZA+YgAsTQS9KvxUBx7f3PQmIUBO9IMNaGPQU6LM";
+
+/// Where the server keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    Memory,
+    Sqlite(PathBuf),
+}
+
+/// Default token lifetimes in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefaultLifetimes {
+    pub access_token: i64,
+    pub refresh_token: i64,
+    /// RFC 6749 §4.1.2 recommends at most ten minutes; this server uses 60 s.
+    pub code: i64,
+}
+
+impl Default for DefaultLifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: 600,
+            refresh_token: 86_400,
+            code: 60,
+        }
+    }
+}
+
+/// A resource owner who can log in at the login page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub username: String,
+    /// A PHC-format argon2 hash.
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    /// A clear-text password, hashed with argon2 at start and then dropped.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// A client registered by configuration rather than by RFC 7591.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticClient {
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default = "default_grants")]
+    pub grant_types: Vec<String>,
+    #[serde(default = "default_auth_method")]
+    pub token_endpoint_auth_method: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+fn default_grants() -> Vec<String> {
+    vec!["authorization_code".into(), "refresh_token".into()]
+}
+fn default_auth_method() -> String {
+    "client_secret_basic".into()
+}
+
+/// The TOML configuration file. Every field is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub bind: Option<SocketAddr>,
+    pub issuer: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub in_memory: Option<bool>,
+    pub signing_alg: Option<SigningAlg>,
+    pub test_admin: Option<bool>,
+    pub scopes: Option<Vec<String>>,
+    pub lifetimes: Option<DefaultLifetimes>,
+    pub users: Option<Vec<UserConfig>>,
+    #[serde(default)]
+    pub clients: Vec<StaticClient>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid setting {field}: {message}")]
+    Invalid { field: String, message: String },
+}
+
+impl ConfigFile {
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+/// Everything [`crate::start`] needs, already merged and validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    /// Defaults to `http://{bound address}`.
+    pub issuer: Option<String>,
+    pub storage: Storage,
+    pub signing_alg: SigningAlg,
+    pub test_admin: bool,
+    pub scopes: Scope,
+    pub lifetimes: DefaultLifetimes,
+    pub users: Vec<UserConfig>,
+    pub clients: Vec<StaticClient>,
+}
+
+impl Default for Settings {
+    /// In memory, on `127.0.0.1:0`, EdDSA, the default user `alice`.
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            issuer: None,
+            storage: Storage::Memory,
+            signing_alg: SigningAlg::EdDSA,
+            test_admin: false,
+            scopes: default_scopes(),
+            lifetimes: DefaultLifetimes::default(),
+            users: vec![UserConfig {
+                username: "alice".into(),
+                password_hash: Some(ALICE_PASSWORD_HASH.into()),
+                password: None,
+            }],
+            clients: Vec::new(),
+        }
+    }
+}
+
+/// The scopes the reference resource server understands.
+pub fn default_scopes() -> Scope {
+    Scope::from_tokens(["profile", "notes:read", "notes:write"])
+}
+
+impl Settings {
+    /// Applies a configuration file over the defaults (flags and
+    /// environment are applied over the result by the caller).
+    pub fn with_file(mut self, file: ConfigFile) -> Result<Self, ConfigError> {
+        if let Some(b) = file.bind {
+            self.bind = b;
+        }
+        if file.issuer.is_some() {
+            self.issuer = file.issuer;
+        }
+        match (file.in_memory, file.data_dir) {
+            (Some(true), _) => self.storage = Storage::Memory,
+            (_, Some(dir)) => self.storage = Storage::Sqlite(dir),
+            _ => {}
+        }
+        if let Some(a) = file.signing_alg {
+            self.signing_alg = a;
+        }
+        if let Some(t) = file.test_admin {
+            self.test_admin = t;
+        }
+        if let Some(s) = file.scopes {
+            self.scopes = Scope::from_tokens(s);
+        }
+        if let Some(l) = file.lifetimes {
+            self.lifetimes = l;
+        }
+        if let Some(u) = file.users {
+            self.users = u;
+        }
+        self.clients = file.clients;
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Checks the settings hold together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field: &str, message: String| ConfigError::Invalid {
+            field: field.into(),
+            message,
+        };
+        if let Some(issuer) = &self.issuer {
+            let url = url::Url::parse(issuer).map_err(|e| invalid("issuer", e.to_string()))?;
+            // RFC 8414 §2: https, no query, no fragment (http allowed for loopback testing).
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(invalid("issuer", "must have no query or fragment".into()));
+            }
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(invalid("issuer", "must be an http(s) URL".into()));
+            }
+        }
+        let l = &self.lifetimes;
+        for (name, v) in [
+            ("lifetimes.access_token", l.access_token),
+            ("lifetimes.refresh_token", l.refresh_token),
+            ("lifetimes.code", l.code),
+        ] {
+            if v <= 0 {
+                return Err(invalid(name, format!("must be positive, got {v}")));
+            }
+        }
+        for (i, u) in self.users.iter().enumerate() {
+            if u.password.is_none() == u.password_hash.is_none() {
+                return Err(invalid(
+                    &format!("users[{i}]"),
+                    "give exactly one of password and password_hash".into(),
+                ));
+            }
+        }
+        for (i, c) in self.clients.iter().enumerate() {
+            let field = |f: &str| format!("clients[{i}].{f}");
+            let method = AuthMethod::parse(&c.token_endpoint_auth_method).ok_or_else(|| {
+                invalid(&field("token_endpoint_auth_method"), "unknown method".into())
+            })?;
+            if method.is_confidential() != c.client_secret.is_some() {
+                return Err(invalid(
+                    &field("client_secret"),
+                    "confidential clients need a secret; public ones (none) must not have one".into(),
+                ));
+            }
+            for g in &c.grant_types {
+                GrantType::parse(g)
+                    .ok_or_else(|| invalid(&field("grant_types"), format!("unknown grant type {g:?}")))?;
+            }
+            for u in &c.redirect_uris {
+                crate::protocol::validate_redirect_uri(u)
+                    .map_err(|e| invalid(&field("redirect_uris"), e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_password_hash_is_alice_password() {
+        use argon2::PasswordVerifier;
+        let hash = argon2::PasswordHash::new(ALICE_PASSWORD_HASH).unwrap();
+        assert!(argon2::Argon2::default().verify_password(b"alice-password", &hash).is_ok());
+        assert!(argon2::Argon2::default().verify_password(b"alice-passwore", &hash).is_err());
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_is_validated() {
+        let file = ConfigFile::parse(
+            r#"
+            signing_alg = "ES256"
+            scopes = ["a", "b"]
+            [lifetimes]
+            access_token = 5
+            "#,
+        )
+        .unwrap();
+        let s = Settings::default().with_file(file).unwrap();
+        assert_eq!(s.signing_alg, SigningAlg::ES256);
+        assert_eq!(s.lifetimes.access_token, 5);
+        assert_eq!(s.lifetimes.code, 60);
+        assert!(ConfigFile::parse("bogus = 1").is_err());
+        let bad = ConfigFile::parse("[lifetimes]\naccess_token = 0").unwrap();
+        assert!(Settings::default().with_file(bad).is_err());
+    }
+}
