@@ -1,0 +1,28 @@
+//! The flow driver: the one HTTP client of the harness, used by scenarios and load profiles
+//! alike. It never follows redirects by itself, never contacts a host the target profile does
+//! not name, and records every exchange as evidence with secrets redacted.
+//!
+//! - [`http`]: the `Driver`, browsers (cookie jars), the allowlist, evidence and redaction;
+//! - [`forms`]: HTML forms, parsed and filled like a browser does;
+//! - [`pkce`]: protocol values as types (PKCE, client credentials, scopes, tokens);
+//! - [`flow`]: the authorization-code walker and the token-endpoint requests.
+
+pub mod flow;
+pub mod forms;
+pub mod http;
+pub mod pkce;
+
+pub use flow::{
+    Answer, AuthMethod, AuthorizationOutcome, AuthorizationRequest, AuthorizationResponse,
+    ClientAuth, EndpointResponse, ErrorResponse, FlowError, LoginCredentials, TokenResponse,
+    WalkOptions,
+};
+pub use forms::{ConsentChoice, Form};
+pub use http::{
+    Browser, Driver, DriverConfig, DriverError, Evidence, Exchange, HostAllowlist, HostPort,
+    HttpRequest, HttpResponse,
+};
+pub use pkce::{
+    AccessToken, AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier,
+    RefreshToken, Scope,
+};
