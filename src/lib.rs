@@ -1,0 +1,7 @@
+//! oauthspec: conformance and load-testing harness for OAuth 2.0 / JWT servers.
+
+pub mod driver;
+pub mod report;
+pub mod runner;
+pub mod steps;
+pub mod target;

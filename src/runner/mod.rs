@@ -1,0 +1,206 @@
+//! Runs the spec's `.feature` files with cucumber-rs against one target and
+//! collects a [`RunReport`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), oauthspec::runner::RunError> {
+//! use std::sync::Arc;
+//! use oauthspec::runner::{self, FeatureSource, RunContext, RunOptions};
+//!
+//! let ctx = Arc::new(RunContext::new("reference", "http://127.0.0.1:8080"));
+//! let report = runner::run(FeatureSource::Embedded, ctx, Some("@must".into()), &RunOptions::default()).await?;
+//! std::process::exit(report.exit_code(false).into());
+//! # }
+//! ```
+
+pub mod collector;
+pub mod context;
+pub mod features;
+
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use cucumber::{World as _, WriterExt as _, cli, gherkin, parser};
+use futures::stream;
+
+pub use context::RunContext;
+pub use features::FeatureSource;
+
+use crate::report::model::{self, RunReport, SCHEMA_VERSION};
+use crate::steps::Spec;
+use collector::Collector;
+
+/// Why a run could not produce a report. Each is a harness or usage problem,
+/// never a verdict on the target.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// `--tags` is not a valid cucumber tag expression.
+    #[error("invalid tag expression {expr:?}: {message}")]
+    BadTags { expr: String, message: String },
+    /// A features directory or file could not be read.
+    #[error("cannot read features at {path}: {source}")]
+    FeaturesDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// No `.feature` file was found.
+    #[error("no .feature files in {place}")]
+    NoFeatures { place: String },
+    /// A feature file is not valid Gherkin.
+    #[error("cannot parse {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// The tag expression selected no scenario (a typo must not pass CI).
+    #[error("the tag expression {tags:?} selects no scenario")]
+    NoScenarios { tags: String },
+    /// The whole run took longer than [`RunOptions::run_timeout`].
+    #[error("the run did not finish within {0:?}")]
+    TimedOut(Duration),
+}
+
+/// Whether to print one line per finished scenario on stderr.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Progress {
+    /// Only when stderr is a terminal.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Scenarios in flight at once (they mostly wait on HTTP). Scenarios
+    /// tagged `@serial` run alone.
+    pub max_concurrent_scenarios: usize,
+    /// A limit on the whole run; `None` for none. Steps have their own
+    /// limit through [`crate::steps::with_timeout`].
+    pub run_timeout: Option<Duration>,
+    pub progress: Progress,
+    /// Written into the report.
+    pub tool_version: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            max_concurrent_scenarios: 8,
+            run_timeout: Some(Duration::from_secs(30 * 60)),
+            progress: Progress::Auto,
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// A cucumber parser that hands over features already parsed (and filtered)
+/// by [`features::load`].
+struct Preparsed;
+
+impl parser::Parser<Vec<gherkin::Feature>> for Preparsed {
+    type Cli = cli::Empty;
+    type Output = stream::Iter<std::vec::IntoIter<parser::Result<gherkin::Feature>>>;
+
+    fn parse(self, input: Vec<gherkin::Feature>, _cli: Self::Cli) -> Self::Output {
+        stream::iter(input.into_iter().map(Ok).collect::<Vec<_>>())
+    }
+}
+
+/// Runs the scenarios of `features` selected by the tag expression `tags`
+/// (cucumber syntax, e.g. `@must and not @slow`; `None` runs all) against
+/// the target in `ctx`, and returns what came of each.
+///
+/// Must be awaited inside a tokio runtime (steps use tokio's timers and
+/// I/O). The future is not `Send`: await it directly, not in `tokio::spawn`.
+pub async fn run(
+    features: FeatureSource,
+    ctx: Arc<RunContext>,
+    tags: Option<String>,
+    options: &RunOptions,
+) -> Result<RunReport, RunError> {
+    let tag_op = match tags.as_deref().map(str::trim) {
+        Some(expr) if !expr.is_empty() => Some(features::parse_tags(expr)?),
+        _ => None,
+    };
+    let mut parsed = features::load(&features)?;
+    let selected = features::filter(&mut parsed, tag_op.as_ref());
+    if selected == 0 {
+        return Err(RunError::NoScenarios {
+            tags: tags.unwrap_or_default(),
+        });
+    }
+
+    let progress = match options.progress {
+        Progress::Auto => std::io::stderr().is_terminal(),
+        Progress::Always => true,
+        Progress::Never => false,
+    };
+    let started_at = model::rfc3339(SystemTime::now());
+    let clock = Instant::now();
+
+    let collector = Collector::new(progress);
+    let state = collector.state();
+    let hook_ctx = Arc::clone(&ctx);
+    let runner = cucumber::runner::Basic::default()
+        .steps(Spec::collection())
+        .max_concurrent_scenarios(options.max_concurrent_scenarios.max(1))
+        .before(move |_feature, _rule, scenario, world: &mut Spec| {
+            world.set_context(Arc::clone(&hook_ctx));
+            world.scenario = scenario.name.clone();
+            Box::pin(async {})
+        });
+    let cucumber = cucumber::Cucumber::<_, _, _, _, _, cli::Empty>::custom(
+        Preparsed,
+        runner,
+        collector.fail_on_skipped(),
+    )
+    .with_default_cli();
+    let fut = cucumber.run(parsed);
+    match options.run_timeout {
+        Some(limit) => {
+            if tokio::time::timeout(limit, fut).await.is_err() {
+                return Err(RunError::TimedOut(limit));
+            }
+        }
+        None => {
+            fut.await;
+        }
+    }
+    let duration = clock.elapsed();
+
+    let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(message) = state.parse_errors.first() {
+        return Err(RunError::Parse {
+            path: PathBuf::from("features"),
+            message: message.clone(),
+        });
+    }
+    let mut finished = std::mem::take(&mut state.finished);
+    drop(state);
+    finished.sort_by(|a, b| (&a.outcome.area, &a.order).cmp(&(&b.outcome.area, &b.order)));
+    let mut scenarios: Vec<_> = finished.into_iter().map(|f| f.outcome).collect();
+    dedupe_ids(&mut scenarios);
+
+    Ok(RunReport {
+        schema_version: SCHEMA_VERSION.to_owned(),
+        tool_version: options.tool_version.clone(),
+        target: ctx.target_info(),
+        started_at,
+        duration,
+        scenarios,
+    })
+}
+
+/// Makes ids unique in report order: the second `pkce/x` becomes `pkce/x-2`.
+fn dedupe_ids(scenarios: &mut [model::ScenarioOutcome]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for s in scenarios.iter_mut() {
+        let n = seen.entry(s.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            s.id = format!("{}-{}", s.id, n);
+        }
+    }
+}

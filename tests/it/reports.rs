@@ -1,0 +1,335 @@
+//! Golden-file tests of the report writers. `UPDATE_GOLDEN=1 cargo test`
+//! rewrites the files in `tests/fixtures/reports/`; review the diff.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oauthspec::report::{
+    self, Finding, FindingKind, Level, RunReport, ScenarioOutcome, StepOutcome, StepStatus,
+    TargetInfo, Verdict, json, junit, markdown, terminal,
+};
+
+fn step(keyword: &str, text: &str, status: StepStatus) -> StepOutcome {
+    StepOutcome {
+        keyword: keyword.into(),
+        text: text.into(),
+        status,
+    }
+}
+
+fn scenario(area: &str, name: &str, level: Level, verdict: Verdict) -> ScenarioOutcome {
+    ScenarioOutcome {
+        id: format!("{area}/{}", oauthspec::report::model::slug(name)),
+        area: area.into(),
+        feature: format!("The {area} feature"),
+        scenario: name.into(),
+        level,
+        sources: vec![],
+        tags: vec![level.as_str().to_ascii_lowercase()],
+        verdict,
+        kind: None,
+        finding: None,
+        skip_reason: None,
+        duration: Duration::from_millis(12),
+        steps: vec![step("Given", "a registered client", StepStatus::Passed)],
+        evidence: vec![],
+    }
+}
+
+/// A fixed report with every verdict, a security failure and text that
+/// needs escaping in every format.
+pub fn golden_report() -> RunReport {
+    let pass = ScenarioOutcome {
+        sources: vec!["RFC 7636 §4.6".into()],
+        ..scenario(
+            "pkce",
+            "A matching verifier is accepted",
+            Level::Must,
+            Verdict::Pass,
+        )
+    };
+
+    let mut fail = scenario(
+        "pkce",
+        "A verifier that does not match is rejected <S256> & \"plain\"",
+        Level::Must,
+        Verdict::Fail,
+    );
+    fail.sources = vec!["RFC 7636 §4.6".into(), "RFC 9700 §2.1.1".into()];
+    fail.tags = vec!["must".into(), "rfc7636-4.6".into(), "rfc9700-2.1.1".into()];
+    fail.kind = Some(FindingKind::Behaviour);
+    fail.finding = Some(Finding::new(
+        "the token endpoint rejects a code_verifier that does not match the challenge",
+        "400 with error=\"invalid_grant\"",
+        "200 OK with an access token",
+    ));
+    fail.steps = vec![
+        step(
+            "Given",
+            "a code issued for challenge S256(\"abc\")",
+            StepStatus::Passed,
+        ),
+        step(
+            "When",
+            "the client redeems it with verifier \"xyz\"",
+            StepStatus::Passed,
+        ),
+        step(
+            "Then",
+            "the token endpoint answers 400 invalid_grant",
+            StepStatus::Failed,
+        ),
+        step("And", "no token is issued", StepStatus::NotRun),
+    ];
+    fail.evidence = vec![
+        "POST /token HTTP/1.1\nhost: 127.0.0.1:8080\ncontent-type: application/x-www-form-urlencoded\n\ngrant_type=authorization_code&code=[redacted]&code_verifier=xyz\n\nHTTP/1.1 200 OK\ncontent-type: application/json\n\n{\"access_token\":\"[redacted]\",\"token_type\":\"Bearer\"}".into(),
+    ];
+
+    let mut security = scenario(
+        "jwt",
+        "A token signed with alg=none is refused",
+        Level::Must,
+        Verdict::Fail,
+    );
+    security.sources = vec!["RFC 8725 §3.1".into()];
+    security.tags = vec!["must".into(), "security".into(), "rfc8725-3.1".into()];
+    security.kind = Some(FindingKind::Security);
+    security.finding = Some(Finding::security(
+        "the resource server refuses an unsigned token",
+        "401 with WWW-Authenticate: Bearer error=\"invalid_token\"",
+        "200 OK\n{\"name\": \"alice\", \"note\": \"<script>alert(1)</script> ]]> ``` | pipe\"}",
+    ));
+    security.evidence = vec![
+        "GET /api/profile HTTP/1.1\nauthorization: Bearer [redacted]\n\nHTTP/1.1 200 OK\n\n<html>&amp; ``` ]]></html>\u{1}".into(),
+        "GET /.well-known/jwks.json HTTP/1.1\n\nHTTP/1.1 200 OK".into(),
+    ];
+    security.duration = Duration::from_millis(1234);
+
+    let mut warn = scenario(
+        "bearer",
+        "An invalid token gets 401, not 422",
+        Level::Should,
+        Verdict::Warn,
+    );
+    warn.sources = vec!["RFC 6750 §3.1".into()];
+    warn.kind = Some(FindingKind::Format);
+    warn.finding = Some(Finding::format(
+        "a request with an invalid token is answered 401",
+        "401",
+        "422",
+    ));
+
+    let mut skip = scenario(
+        "registration",
+        "A client registers itself",
+        Level::Must,
+        Verdict::Skip,
+    );
+    skip.sources = vec!["RFC 7591 §3".into()];
+    skip.skip_reason =
+        Some("the target has no registration_endpoint & no \"initial access token\"".into());
+    skip.steps = vec![
+        step(
+            "Given",
+            "the target offers dynamic registration",
+            StepStatus::Skipped,
+        ),
+        step("When", "a client registers", StepStatus::NotRun),
+    ];
+
+    RunReport {
+        schema_version: report::SCHEMA_VERSION.into(),
+        tool_version: "0.1.0".into(),
+        target: TargetInfo {
+            name: "golden <target> & \"friends\"".into(),
+            issuer: "http://127.0.0.1:8080".into(),
+            kind: "profile".into(),
+        },
+        started_at: "2024-05-01T12:00:00Z".into(),
+        duration: Duration::from_millis(2500),
+        scenarios: vec![security, fail, pass, warn, skip],
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/reports")
+        .join(name)
+}
+
+fn check_golden(name: &str, actual: &str) {
+    let path = fixture(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the writer's output from line {}:\n  golden: {:?}\n  actual: {:?}\n(UPDATE_GOLDEN=1 rewrites it)",
+            path.display(),
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first)
+        );
+    }
+}
+
+#[test]
+fn junit_matches_golden() {
+    check_golden("golden.junit.xml", &junit::render(&golden_report()));
+}
+
+#[test]
+fn json_matches_golden() {
+    check_golden("golden.results.json", &json::render(&golden_report()));
+}
+
+#[test]
+fn markdown_matches_golden() {
+    check_golden("golden.summary.md", &markdown::render(&golden_report()));
+}
+
+#[test]
+fn json_round_trips() {
+    let report = golden_report();
+    let text = json::render(&report);
+    let back = json::parse(&text).expect("results.json parses back");
+    assert_eq!(back, report);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["schema"], "oauthspec/results/v1");
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["totals"]["fail"], 2);
+    assert_eq!(v["areas"][0]["area"], "bearer");
+}
+
+#[test]
+fn junit_is_well_formed_and_lossless() {
+    use quick_xml::events::Event;
+
+    let report = golden_report();
+    let xml = junit::render(&report);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut suites, mut cases, mut failures, mut skipped) = (0, 0, Vec::new(), Vec::new());
+    let mut names = Vec::new();
+    let mut failure_text = String::new();
+    let mut in_failure = false;
+    loop {
+        match reader.read_event().expect("junit.xml is well-formed XML") {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) => {
+                let attr = |key: &[u8]| {
+                    e.try_get_attribute(key).unwrap().map(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .unwrap()
+                            .into_owned()
+                    })
+                };
+                match e.name().as_ref() {
+                    b"testsuite" => suites += 1,
+                    b"testcase" => {
+                        cases += 1;
+                        names.push(attr(b"name").unwrap());
+                    }
+                    b"failure" => {
+                        failures.push((attr(b"type").unwrap(), attr(b"message").unwrap()));
+                        in_failure = true;
+                    }
+                    b"skipped" => skipped.push(attr(b"message").unwrap()),
+                    _ => {}
+                }
+            }
+            Event::Text(t) if in_failure => failure_text.push_str(&t.decode().unwrap()),
+            Event::GeneralRef(r) if in_failure => {
+                let name = r.decode().unwrap();
+                let ch = match name.as_ref() {
+                    "lt" => "<".to_owned(),
+                    "gt" => ">".to_owned(),
+                    "amp" => "&".to_owned(),
+                    "quot" => "\"".to_owned(),
+                    "apos" => "'".to_owned(),
+                    other => {
+                        let n = other.trim_start_matches('#');
+                        char::from_u32(n.parse().unwrap()).unwrap().to_string()
+                    }
+                };
+                failure_text.push_str(&ch);
+            }
+            Event::End(e) if e.name().as_ref() == b"failure" => in_failure = false,
+            _ => {}
+        }
+    }
+    assert_eq!(suites, 4, "one testsuite per area");
+    assert_eq!(cases, 5);
+    assert!(
+        names.contains(&"A verifier that does not match is rejected <S256> & \"plain\"".to_owned())
+    );
+    let types: Vec<&str> = failures.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(types, vec!["WARN", "FAIL", "FAIL"]);
+    assert_eq!(
+        skipped,
+        vec!["the target has no registration_endpoint & no \"initial access token\"".to_owned()]
+    );
+    // The evidence survives escaping (the control character is replaced).
+    assert!(
+        failure_text.contains("<html>&amp; ``` ]]></html>\u{FFFD}"),
+        "{failure_text}"
+    );
+    assert!(failure_text.contains("expected: 400 with error=\"invalid_grant\""));
+}
+
+#[test]
+fn terminal_table_is_aligned() {
+    let out = terminal::render(&golden_report());
+    let expected_head = "\
+area           pass   fail   warn   skip
+----------------------------------------
+bearer            0      0      1      0
+jwt               0      1      0      0
+pkce              1      1      0      0
+registration      0      0      0      1
+----------------------------------------
+total             1      2      1      1
+";
+    assert!(out.starts_with(expected_head), "{out}");
+    assert!(out.contains("FAIL: 5 scenarios against"));
+    assert!(out.contains("  FAIL jwt/a-token-signed-with-alg-none-is-refused\n"));
+    assert!(out.contains("  WARN bearer/an-invalid-token-gets-401-not-422\n"));
+}
+
+#[test]
+fn exit_codes_follow_the_verdicts() {
+    let mut r = golden_report();
+    assert_eq!(r.exit_code(false), 1);
+    r.scenarios.retain(|s| s.verdict != Verdict::Fail);
+    assert_eq!(r.exit_code(false), 0);
+    assert_eq!(r.exit_code(true), 1);
+    r.scenarios.retain(|s| s.verdict != Verdict::Warn);
+    assert_eq!(r.exit_code(true), 0);
+    assert_eq!(r.overall(), Verdict::Pass);
+}
+
+#[test]
+fn write_all_writes_three_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nested/reports");
+    let written = report::write_all(&golden_report(), &out).unwrap();
+    assert_eq!(written.len(), 3);
+    for name in [report::JUNIT_FILE, report::JSON_FILE, report::MARKDOWN_FILE] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(out.join(report::JSON_FILE)).unwrap(),
+        json::render(&golden_report())
+    );
+}
