@@ -1,1 +1,62 @@
-fn main() {}
+//! The `oauthspec` command line. Only this file maps errors to exit codes:
+//! 0 all required checks passed, 1 a check failed, 2 bad usage or an
+//! invalid profile, 3 the target could not be reached or the run broke.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Conformance and load-testing harness for OAuth 2.0 / JWT servers.
+#[derive(Debug, Parser)]
+#[command(name = "oauthspec", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the reference authorization server and resource server.
+    Serve(commands::serve::ServeArgs),
+}
+
+/// Exit codes, the contract CI relies on.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const CHECK_FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const BROKEN: u8 = 3;
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OAUTHSPEC_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::BROKEN);
+        }
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(args).await,
+        }
+    });
+    ExitCode::from(code)
+}

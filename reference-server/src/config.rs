@@ -11,8 +11,7 @@ use crate::keys::SigningAlg;
 use crate::protocol::{AuthMethod, GrantType, Scope};
 
 /// The argon2id hash of `alice-password`, the default user's password.
-pub const ALICE_PASSWORD_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$DesNnsjRqeKXyxTDBZOrSg$YGnyZA+YgAsTQS9KvxUBx7f3PQmIUBO9IMNaGPQU6LM";
+pub const ALICE_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$DesNnsjRqeKXyxTDBZOrSg$YGnyZA+YgAsTQS9KvxUBx7f3PQmIUBO9IMNaGPQU6LM";
 
 /// Where the server keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,17 +237,22 @@ impl Settings {
         for (i, c) in self.clients.iter().enumerate() {
             let field = |f: &str| format!("clients[{i}].{f}");
             let method = AuthMethod::parse(&c.token_endpoint_auth_method).ok_or_else(|| {
-                invalid(&field("token_endpoint_auth_method"), "unknown method".into())
+                invalid(
+                    &field("token_endpoint_auth_method"),
+                    "unknown method".into(),
+                )
             })?;
             if method.is_confidential() != c.client_secret.is_some() {
                 return Err(invalid(
                     &field("client_secret"),
-                    "confidential clients need a secret; public ones (none) must not have one".into(),
+                    "confidential clients need a secret; public ones (none) must not have one"
+                        .into(),
                 ));
             }
             for g in &c.grant_types {
-                GrantType::parse(g)
-                    .ok_or_else(|| invalid(&field("grant_types"), format!("unknown grant type {g:?}")))?;
+                GrantType::parse(g).ok_or_else(|| {
+                    invalid(&field("grant_types"), format!("unknown grant type {g:?}"))
+                })?;
             }
             for u in &c.redirect_uris {
                 crate::protocol::validate_redirect_uri(u)
@@ -267,8 +271,16 @@ mod tests {
     fn default_password_hash_is_alice_password() {
         use argon2::PasswordVerifier;
         let hash = argon2::PasswordHash::new(ALICE_PASSWORD_HASH).unwrap();
-        assert!(argon2::Argon2::default().verify_password(b"alice-password", &hash).is_ok());
-        assert!(argon2::Argon2::default().verify_password(b"alice-passwore", &hash).is_err());
+        assert!(
+            argon2::Argon2::default()
+                .verify_password(b"alice-password", &hash)
+                .is_ok()
+        );
+        assert!(
+            argon2::Argon2::default()
+                .verify_password(b"alice-passwore", &hash)
+                .is_err()
+        );
     }
 
     #[test]

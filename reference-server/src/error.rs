@@ -127,7 +127,10 @@ impl IntoResponse for OAuthError {
         .unwrap_or_default();
         let mut res = (self.status, body).into_response();
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if self.code == ErrorCode::InvalidClient {
@@ -187,7 +190,10 @@ impl IntoResponse for BearerError {
                     "Bearer realm=\"oauthspec\", error=\"insufficient_scope\", scope=\"{}\"",
                     sanitize_description(scope)
                 ),
-                Some(("insufficient_scope", "the access token lacks the scope this resource needs")),
+                Some((
+                    "insufficient_scope",
+                    "the access token lacks the scope this resource needs",
+                )),
             ),
         };
         let mut res = match body {

@@ -93,7 +93,8 @@ pub fn verify_access_token(
         return Err(TokenError::TooLarge);
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed);
     };
@@ -139,7 +140,10 @@ fn check_claims(payload: &Value, expect: &Expectations<'_>) -> Result<AccessClai
             .map(str::to_owned)
             .ok_or(TokenError::BadClaims)
     };
-    let num_claim = |name: &str| obj.get(name).map(|v| v.as_i64().ok_or(TokenError::BadClaims));
+    let num_claim = |name: &str| {
+        obj.get(name)
+            .map(|v| v.as_i64().ok_or(TokenError::BadClaims))
+    };
     let iss = str_claim("iss")?;
     if iss != expect.issuer {
         return Err(TokenError::Issuer);
@@ -208,7 +212,13 @@ mod tests {
             client_id: "c1".into(),
             scope: "profile".into(),
         };
-        (KeySet { active: key, retired: vec![] }, claims)
+        (
+            KeySet {
+                active: key,
+                retired: vec![],
+            },
+            claims,
+        )
     }
 
     fn expect(now: i64) -> Expectations<'static> {
@@ -233,7 +243,10 @@ mod tests {
         for alg in [SigningAlg::EdDSA, SigningAlg::ES256, SigningAlg::RS256] {
             let (keys, claims) = setup(alg);
             let token = keys.active.sign_at_jwt(&claims).unwrap();
-            assert_eq!(verify_access_token(&token, &keys, &expect(1500)), Ok(claims));
+            assert_eq!(
+                verify_access_token(&token, &keys, &expect(1500)),
+                Ok(claims)
+            );
         }
     }
 
@@ -241,7 +254,10 @@ mod tests {
     fn time_claims_are_enforced() {
         let (keys, claims) = setup(SigningAlg::EdDSA);
         let token = keys.active.sign_at_jwt(&claims).unwrap();
-        assert_eq!(verify_access_token(&token, &keys, &expect(2000 + LEEWAY)), Err(TokenError::Expired));
+        assert_eq!(
+            verify_access_token(&token, &keys, &expect(2000 + LEEWAY)),
+            Err(TokenError::Expired)
+        );
         assert_eq!(
             verify_access_token(&token, &keys, &expect(1000 - LEEWAY - 1)),
             Err(TokenError::IssuedInFuture)
@@ -254,8 +270,15 @@ mod tests {
         let claims_v = serde_json::to_value(&claims).unwrap();
         let kid = keys.active.kid().to_string();
         for alg in ["none", "None", "NONE", "nOnE", "HS256"] {
-            let t = forge(serde_json::json!({"alg": alg, "typ": "at+jwt", "kid": kid}), &claims_v, b"");
-            assert_eq!(verify_access_token(&t, &keys, &expect(1500)), Err(TokenError::Algorithm(alg.into())));
+            let t = forge(
+                serde_json::json!({"alg": alg, "typ": "at+jwt", "kid": kid}),
+                &claims_v,
+                b"",
+            );
+            assert_eq!(
+                verify_access_token(&t, &keys, &expect(1500)),
+                Err(TokenError::Algorithm(alg.into()))
+            );
         }
         // Tampered payload, original signature.
         let genuine = keys.active.sign_at_jwt(&claims).unwrap();
@@ -268,7 +291,10 @@ mod tests {
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&wider).unwrap()),
             parts[2]
         );
-        assert_eq!(verify_access_token(&tampered, &keys, &expect(1500)), Err(TokenError::Signature));
+        assert_eq!(
+            verify_access_token(&tampered, &keys, &expect(1500)),
+            Err(TokenError::Signature)
+        );
         // Wrong typ, unknown crit, unknown kid, extra segment.
         let sign = |header: Value| {
             let unsigned = format!(
@@ -280,11 +306,22 @@ mod tests {
             format!("{unsigned}.{}", URL_SAFE_NO_PAD.encode(sig))
         };
         let t = sign(serde_json::json!({"alg":"EdDSA","typ":"JWT","kid":kid}));
-        assert_eq!(verify_access_token(&t, &keys, &expect(1500)), Err(TokenError::Type));
-        let t = sign(serde_json::json!({"alg":"EdDSA","typ":"at+jwt","kid":kid,"crit":["exp"],"exp":1}));
-        assert_eq!(verify_access_token(&t, &keys, &expect(1500)), Err(TokenError::Critical));
+        assert_eq!(
+            verify_access_token(&t, &keys, &expect(1500)),
+            Err(TokenError::Type)
+        );
+        let t = sign(
+            serde_json::json!({"alg":"EdDSA","typ":"at+jwt","kid":kid,"crit":["exp"],"exp":1}),
+        );
+        assert_eq!(
+            verify_access_token(&t, &keys, &expect(1500)),
+            Err(TokenError::Critical)
+        );
         let t = sign(serde_json::json!({"alg":"EdDSA","typ":"at+jwt","kid":"../../dev/null"}));
-        assert_eq!(verify_access_token(&t, &keys, &expect(1500)), Err(TokenError::UnknownKey));
+        assert_eq!(
+            verify_access_token(&t, &keys, &expect(1500)),
+            Err(TokenError::UnknownKey)
+        );
         assert_eq!(
             verify_access_token(&format!("{genuine}.x"), &keys, &expect(1500)),
             Err(TokenError::Malformed)

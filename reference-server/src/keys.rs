@@ -49,7 +49,8 @@ impl SigningAlg {
 impl std::str::FromStr for SigningAlg {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::parse(s).ok_or_else(|| format!("unknown signing algorithm {s:?} (EdDSA, ES256, RS256)"))
+        Self::parse(s)
+            .ok_or_else(|| format!("unknown signing algorithm {s:?} (EdDSA, ES256, RS256)"))
     }
 }
 
@@ -116,12 +117,14 @@ impl SigningKey {
                 .map_err(|_| err())?
                 .as_ref()
                 .to_vec(),
-            SigningAlg::ES256 => EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
-                .map_err(|_| err())?
-                .to_pkcs8v1()
-                .map_err(|_| err())?
-                .as_ref()
-                .to_vec(),
+            SigningAlg::ES256 => {
+                EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .map_err(|_| err())?
+                    .to_pkcs8v1()
+                    .map_err(|_| err())?
+                    .as_ref()
+                    .to_vec()
+            }
             SigningAlg::RS256 => {
                 let kp = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| err())?;
                 AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp)
@@ -225,7 +228,11 @@ impl SigningKey {
             Signer::Ed25519(kp) => Ok(kp.sign(message).as_ref().to_vec()),
             Signer::Ecdsa(kp) => {
                 let rng = aws_lc_rs::rand::SystemRandom::new();
-                Ok(kp.sign(&rng, message).map_err(|_| KeyError::Sign)?.as_ref().to_vec())
+                Ok(kp
+                    .sign(&rng, message)
+                    .map_err(|_| KeyError::Sign)?
+                    .as_ref()
+                    .to_vec())
             }
             Signer::Rsa(kp) => {
                 let rng = aws_lc_rs::rand::SystemRandom::new();
@@ -268,14 +275,22 @@ impl KeySet {
     /// The key with this `kid`, if it is still published at `now`.
     pub fn find(&self, kid: &str, now: UnixTime) -> Option<&Arc<SigningKey>> {
         std::iter::once(&self.active)
-            .chain(self.retired.iter().filter(|k| k.record.publish_until.is_some_and(|t| t > now)))
+            .chain(
+                self.retired
+                    .iter()
+                    .filter(|k| k.record.publish_until.is_some_and(|t| t > now)),
+            )
             .find(|k| k.kid() == kid)
     }
 
     /// The JWKS document (RFC 7517 §5): public keys only.
     pub fn jwks(&self, now: UnixTime) -> Value {
         let keys: Vec<&Value> = std::iter::once(&self.active)
-            .chain(self.retired.iter().filter(|k| k.record.publish_until.is_some_and(|t| t > now)))
+            .chain(
+                self.retired
+                    .iter()
+                    .filter(|k| k.record.publish_until.is_some_and(|t| t > now)),
+            )
             .map(|k| k.public_jwk())
             .collect();
         json!({ "keys": keys })
@@ -306,9 +321,13 @@ mod tests {
     #[test]
     fn kid_is_the_rfc7638_thumbprint() {
         // RFC 8037 Appendix A.3: thumbprint of the example Ed25519 key.
-        let members = json!({"crv":"Ed25519","kty":"OKP","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let members =
+            json!({"crv":"Ed25519","kty":"OKP","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
         let canonical = serde_json::to_vec(&members).unwrap();
         let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &canonical);
-        assert_eq!(b64(d.as_ref()), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        assert_eq!(
+            b64(d.as_ref()),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
     }
 }

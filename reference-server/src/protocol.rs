@@ -65,7 +65,9 @@ impl Scope {
                 .bytes()
                 .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
             {
-                return Err(format!("scope token {token:?} has characters RFC 6749 §3.3 forbids"));
+                return Err(format!(
+                    "scope token {token:?} has characters RFC 6749 §3.3 forbids"
+                ));
             }
             set.insert(token.to_string());
         }
@@ -276,7 +278,9 @@ mod tests {
         assert!(validate_redirect_uri("com.example.app:/cb").is_ok());
         assert_eq!(
             validate_redirect_uri("https://app.example/cb#frag"),
-            Err(RedirectUriError::Fragment("https://app.example/cb#frag".into()))
+            Err(RedirectUriError::Fragment(
+                "https://app.example/cb#frag".into()
+            ))
         );
         assert!(matches!(
             validate_redirect_uri("http://app.example/cb"),
@@ -298,8 +302,12 @@ mod tests {
         assert!(!is_valid_code_verifier(&"a".repeat(42)));
         assert!(!is_valid_code_verifier(&"a".repeat(129)));
         assert!(!is_valid_code_verifier(&format!("{}+", "a".repeat(43))));
-        assert!(is_valid_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
-        assert!(!is_valid_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c="));
+        assert!(is_valid_s256_challenge(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!is_valid_s256_challenge(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c="
+        ));
     }
 
     #[test]

@@ -38,7 +38,9 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     fn put_client(&self, client: &ClientRecord) -> StoreResult<()> {
-        self.lock().clients.insert(client.client_id.0.clone(), client.clone());
+        self.lock()
+            .clients
+            .insert(client.client_id.0.clone(), client.clone());
         Ok(())
     }
     fn client(&self, id: &str) -> StoreResult<Option<ClientRecord>> {
@@ -76,7 +78,9 @@ impl Store for MemoryStore {
     }
 
     fn put_grant(&self, grant: &GrantRecord) -> StoreResult<()> {
-        self.lock().grants.insert(grant.grant_id.clone(), grant.clone());
+        self.lock()
+            .grants
+            .insert(grant.grant_id.clone(), grant.clone());
         Ok(())
     }
     fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>> {
@@ -148,7 +152,10 @@ impl Store for MemoryStore {
             text: text.to_string(),
             created_at: now,
         };
-        g.notes.entry(sub.to_string()).or_default().push(note.clone());
+        g.notes
+            .entry(sub.to_string())
+            .or_default()
+            .push(note.clone());
         Ok(note)
     }
     fn notes(&self, sub: &str) -> StoreResult<Vec<Note>> {

@@ -276,31 +276,56 @@ pub(crate) mod contract {
             })
             .unwrap();
         store.put_refresh(&refresh("r1", "g1")).unwrap();
-        assert_eq!(store.rotate_refresh(&SecretHash::of("r1"), &refresh("r2", "g1")).unwrap(), Rotation::Rotated);
         assert_eq!(
-            store.rotate_refresh(&SecretHash::of("r1"), &refresh("r3", "g1")).unwrap(),
+            store
+                .rotate_refresh(&SecretHash::of("r1"), &refresh("r2", "g1"))
+                .unwrap(),
+            Rotation::Rotated
+        );
+        assert_eq!(
+            store
+                .rotate_refresh(&SecretHash::of("r1"), &refresh("r3", "g1"))
+                .unwrap(),
             Rotation::NotActive(RefreshState::Rotated)
         );
         assert_eq!(store.refresh(&SecretHash::of("r3")).unwrap(), None);
         assert_eq!(
-            store.rotate_refresh(&SecretHash::of("nope"), &refresh("r4", "g1")).unwrap(),
+            store
+                .rotate_refresh(&SecretHash::of("nope"), &refresh("r4", "g1"))
+                .unwrap(),
             Rotation::Unknown
         );
         assert!(store.record_access_token("j1", "g1", 50).unwrap());
         let denied = store.revoke_grant("g1").unwrap();
         assert_eq!(denied, vec![("j1".to_string(), 50)]);
         assert!(store.grant("g1").unwrap().unwrap().revoked);
-        assert_eq!(store.refresh(&SecretHash::of("r2")).unwrap().unwrap().state, RefreshState::Revoked);
+        assert_eq!(
+            store.refresh(&SecretHash::of("r2")).unwrap().unwrap().state,
+            RefreshState::Revoked
+        );
         assert!(!store.record_access_token("j2", "g1", 50).unwrap());
         assert_eq!(
-            store.rotate_refresh(&SecretHash::of("r2"), &refresh("r5", "g1")).unwrap(),
+            store
+                .rotate_refresh(&SecretHash::of("r2"), &refresh("r5", "g1"))
+                .unwrap(),
             Rotation::NotActive(RefreshState::Revoked)
         );
 
         // Deny list expires.
         store.revoke_jti("j9", 10).unwrap();
-        assert!(store.revoked_jtis(5).unwrap().contains(&("j9".to_string(), 10)));
-        assert!(!store.revoked_jtis(10).unwrap().iter().any(|(j, _)| j == "j9"));
+        assert!(
+            store
+                .revoked_jtis(5)
+                .unwrap()
+                .contains(&("j9".to_string(), 10))
+        );
+        assert!(
+            !store
+                .revoked_jtis(10)
+                .unwrap()
+                .iter()
+                .any(|(j, _)| j == "j9")
+        );
 
         // Notes per subject.
         let n = store.add_note("alice", "hello", 3).unwrap();

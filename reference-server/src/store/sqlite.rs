@@ -91,7 +91,12 @@ impl Store for SqliteStore {
     }
 
     fn client(&self, id: &str) -> StoreResult<Option<ClientRecord>> {
-        if let Some(c) = self.clients.read().unwrap_or_else(|e| e.into_inner()).get(id) {
+        if let Some(c) = self
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
             return Ok(Some(c.clone()));
         }
         let json: Option<String> = self
@@ -109,8 +114,13 @@ impl Store for SqliteStore {
     }
 
     fn delete_client(&self, id: &str) -> StoreResult<bool> {
-        let n = self.conn().execute("DELETE FROM clients WHERE id = ?1", [id])?;
-        self.clients.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        let n = self
+            .conn()
+            .execute("DELETE FROM clients WHERE id = ?1", [id])?;
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
         Ok(n > 0)
     }
 
@@ -124,8 +134,9 @@ impl Store for SqliteStore {
 
     fn keys(&self) -> StoreResult<Vec<KeyRecord>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT kid, alg, pkcs8, created_at, publish_until FROM keys ORDER BY created_at")?;
+        let mut stmt = conn.prepare(
+            "SELECT kid, alg, pkcs8, created_at, publish_until FROM keys ORDER BY created_at",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -138,7 +149,8 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (kid, alg, pkcs8, created_at, publish_until) = row?;
-            let alg = SigningAlg::parse(&alg).ok_or_else(|| StoreError::Corrupt(format!("key alg {alg:?}")))?;
+            let alg = SigningAlg::parse(&alg)
+                .ok_or_else(|| StoreError::Corrupt(format!("key alg {alg:?}")))?;
             out.push(KeyRecord {
                 kid,
                 alg,
@@ -153,7 +165,12 @@ impl Store for SqliteStore {
     fn put_code(&self, code: &CodeRecord) -> StoreResult<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO codes (hash, json, used, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![code.hash.to_hex(), to_json(code)?, code.used, code.expires_at],
+            params![
+                code.hash.to_hex(),
+                to_json(code)?,
+                code.used,
+                code.expires_at
+            ],
         )?;
         Ok(())
     }
@@ -182,7 +199,9 @@ impl Store for SqliteStore {
 
     fn put_grant(&self, grant: &GrantRecord) -> StoreResult<()> {
         self.conn()
-            .prepare_cached("INSERT OR REPLACE INTO grants (id, json, revoked) VALUES (?1, ?2, ?3)")?
+            .prepare_cached(
+                "INSERT OR REPLACE INTO grants (id, json, revoked) VALUES (?1, ?2, ?3)",
+            )?
             .execute(params![grant.grant_id, to_json(grant)?, grant.revoked])?;
         Ok(())
     }
@@ -205,7 +224,10 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute("UPDATE grants SET revoked = 1 WHERE id = ?1", [id])?;
-        tx.execute("UPDATE refresh_tokens SET state = 'revoked' WHERE grant_id = ?1", [id])?;
+        tx.execute(
+            "UPDATE refresh_tokens SET state = 'revoked' WHERE grant_id = ?1",
+            [id],
+        )?;
         let access: Vec<(String, i64)> = {
             let mut stmt = tx.prepare("SELECT jti, exp FROM access_tokens WHERE grant_id = ?1")?;
             stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -224,8 +246,10 @@ impl Store for SqliteStore {
     fn record_access_token(&self, jti: &str, grant_id: &str, exp: UnixTime) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.prepare_cached("INSERT OR REPLACE INTO access_tokens (jti, grant_id, exp) VALUES (?1, ?2, ?3)")?
-            .execute(params![jti, grant_id, exp])?;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO access_tokens (jti, grant_id, exp) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![jti, grant_id, exp])?;
         let revoked: Option<bool> = tx
             .prepare_cached("SELECT revoked FROM grants WHERE id = ?1")?
             .query_row([grant_id], |r| r.get(0))
@@ -325,7 +349,8 @@ impl Store for SqliteStore {
 
     fn notes(&self, sub: &str) -> StoreResult<Vec<Note>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, text, created_at FROM notes WHERE sub = ?1 ORDER BY id")?;
+        let mut stmt =
+            conn.prepare("SELECT id, text, created_at FROM notes WHERE sub = ?1 ORDER BY id")?;
         let rows = stmt.query_map([sub], |r| {
             Ok(Note {
                 id: r.get(0)?,
@@ -354,7 +379,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = SqliteStore::open(dir.path()).unwrap();
-            store.put_client(&super::super::contract::client("kept")).unwrap();
+            store
+                .put_client(&super::super::contract::client("kept"))
+                .unwrap();
         }
         let store = SqliteStore::open(dir.path()).unwrap();
         assert!(store.client("kept").unwrap().is_some());

@@ -1,0 +1,111 @@
+//! The test-admin API (`--test-admin` only): move the clock, rotate keys,
+//! set per-client lifetimes, so expiry and rotation scenarios run at once.
+//! Every call needs the admin bearer token printed at start.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{BearerError, OAuthError};
+use crate::secrets::SecretHash;
+use crate::state::AppState;
+use crate::store::Lifetimes;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance))
+        .route("/keys/rotate", post(rotate))
+        .route("/clients/{client_id}/lifetimes", put(lifetimes))
+        .route_layer(middleware::from_fn_with_state(state, require_admin))
+}
+
+async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(expected) = &state.admin_token else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    match presented {
+        Some(t) if SecretHash::of(t).ct_eq(&SecretHash::of(expected.expose())) => {
+            next.run(req).await
+        }
+        Some(_) => BearerError::InvalidToken("wrong admin token".into()).into_response(),
+        None => BearerError::Missing.into_response(),
+    }
+}
+
+async fn clock(State(state): State<AppState>) -> Response {
+    Json(json!({ "now": state.clock.now(), "offset": state.clock.offset() })).into_response()
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+async fn advance(
+    State(state): State<AppState>,
+    body: Result<Json<Advance>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(a)) if a.seconds.abs() <= 10 * 365 * 86_400 => {
+            let now = state.clock.advance(a.seconds);
+            Json(json!({ "now": now, "offset": state.clock.offset() })).into_response()
+        }
+        Ok(_) => OAuthError::invalid_request("seconds is out of range").into_response(),
+        Err(e) => OAuthError::invalid_request(e.body_text()).into_response(),
+    }
+}
+
+async fn rotate(State(state): State<AppState>) -> Response {
+    match state.rotate_keys() {
+        Ok(kid) => Json(json!({ "kid": kid })).into_response(),
+        Err(e) => OAuthError::server_error(e.to_string()).into_response(),
+    }
+}
+
+async fn lifetimes(
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+    body: Result<Json<Lifetimes>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(l) = match body {
+        Ok(b) => b,
+        Err(e) => return OAuthError::invalid_request(e.body_text()).into_response(),
+    };
+    if [l.access_token, l.refresh_token, l.code]
+        .into_iter()
+        .flatten()
+        .any(|v| v <= 0)
+    {
+        return OAuthError::invalid_request("lifetimes must be positive").into_response();
+    }
+    let mut client = match state.store.client(&client_id) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return OAuthError::invalid_request("unknown client")
+                .with_status(StatusCode::NOT_FOUND)
+                .into_response();
+        }
+        Err(e) => return OAuthError::server_error(e.to_string()).into_response(),
+    };
+    client.lifetimes = l;
+    if let Some(ttl) = l.access_token {
+        state.note_access_ttl(ttl);
+    }
+    match state.store.put_client(&client) {
+        Ok(()) => Json(json!({ "client_id": client_id, "lifetimes": l })).into_response(),
+        Err(e) => OAuthError::server_error(e.to_string()).into_response(),
+    }
+}

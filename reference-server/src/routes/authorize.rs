@@ -1,0 +1,514 @@
+//! The authorization endpoint (RFC 6749 §4.1.1) and the login and consent
+//! pages behind it.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use subtle::ConstantTimeEq;
+
+use crate::error::{ErrorCode, OAuthError};
+use crate::form::{Form, Params};
+use crate::interaction::Interaction;
+use crate::pages::{error_page, render};
+use crate::protocol::{GrantType, Scope, is_valid_s256_challenge};
+use crate::secrets::{SecretHash, random_id, random_token};
+use crate::state::AppState;
+use crate::store::{CodeRecord, GrantRecord};
+
+const BROWSER_COOKIE: &str = "oauthspec_browser";
+
+/// A 303 to `location`.
+fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            let mut res = StatusCode::SEE_OTHER.into_response();
+            res.headers_mut().insert(header::LOCATION, v);
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(_) => OAuthError::server_error("unencodable redirect").into_response(),
+    }
+}
+
+/// Sends the authorization response to the client's redirect URI, keeping
+/// any query the registered URI has (RFC 6749 §3.1.2) and adding `iss`
+/// (RFC 9207 §2).
+fn redirect_to_client(
+    state: &AppState,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    client_state: Option<&str>,
+) -> Response {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        return error_page(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "unusable redirect URI",
+        );
+    };
+    {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in params {
+            q.append_pair(k, v);
+        }
+        if let Some(s) = client_state {
+            q.append_pair("state", s);
+        }
+        q.append_pair("iss", &state.issuer);
+    }
+    see_other(url.as_str())
+}
+
+fn error_redirect(
+    state: &AppState,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    err: OAuthError,
+) -> Response {
+    redirect_to_client(
+        state,
+        redirect_uri,
+        &[
+            ("error", err.code.as_str()),
+            ("error_description", &err.description),
+        ],
+        client_state,
+    )
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn ct_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// `GET /authorize`.
+pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let page = |status, error: &str, d: &str| error_page(&state.templates, status, error, d);
+    let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return page(StatusCode::BAD_REQUEST, "invalid_request", &e.description),
+    };
+    // Until client and redirect URI are verified, errors are shown here and
+    // never redirected (RFC 6749 §4.1.2.1).
+    let client_id = match params.single("client_id") {
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "client_id is missing",
+            );
+        }
+        Err(e) => return page(StatusCode::BAD_REQUEST, "invalid_request", &e.description),
+    };
+    let client = match state.store.client(client_id) {
+        Ok(Some(c)) => c,
+        Ok(None) => return page(StatusCode::BAD_REQUEST, "invalid_client", "unknown client"),
+        Err(e) => {
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                &e.to_string(),
+            );
+        }
+    };
+    let (redirect_uri, redirect_uri_in_request) = match params.single("redirect_uri") {
+        Err(e) => return page(StatusCode::BAD_REQUEST, "invalid_request", &e.description),
+        // Exact string comparison (RFC 9700 §4.1.3).
+        Ok(Some(uri)) if client.metadata.redirect_uris.iter().any(|r| r == uri) => {
+            (uri.to_string(), true)
+        }
+        Ok(Some(_)) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "redirect_uri does not match any URI registered for this client",
+            );
+        }
+        Ok(None) if client.metadata.redirect_uris.len() == 1 => {
+            (client.metadata.redirect_uris[0].clone(), false)
+        }
+        Ok(None) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "redirect_uri is required: this client has no single registered redirect URI",
+            );
+        }
+    };
+    // From here on, errors go back to the client with state and iss.
+    let client_state = params.single("state").ok().flatten().map(str::to_owned);
+    let fail =
+        |err: OAuthError| error_redirect(&state, &redirect_uri, client_state.as_deref(), err);
+    if let Some(dup) = params.first_duplicate() {
+        return fail(OAuthError::invalid_request(format!(
+            "parameter {dup} is repeated (RFC 6749 §3.1)"
+        )));
+    }
+    match params.single("response_type") {
+        Ok(Some("code")) => {}
+        Ok(Some(other)) => {
+            return fail(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type {other:?} is not supported; use code"),
+            ));
+        }
+        _ => return fail(OAuthError::invalid_request("response_type is missing")),
+    }
+    if !client
+        .metadata
+        .grant_types
+        .contains(&GrantType::AuthorizationCode)
+    {
+        return fail(OAuthError::unauthorized_client(
+            "this client may not use the authorization code grant",
+        ));
+    }
+    let scope = match params.single("scope").ok().flatten() {
+        None => client.metadata.scope.clone(),
+        Some(s) => match Scope::parse(s) {
+            Err(e) => return fail(OAuthError::invalid_scope(e)),
+            Ok(scope) => {
+                if let Some(unknown) = scope.missing_from(&client.metadata.scope).next() {
+                    return fail(OAuthError::invalid_scope(format!(
+                        "scope {unknown:?} is unknown or not allowed for this client"
+                    )));
+                }
+                scope
+            }
+        },
+    };
+    // PKCE is required of every client, and only S256 (RFC 9700 §2.1.1).
+    let Some(challenge) = params.single("code_challenge").ok().flatten() else {
+        return fail(OAuthError::invalid_request(
+            "code_challenge is required (PKCE, RFC 7636)",
+        ));
+    };
+    match params.single("code_challenge_method").ok().flatten() {
+        Some("S256") => {}
+        None => {
+            return fail(OAuthError::invalid_request(
+                "code_challenge_method is required and must be S256 (plain is not supported)",
+            ));
+        }
+        Some(other) => {
+            return fail(OAuthError::invalid_request(format!(
+                "code_challenge_method {other:?} is not supported; use S256"
+            )));
+        }
+    }
+    if !is_valid_s256_challenge(challenge) {
+        return fail(OAuthError::invalid_request(
+            "code_challenge is not a base64url SHA-256 value",
+        ));
+    }
+    let now = state.clock.now();
+    let ix = Interaction {
+        id: random_id(),
+        client_id: client.client_id.clone(),
+        client_name: client.metadata.client_name.clone(),
+        redirect_uri,
+        redirect_uri_in_request,
+        state: client_state,
+        scope,
+        code_challenge: challenge.to_string(),
+        csrf_token: random_token(),
+        browser: random_token(),
+        user: None,
+        created_at: now,
+    };
+    let mut res = see_other(&format!("/interaction/{}", ix.id));
+    let cookie = format!(
+        "{BROWSER_COOKIE}={}; Path=/interaction/{}; HttpOnly; SameSite=Lax",
+        ix.browser, ix.id
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    state.interactions.insert(ix, now);
+    res
+}
+
+/// Loads an interaction and checks it belongs to this browser.
+fn interaction(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Interaction, Response> {
+    let page = |status, d: &str| error_page(&state.templates, status, "invalid_request", d);
+    let ix = state
+        .interactions
+        .get(id, state.clock.now())
+        .ok_or_else(|| {
+            page(
+                StatusCode::BAD_REQUEST,
+                "this login has expired or does not exist; start again from the application",
+            )
+        })?;
+    match cookie(headers, BROWSER_COOKIE) {
+        Some(c) if ct_eq(c, &ix.browser) => Ok(ix),
+        _ => Err(page(
+            StatusCode::FORBIDDEN,
+            "this login was started in another browser",
+        )),
+    }
+}
+
+fn check_csrf(state: &AppState, ix: &Interaction, params: &Params) -> Result<(), Response> {
+    match params.single("csrf_token") {
+        Ok(Some(t)) if ct_eq(t, &ix.csrf_token) => Ok(()),
+        _ => Err(error_page(
+            &state.templates,
+            StatusCode::FORBIDDEN,
+            "invalid_request",
+            "the form's CSRF token is missing or wrong",
+        )),
+    }
+}
+
+fn client_label(ix: &Interaction) -> String {
+    ix.client_name
+        .clone()
+        .unwrap_or_else(|| ix.client_id.to_string())
+}
+
+fn login_form(
+    state: &AppState,
+    ix: &Interaction,
+    status: StatusCode,
+    error: Option<&str>,
+    username: &str,
+) -> Response {
+    render(
+        &state.templates,
+        "login.html",
+        status,
+        context! { id => &ix.id, csrf_token => &ix.csrf_token, client_name => client_label(ix), error, username },
+    )
+}
+
+/// `GET /interaction/{id}`: the login form.
+pub async fn login_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match interaction(&state, &id, &headers) {
+        Ok(ix) if ix.user.is_some() => see_other(&format!("/interaction/{id}/consent")),
+        Ok(ix) => login_form(&state, &ix, StatusCode::OK, None, ""),
+        Err(res) => res,
+    }
+}
+
+/// Verifies a password against an argon2 hash off the async runtime.
+async fn verify_password(hash: Option<String>, password: String) -> bool {
+    use argon2::PasswordVerifier;
+    tokio::task::spawn_blocking(move || {
+        // An unknown user costs the same as a known one.
+        let hash = hash.unwrap_or_else(|| crate::config::ALICE_PASSWORD_HASH.to_string());
+        let Ok(parsed) = argon2::PasswordHash::new(&hash) else {
+            return false;
+        };
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// `POST /interaction/{id}`: checks the credentials.
+pub async fn login(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form, OAuthError>,
+) -> Response {
+    let ix = match interaction(&state, &id, &headers) {
+        Ok(ix) => ix,
+        Err(res) => return res,
+    };
+    let params = match form {
+        Ok(Form(p)) => p,
+        Err(e) => {
+            return error_page(
+                &state.templates,
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &e.description,
+            );
+        }
+    };
+    if let Err(res) = check_csrf(&state, &ix, &params) {
+        return res;
+    }
+    let username = params
+        .single("username")
+        .ok()
+        .flatten()
+        .unwrap_or("")
+        .to_string();
+    let password = params
+        .single("password")
+        .ok()
+        .flatten()
+        .unwrap_or("")
+        .to_string();
+    let known = state.users.get(&username).cloned();
+    let is_known = known.is_some();
+    if verify_password(known, password).await && is_known {
+        state.interactions.set_user(&id, &username);
+        see_other(&format!("/interaction/{id}/consent"))
+    } else {
+        login_form(
+            &state,
+            &ix,
+            StatusCode::UNAUTHORIZED,
+            Some("Invalid username or password."),
+            &username,
+        )
+    }
+}
+
+/// `GET /interaction/{id}/consent`: the consent form.
+pub async fn consent_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let ix = match interaction(&state, &id, &headers) {
+        Ok(ix) => ix,
+        Err(res) => return res,
+    };
+    let Some(user) = &ix.user else {
+        return see_other(&format!("/interaction/{id}"));
+    };
+    render(
+        &state.templates,
+        "consent.html",
+        StatusCode::OK,
+        context! {
+            id => &ix.id, csrf_token => &ix.csrf_token, client_name => client_label(&ix),
+            user, scopes => ix.scope.iter().map(str::to_owned).collect::<Vec<_>>(),
+        },
+    )
+}
+
+/// `POST /interaction/{id}/consent`: approve issues the code; deny sends
+/// `access_denied` (RFC 6749 §4.1.2.1).
+pub async fn consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form, OAuthError>,
+) -> Response {
+    let ix = match interaction(&state, &id, &headers) {
+        Ok(ix) => ix,
+        Err(res) => return res,
+    };
+    let params = match form {
+        Ok(Form(p)) => p,
+        Err(e) => {
+            return error_page(
+                &state.templates,
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &e.description,
+            );
+        }
+    };
+    if let Err(res) = check_csrf(&state, &ix, &params) {
+        return res;
+    }
+    let Some(user) = ix.user.clone() else {
+        return see_other(&format!("/interaction/{id}"));
+    };
+    let decision = params.single("decision").ok().flatten();
+    if !matches!(decision, Some("approve" | "deny")) {
+        return error_page(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "decision must be approve or deny",
+        );
+    }
+    let now = state.clock.now();
+    // Taking the interaction makes a double submit harmless.
+    let Some(ix) = state.interactions.take(&id, now) else {
+        return error_page(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "this login has already finished",
+        );
+    };
+    if decision == Some("deny") {
+        return error_redirect(
+            &state,
+            &ix.redirect_uri,
+            ix.state.as_deref(),
+            OAuthError::new(ErrorCode::AccessDenied, "the user denied the request"),
+        );
+    }
+    match issue_code(&state, &ix, &user, now) {
+        Ok(code) => redirect_to_client(
+            &state,
+            &ix.redirect_uri,
+            &[("code", &code)],
+            ix.state.as_deref(),
+        ),
+        Err(e) => error_redirect(&state, &ix.redirect_uri, ix.state.as_deref(), e),
+    }
+}
+
+fn issue_code(
+    state: &AppState,
+    ix: &Interaction,
+    user: &str,
+    now: i64,
+) -> Result<String, OAuthError> {
+    let store_err = |e: crate::store::StoreError| OAuthError::server_error(e.to_string());
+    let client = state
+        .store
+        .client(ix.client_id.as_str())
+        .map_err(store_err)?
+        .ok_or_else(|| OAuthError::unauthorized_client("the client no longer exists"))?;
+    let code = random_token();
+    let grant_id = random_id();
+    state
+        .store
+        .put_grant(&GrantRecord {
+            grant_id: grant_id.clone(),
+            client_id: ix.client_id.clone(),
+            sub: user.to_string(),
+            scope: ix.scope.clone(),
+            revoked: false,
+            created_at: now,
+        })
+        .map_err(store_err)?;
+    state
+        .store
+        .put_code(&CodeRecord {
+            hash: SecretHash::of(&code),
+            client_id: ix.client_id.clone(),
+            redirect_uri: ix.redirect_uri.clone(),
+            redirect_uri_in_request: ix.redirect_uri_in_request,
+            code_challenge: ix.code_challenge.clone(),
+            scope: ix.scope.clone(),
+            sub: user.to_string(),
+            grant_id,
+            expires_at: now + state.lifetimes_for(&client).code,
+            used: false,
+        })
+        .map_err(store_err)?;
+    Ok(code)
+}

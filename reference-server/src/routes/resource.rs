@@ -1,0 +1,155 @@
+//! The resource server (RFC 6750): `/api/profile` and `/api/notes`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::BearerError;
+use crate::form::Params;
+use crate::jwt::{AccessClaims, Expectations, TokenError, verify_access_token};
+use crate::protocol::Scope;
+use crate::state::AppState;
+
+/// Verifies one of this server's access tokens: signature, claims, deny
+/// list, and that its client still exists (RFC 7592 §2.3).
+pub(crate) fn verify_access(state: &AppState, token: &str) -> Result<AccessClaims, TokenError> {
+    let keys = state.keys();
+    let expect = Expectations {
+        issuer: &state.issuer,
+        audience: &state.audience,
+        now: state.clock.now(),
+    };
+    let claims = verify_access_token(token, &keys, &expect)?;
+    if state.is_revoked(&claims.jti) {
+        return Err(TokenError::Revoked);
+    }
+    match state.store.client(&claims.client_id) {
+        Ok(Some(_)) => Ok(claims),
+        _ => Err(TokenError::Revoked),
+    }
+}
+
+/// Whether `t` has the `b64token` syntax of RFC 6750 §2.1.
+fn is_b64token(t: &str) -> bool {
+    let body = t.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+/// Takes the token from the `Authorization` header only (RFC 6750 §2.1;
+/// the query-string method of §2.3 is not supported, RFC 9700 §2.4), and
+/// checks it grants `needed`.
+fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    needed: &str,
+) -> Result<AccessClaims, BearerError> {
+    let in_query = query
+        .and_then(|q| Params::parse(q.as_bytes()).ok())
+        .is_some_and(|p| p.has("access_token"));
+    let values: Vec<_> = headers.get_all(header::AUTHORIZATION).iter().collect();
+    let value = match values.as_slice() {
+        [] => return Err(BearerError::Missing),
+        [one] => one.to_str().map_err(|_| {
+            BearerError::InvalidRequest("the Authorization header is not ASCII".into())
+        })?,
+        _ => {
+            return Err(BearerError::InvalidRequest(
+                "more than one Authorization header".into(),
+            ));
+        }
+    };
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(BearerError::Missing);
+    }
+    if in_query {
+        return Err(BearerError::InvalidRequest(
+            "the token was sent in more than one way (RFC 6750 §3.1)".into(),
+        ));
+    }
+    let token = token.trim_start_matches(' ');
+    if token.is_empty() {
+        return Err(BearerError::InvalidRequest(
+            "the Bearer credentials are empty".into(),
+        ));
+    }
+    if !is_b64token(token) {
+        return Err(BearerError::InvalidToken(
+            "the token has characters a bearer token cannot have".into(),
+        ));
+    }
+    let claims =
+        verify_access(state, token).map_err(|e| BearerError::InvalidToken(e.to_string()))?;
+    let granted = Scope::parse(&claims.scope).unwrap_or_default();
+    if !granted.contains(needed) {
+        return Err(BearerError::InsufficientScope(needed.to_string()));
+    }
+    Ok(claims)
+}
+
+/// `GET /api/profile` (scope `profile`).
+pub async fn profile(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    match authorize(&state, &headers, q.as_deref(), "profile") {
+        Ok(c) => Json(json!({ "sub": c.sub, "client_id": c.client_id, "scope": c.scope }))
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /api/notes` (scope `notes:read`): the subject's notes.
+pub async fn list_notes(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let claims = match authorize(&state, &headers, q.as_deref(), "notes:read") {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    match state.store.notes(&claims.sub) {
+        Ok(notes) => Json(json!({ "notes": notes })).into_response(),
+        Err(e) => crate::error::OAuthError::server_error(e.to_string()).into_response(),
+    }
+}
+
+/// `POST /api/notes` (scope `notes:write`) with `{"text": "..."}`.
+pub async fn add_note(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let claims = match authorize(&state, &headers, q.as_deref(), "notes:write") {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let bad = |d: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_request", "error_description": d})),
+        )
+            .into_response()
+    };
+    let text = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(v) => match v.get("text").and_then(|t| t.as_str()) {
+            Some(t) if !t.is_empty() && t.chars().count() <= 1000 => t.to_string(),
+            _ => return bad("the body must be {\"text\": \"...\"} with 1 to 1000 characters"),
+        },
+        Err(_) => return bad("the body must be JSON"),
+    };
+    match state.store.add_note(&claims.sub, &text, state.clock.now()) {
+        Ok(note) => (StatusCode::CREATED, Json(note)).into_response(),
+        Err(e) => crate::error::OAuthError::server_error(e.to_string()).into_response(),
+    }
+}

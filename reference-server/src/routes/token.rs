@@ -1,0 +1,338 @@
+//! The token endpoint (RFC 6749 §3.2): authorization code, refresh token
+//! and client credentials grants.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::client_auth::authenticate;
+use crate::error::{ErrorCode, OAuthError};
+use crate::form::{Form, Params};
+use crate::jwt::AccessClaims;
+use crate::protocol::{GrantType, Scope, is_valid_code_verifier};
+use crate::routes::no_store;
+use crate::secrets::{SecretHash, random_id, random_token, s256};
+use crate::state::AppState;
+use crate::store::{ClientRecord, RefreshRecord, RefreshState, Rotation, StoreError};
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+fn store_err(e: StoreError) -> OAuthError {
+    OAuthError::server_error(e.to_string())
+}
+
+/// `POST /token`.
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form, OAuthError>,
+) -> Response {
+    let result = async {
+        let Form(params) = form?;
+        let grant_type = params.required("grant_type")?.to_string();
+        let client = authenticate(&state, &headers, &params)?;
+        let grant = GrantType::parse(&grant_type).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant type {grant_type:?} is not supported"),
+            )
+        })?;
+        if !client.metadata.grant_types.contains(&grant) {
+            return Err(OAuthError::unauthorized_client(format!(
+                "this client is not registered for the {} grant",
+                grant.as_str()
+            )));
+        }
+        match grant {
+            GrantType::AuthorizationCode => authorization_code(&state, &client, &params),
+            GrantType::RefreshToken => refresh_token(&state, &client, &params),
+            GrantType::ClientCredentials => client_credentials(&state, &client, &params),
+        }
+    }
+    .await;
+    match result {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Signs an access token and, for grants, records it so revoking the grant
+/// revokes it.
+fn access_token(
+    state: &AppState,
+    client: &ClientRecord,
+    sub: &str,
+    scope: &Scope,
+    grant_id: Option<&str>,
+) -> Result<(String, i64), OAuthError> {
+    let now = state.clock.now();
+    let ttl = state.lifetimes_for(client).access_token;
+    let claims = AccessClaims {
+        iss: state.issuer.clone(),
+        sub: sub.to_string(),
+        aud: state.audience.clone(),
+        exp: now + ttl,
+        iat: now,
+        jti: random_id(),
+        client_id: client.client_id.to_string(),
+        scope: scope.to_string(),
+    };
+    let token = state
+        .keys()
+        .active
+        .sign_at_jwt(&claims)
+        .map_err(|e| OAuthError::server_error(e.to_string()))?;
+    if let Some(grant_id) = grant_id {
+        let live = state
+            .store
+            .record_access_token(&claims.jti, grant_id, claims.exp)
+            .map_err(store_err)?;
+        if !live {
+            // The grant was revoked while this token was being made.
+            state.deny(&claims.jti, claims.exp).map_err(store_err)?;
+            return Err(OAuthError::invalid_grant("the grant has been revoked"));
+        }
+    }
+    Ok((token, ttl))
+}
+
+fn new_refresh(
+    state: &AppState,
+    client: &ClientRecord,
+    grant_id: &str,
+    sub: &str,
+    scope: &Scope,
+) -> (String, RefreshRecord) {
+    let now = state.clock.now();
+    let token = random_token();
+    let record = RefreshRecord {
+        hash: SecretHash::of(&token),
+        grant_id: grant_id.to_string(),
+        client_id: client.client_id.clone(),
+        sub: sub.to_string(),
+        scope: scope.clone(),
+        issued_at: now,
+        expires_at: now + state.lifetimes_for(client).refresh_token,
+        state: RefreshState::Active,
+    };
+    (token, record)
+}
+
+/// RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6).
+fn authorization_code(
+    state: &AppState,
+    client: &ClientRecord,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params.required("code")?;
+    let hash = SecretHash::of(code);
+    let record = state
+        .store
+        .code(&hash)
+        .map_err(store_err)?
+        .ok_or_else(|| OAuthError::invalid_grant("unknown authorization code"))?;
+    if record.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if record.used {
+        // RFC 6749 §4.1.2: a code used twice revokes what it produced.
+        state.revoke_grant(&record.grant_id).map_err(store_err)?;
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has already been used; tokens issued from it are revoked",
+        ));
+    }
+    if state.clock.now() >= record.expires_at {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired",
+        ));
+    }
+    match params.single("redirect_uri")? {
+        Some(uri) if uri != record.redirect_uri => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri differs from the authorization request",
+            ));
+        }
+        None if record.redirect_uri_in_request => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri is required: the authorization request carried one (RFC 6749 §4.1.3)",
+            ));
+        }
+        _ => {}
+    }
+    let verifier = params
+        .single("code_verifier")?
+        .ok_or_else(|| OAuthError::invalid_grant("code_verifier is missing (PKCE)"))?;
+    if !is_valid_code_verifier(verifier) {
+        return Err(OAuthError::invalid_grant(
+            "code_verifier is not 43-128 unreserved characters (RFC 7636 §4.1)",
+        ));
+    }
+    let computed = s256(verifier);
+    if !SecretHash::of(&computed).ct_eq(&SecretHash::of(&record.code_challenge)) {
+        return Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
+    }
+    if !state.store.consume_code(&hash).map_err(store_err)? {
+        // Lost a race with a concurrent redemption: that is a reuse.
+        state.revoke_grant(&record.grant_id).map_err(store_err)?;
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has already been used",
+        ));
+    }
+    let (access_token, expires_in) = access_token(
+        state,
+        client,
+        &record.sub,
+        &record.scope,
+        Some(&record.grant_id),
+    )?;
+    let refresh_token = if client
+        .metadata
+        .grant_types
+        .contains(&GrantType::RefreshToken)
+    {
+        let (token, rec) = new_refresh(state, client, &record.grant_id, &record.sub, &record.scope);
+        state.store.put_refresh(&rec).map_err(store_err)?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope: record.scope.to_string(),
+        refresh_token,
+    })
+}
+
+/// RFC 6749 §6, rotating on every use with reuse detection (RFC 9700 §4.14.2).
+fn refresh_token(
+    state: &AppState,
+    client: &ClientRecord,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = params.required("refresh_token")?;
+    let hash = SecretHash::of(presented);
+    let record = state
+        .store
+        .refresh(&hash)
+        .map_err(store_err)?
+        .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+    if record.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    let reuse = |state: &AppState| -> OAuthError {
+        if let Err(e) = state.revoke_grant(&record.grant_id) {
+            return store_err(e);
+        }
+        OAuthError::invalid_grant("the refresh token was already used; its whole family is revoked")
+    };
+    match record.state {
+        RefreshState::Rotated => return Err(reuse(state)),
+        RefreshState::Revoked => {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token has been revoked",
+            ));
+        }
+        RefreshState::Active => {}
+    }
+    if state.clock.now() >= record.expires_at {
+        return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    let grant = state
+        .store
+        .grant(&record.grant_id)
+        .map_err(store_err)?
+        .ok_or_else(|| OAuthError::invalid_grant("the grant no longer exists"))?;
+    if grant.revoked {
+        return Err(OAuthError::invalid_grant("the grant has been revoked"));
+    }
+    // RFC 6749 §6: no scope beyond what the resource owner originally granted.
+    let scope = match params.single("scope")? {
+        None => record.scope.clone(),
+        Some(s) => {
+            let requested = Scope::parse(s).map_err(OAuthError::invalid_scope)?;
+            if let Some(extra) = requested.missing_from(&grant.scope).next() {
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope {extra:?} was not granted originally"
+                )));
+            }
+            requested
+        }
+    };
+    let (new_token, new_record) = new_refresh(state, client, &record.grant_id, &record.sub, &scope);
+    match state
+        .store
+        .rotate_refresh(&hash, &new_record)
+        .map_err(store_err)?
+    {
+        Rotation::Rotated => {}
+        Rotation::NotActive(RefreshState::Rotated) => return Err(reuse(state)),
+        Rotation::NotActive(_) | Rotation::Unknown => {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token has been revoked",
+            ));
+        }
+    }
+    let (access_token, expires_in) =
+        access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope: scope.to_string(),
+        refresh_token: Some(new_token),
+    })
+}
+
+/// RFC 6749 §4.4: confidential clients only (enforced at registration and
+/// by client authentication), no refresh token (§4.4.3).
+fn client_credentials(
+    state: &AppState,
+    client: &ClientRecord,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    if !client.metadata.token_endpoint_auth_method.is_confidential() {
+        return Err(OAuthError::unauthorized_client(
+            "public clients cannot use client_credentials",
+        ));
+    }
+    let scope = match params.single("scope")? {
+        None => client.metadata.scope.clone(),
+        Some(s) => {
+            let requested = Scope::parse(s).map_err(OAuthError::invalid_scope)?;
+            if let Some(extra) = requested.missing_from(&client.metadata.scope).next() {
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope {extra:?} is unknown or not allowed for this client"
+                )));
+            }
+            requested
+        }
+    };
+    let (access_token, expires_in) =
+        access_token(state, client, client.client_id.as_str(), &scope, None)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope: scope.to_string(),
+        refresh_token: None,
+    })
+}

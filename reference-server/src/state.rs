@@ -1,0 +1,267 @@
+//! The state every handler shares.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::clock::{Clock, UnixTime};
+use crate::config::{DefaultLifetimes, Settings};
+use crate::interaction::Interactions;
+use crate::keys::{KeyError, KeySet, SigningAlg, SigningKey};
+use crate::protocol::{AuthMethod, ClientId, GrantType, Scope, Secret};
+use crate::secrets::{SecretHash, random_token};
+use crate::store::{ClientMetadata, ClientRecord, Lifetimes, Store, StoreError};
+
+/// Cheap to clone: everything lives behind one `Arc`.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+pub struct Inner {
+    /// The issuer identifier (RFC 8414 §2), without a trailing slash.
+    pub issuer: String,
+    /// The `aud` of every access token: this server's resource server.
+    pub audience: String,
+    pub scopes: Scope,
+    pub lifetimes: DefaultLifetimes,
+    pub signing_alg: SigningAlg,
+    pub store: Arc<dyn Store>,
+    pub clock: Clock,
+    keys: RwLock<KeySet>,
+    /// Deny-listed access token `jti`s and when each may be forgotten.
+    denied: RwLock<HashMap<String, UnixTime>>,
+    /// Longest access-token lifetime any client has: how long a retired key
+    /// must stay published.
+    max_access_ttl: AtomicI64,
+    /// Users and their argon2 hashes (PHC strings).
+    pub users: HashMap<String, String>,
+    pub interactions: Interactions,
+    /// The test-admin bearer token, when the admin API is on.
+    pub admin_token: Option<Secret>,
+    pub templates: minijinja::Environment<'static>,
+    pub(crate) key_rotation: Mutex<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("user {0}: {1}")]
+    User(String, String),
+}
+
+impl AppState {
+    /// Builds the state: loads or creates the signing key, hashes any
+    /// clear-text passwords, registers configured clients.
+    pub fn new(
+        settings: &Settings,
+        issuer: String,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, StateError> {
+        let clock = Clock::system();
+        let now = clock.now();
+        let keys = load_keys(
+            store.as_ref(),
+            settings.signing_alg,
+            now,
+            settings.lifetimes.access_token,
+        )?;
+        let mut users = HashMap::new();
+        for u in &settings.users {
+            let hash = match (&u.password_hash, &u.password) {
+                (Some(h), _) => {
+                    argon2::PasswordHash::new(h)
+                        .map_err(|e| StateError::User(u.username.clone(), e.to_string()))?;
+                    h.clone()
+                }
+                (None, Some(p)) => {
+                    use argon2::PasswordHasher;
+                    let h: argon2::PasswordHash = argon2::Argon2::default()
+                        .hash_password(p.as_bytes())
+                        .map_err(|e| StateError::User(u.username.clone(), e.to_string()))?;
+                    h.to_string()
+                }
+                (None, None) => {
+                    return Err(StateError::User(u.username.clone(), "no password".into()));
+                }
+            };
+            users.insert(u.username.clone(), hash);
+        }
+        for c in &settings.clients {
+            let method = AuthMethod::parse(&c.token_endpoint_auth_method)
+                .unwrap_or(AuthMethod::ClientSecretBasic);
+            let grant_types: Vec<GrantType> = c
+                .grant_types
+                .iter()
+                .filter_map(|g| GrantType::parse(g))
+                .collect();
+            let record = ClientRecord {
+                client_id: ClientId(c.client_id.clone()),
+                secret_hash: c.client_secret.as_deref().map(SecretHash::of),
+                registration_token_hash: None,
+                metadata: ClientMetadata {
+                    redirect_uris: c.redirect_uris.clone(),
+                    response_types: if grant_types.contains(&GrantType::AuthorizationCode) {
+                        vec!["code".into()]
+                    } else {
+                        vec![]
+                    },
+                    grant_types,
+                    token_endpoint_auth_method: method,
+                    scope: c
+                        .scope
+                        .as_deref()
+                        .and_then(|s| Scope::parse(s).ok())
+                        .unwrap_or_else(|| settings.scopes.clone()),
+                    client_name: None,
+                    extra: Default::default(),
+                },
+                issued_at: now,
+                lifetimes: Lifetimes::default(),
+            };
+            store.put_client(&record)?;
+        }
+        let denied = store.revoked_jtis(now)?.into_iter().collect();
+        let admin_token = settings.test_admin.then(|| Secret(random_token()));
+        Ok(AppState(Arc::new(Inner {
+            audience: format!("{issuer}/api"),
+            issuer,
+            scopes: settings.scopes.clone(),
+            lifetimes: settings.lifetimes,
+            signing_alg: settings.signing_alg,
+            store,
+            clock,
+            keys: RwLock::new(keys),
+            denied: RwLock::new(denied),
+            max_access_ttl: AtomicI64::new(settings.lifetimes.access_token),
+            users,
+            interactions: Interactions::default(),
+            admin_token,
+            templates: crate::pages::environment(),
+            key_rotation: Mutex::new(()),
+        })))
+    }
+
+    /// The published keys.
+    pub fn keys(&self) -> KeySet {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Generates a new active key; the old one stays published until every
+    /// token it signed has expired.
+    pub fn rotate_keys(&self) -> Result<String, StateError> {
+        let _guard = self.key_rotation.lock().unwrap_or_else(|e| e.into_inner());
+        let now = self.clock.now();
+        let new = Arc::new(SigningKey::generate(self.signing_alg, now)?);
+        let mut current = self.keys();
+        let mut old = current.active.record.clone();
+        old.publish_until =
+            Some(now + self.max_access_ttl.load(Ordering::Relaxed) + crate::jwt::LEEWAY);
+        self.store.put_key(&old)?;
+        self.store.put_key(&new.record)?;
+        current
+            .retired
+            .retain(|k| k.record.publish_until.is_some_and(|t| t > now));
+        current
+            .retired
+            .push(Arc::new(SigningKey::from_record(old)?));
+        current.active = new.clone();
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = current;
+        Ok(new.kid().to_string())
+    }
+
+    /// Whether an access token's `jti` is on the deny list.
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.denied
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(jti)
+    }
+
+    /// Puts a `jti` on the deny list until `exp`, in memory and in the store.
+    pub fn deny(&self, jti: &str, exp: UnixTime) -> Result<(), StoreError> {
+        self.store.revoke_jti(jti, exp)?;
+        let mut denied = self.denied.write().unwrap_or_else(|e| e.into_inner());
+        let now = self.clock.now();
+        if denied.len() > 10_000 {
+            denied.retain(|_, e| *e + crate::jwt::LEEWAY > now);
+        }
+        denied.insert(jti.to_string(), exp + crate::jwt::LEEWAY);
+        Ok(())
+    }
+
+    /// Revokes a grant: its refresh tokens, and every access token issued
+    /// under it goes on the deny list.
+    pub fn revoke_grant(&self, grant_id: &str) -> Result<(), StoreError> {
+        for (jti, exp) in self.store.revoke_grant(grant_id)? {
+            self.deny(&jti, exp)?;
+        }
+        Ok(())
+    }
+
+    /// Effective lifetimes for a client: its own overrides, else the defaults.
+    pub fn lifetimes_for(&self, client: &ClientRecord) -> DefaultLifetimes {
+        DefaultLifetimes {
+            access_token: client
+                .lifetimes
+                .access_token
+                .unwrap_or(self.lifetimes.access_token),
+            refresh_token: client
+                .lifetimes
+                .refresh_token
+                .unwrap_or(self.lifetimes.refresh_token),
+            code: client.lifetimes.code.unwrap_or(self.lifetimes.code),
+        }
+    }
+
+    /// Records that some client's access tokens may live `ttl` seconds.
+    pub fn note_access_ttl(&self, ttl: i64) {
+        self.max_access_ttl.fetch_max(ttl, Ordering::Relaxed);
+    }
+}
+
+/// Loads the stored keys: the newest unretired key of the configured
+/// algorithm signs; any other unretired key is retired now; a key is
+/// generated when none fits.
+fn load_keys(
+    store: &dyn Store,
+    alg: SigningAlg,
+    now: UnixTime,
+    access_ttl: i64,
+) -> Result<KeySet, StateError> {
+    let mut active: Option<Arc<SigningKey>> = None;
+    let mut retired = Vec::new();
+    let mut records = store.keys()?;
+    records.sort_by_key(|k| std::cmp::Reverse(k.created_at));
+    for mut rec in records {
+        match rec.publish_until {
+            Some(until) if until <= now => continue,
+            Some(_) => retired.push(Arc::new(SigningKey::from_record(rec)?)),
+            None if rec.alg == alg && active.is_none() => {
+                active = Some(Arc::new(SigningKey::from_record(rec)?))
+            }
+            None => {
+                rec.publish_until = Some(now + access_ttl + crate::jwt::LEEWAY);
+                store.put_key(&rec)?;
+                retired.push(Arc::new(SigningKey::from_record(rec)?));
+            }
+        }
+    }
+    let active = match active {
+        Some(k) => k,
+        None => {
+            let k = SigningKey::generate(alg, now)?;
+            store.put_key(&k.record)?;
+            Arc::new(k)
+        }
+    };
+    Ok(KeySet { active, retired })
+}
