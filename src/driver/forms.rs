@@ -350,10 +350,8 @@ impl Form {
             })
             .map(|f| (f.name.clone(), f.value.clone()))
             .collect();
-        if let Some(b) = button {
-            if let Some(name) = &b.name {
-                pairs.push((name.clone(), b.value.clone().unwrap_or_default()));
-            }
+        if let Some((name, b)) = button.and_then(|b| b.name.as_ref().map(|n| (n, b))) {
+            pairs.push((name.clone(), b.value.clone().unwrap_or_default()));
         }
         pairs
     }

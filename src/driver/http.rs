@@ -523,17 +523,19 @@ pub fn redact_url(url: &str) -> String {
     let Ok(mut parsed) = Url::parse(url) else {
         return url.to_owned();
     };
-    if let Some(q) = parsed.query() {
-        if query_has_secret(q) {
-            let redacted = redact_form(q);
-            parsed.set_query(Some(&redacted));
-        }
+    if let Some(redacted) = parsed
+        .query()
+        .filter(|q| query_has_secret(q))
+        .map(redact_form)
+    {
+        parsed.set_query(Some(&redacted));
     }
-    if let Some(frag) = parsed.fragment() {
-        if frag.contains('=') && query_has_secret(frag) {
-            let redacted = redact_form(frag);
-            parsed.set_fragment(Some(&redacted));
-        }
+    if let Some(redacted) = parsed
+        .fragment()
+        .filter(|f| f.contains('=') && query_has_secret(f))
+        .map(redact_form)
+    {
+        parsed.set_fragment(Some(&redacted));
     }
     parsed.to_string()
 }
@@ -769,14 +771,12 @@ impl Driver {
             headers.push(("Host".into(), host));
         }
         headers.push(("User-Agent".into(), self.config.user_agent.clone()));
-        if let Some(ct) = request.body.content_type() {
-            if !request
-                .headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            {
-                headers.push(("Content-Type".into(), ct.to_owned()));
-            }
+        let has_content_type = request
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        if let Some(ct) = request.body.content_type().filter(|_| !has_content_type) {
+            headers.push(("Content-Type".into(), ct.to_owned()));
         }
         headers.extend(request.headers.iter().cloned());
         if let Some(cookie) = browser.and_then(|b| b.cookie_header(&request.url)) {

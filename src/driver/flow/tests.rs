@@ -283,15 +283,16 @@ async fn exchanges_the_code_with_basic_auth_encoded_per_rfc6749() {
     assert_eq!(t.refresh_token.as_ref().unwrap().secret(), "rt-1");
     assert_eq!(t.raw["expires_in"], 300);
 
-    let s = seen.lock().unwrap();
-    // base64("demo+client:s%3Ae%2Fc%2Bret")
-    let expected = format!("Basic {}", STANDARD.encode("demo+client:s%3Ae%2Fc%2Bret"));
-    assert_eq!(s.token_auth.as_deref(), Some(expected.as_str()));
-    let f = s.token_form.as_ref().unwrap();
-    assert_eq!(f["grant_type"], "authorization_code");
-    assert_eq!(f["code_verifier"], verifier.secret());
-    assert!(!f.contains_key("client_secret"));
-    drop(s);
+    {
+        let s = seen.lock().unwrap();
+        // base64("demo+client:s%3Ae%2Fc%2Bret")
+        let expected = format!("Basic {}", STANDARD.encode("demo+client:s%3Ae%2Fc%2Bret"));
+        assert_eq!(s.token_auth.as_deref(), Some(expected.as_str()));
+        let f = s.token_form.as_ref().unwrap();
+        assert_eq!(f["grant_type"], "authorization_code");
+        assert_eq!(f["code_verifier"], verifier.secret());
+        assert!(!f.contains_key("client_secret"));
+    }
 
     // Evidence hides the verifier, the Basic credential and the tokens.
     let rendered = driver.evidence().to_string();

@@ -1,0 +1,7 @@
+//! Target profiles (TOML) and their resolution into a `Target` through RFC 8414 discovery.
+
+pub mod discovery;
+pub mod profile;
+
+pub use discovery::{DiscoveryError, Endpoints, Metadata, Target};
+pub use profile::{ProfileError, ProfileIssue, TargetKind, TargetProfile};

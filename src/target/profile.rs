@@ -1,0 +1,1365 @@
+//! Target profiles: a TOML file that says where the target is and what the harness may use
+//! there. Parsing errors name the file, the 1-based line and column, and the field at fault:
+//!
+//! ```text
+//! examples/targets/x.toml:7:1: clients[0].redirect_uri: relative URL without a base
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+use url::Url;
+
+use crate::driver::flow::{AuthMethod, LoginCredentials, WalkOptions};
+use crate::driver::forms::ConsentChoice;
+use crate::driver::http::{Driver, DriverConfig, DriverError, HostAllowlist, HostPort};
+use crate::driver::pkce::{ClientId, ClientSecret, Scope};
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Where in a profile something is wrong, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileIssue {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// Dotted path of the field, e.g. `clients[0].redirect_uri`; empty for the whole file.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ProfileIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// A profile that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{}: cannot read the target profile: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(ProfileIssue),
+}
+
+impl ProfileError {
+    /// The issue, for an invalid profile.
+    pub fn issue(&self) -> Option<&ProfileIssue> {
+        match self {
+            ProfileError::Invalid(i) => Some(i),
+            ProfileError::Read { .. } => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The profile
+
+/// What kind of server the target is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum TargetKind {
+    /// An OAuth 2.0 authorization server, possibly with resource servers.
+    #[default]
+    #[serde(rename = "oauth")]
+    OAuth,
+    /// An API that issues its own JWTs from a login endpoint.
+    #[serde(rename = "jwt-api")]
+    JwtApi,
+}
+
+/// Endpoints given in the profile; they win over discovery.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointOverrides {
+    pub authorization: Option<Url>,
+    pub token: Option<Url>,
+    pub registration: Option<Url>,
+    pub revocation: Option<Url>,
+    pub introspection: Option<Url>,
+    pub jwks: Option<Url>,
+}
+
+/// A client registered with the target beforehand.
+#[derive(Clone, Debug)]
+pub struct ClientProfile {
+    pub id: ClientId,
+    pub secret: Option<ClientSecret>,
+    pub auth_method: AuthMethod,
+    /// Exactly as registered (servers compare redirect URIs as strings).
+    pub redirect_uri: Option<String>,
+    pub scope: Option<Scope>,
+    pub grant_types: Vec<String>,
+}
+
+impl ClientProfile {
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+
+    pub fn supports_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+}
+
+/// Clients the harness registers itself (RFC 7591).
+#[derive(Clone, Debug)]
+pub struct RegistrationProfile {
+    pub enabled: bool,
+    pub redirect_uri: String,
+    pub scope: Option<Scope>,
+    pub auth_method: AuthMethod,
+    /// Bearer token for the registration endpoint, if it is protected.
+    pub initial_access_token: Option<String>,
+}
+
+/// Names of the login form's fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginFields {
+    pub username: String,
+    pub password: String,
+}
+
+/// How to get through the authorization endpoint as a user.
+#[derive(Clone)]
+pub struct LoginProfile {
+    pub username: String,
+    pub password: String,
+    pub fields: LoginFields,
+    /// Which consent button approves.
+    pub consent: ConsentChoice,
+}
+
+impl fmt::Debug for LoginProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginProfile")
+            .field("username", &self.username)
+            .field("password", &"«redacted»")
+            .field("fields", &self.fields)
+            .field("consent", &self.consent)
+            .finish()
+    }
+}
+
+impl LoginProfile {
+    pub fn credentials(&self) -> LoginCredentials {
+        LoginCredentials {
+            username: self.username.clone(),
+            password: self.password.clone(),
+            username_field: self.fields.username.clone(),
+            password_field: self.fields.password.clone(),
+        }
+    }
+
+    /// Options for `driver::flow::authorize` that log in as this user and approve.
+    pub fn walk_options(&self) -> WalkOptions {
+        WalkOptions {
+            login: Some(self.credentials()),
+            consent: self.consent.clone(),
+            ..WalkOptions::default()
+        }
+    }
+}
+
+/// A protected endpoint and what it needs.
+#[derive(Clone, Debug)]
+pub struct ResourceProfile {
+    pub url: Url,
+    /// Upper case: GET, POST, ….
+    pub method: String,
+    pub scope: Option<Scope>,
+    /// For jwt-api targets: the role claim value it needs.
+    pub role: Option<String>,
+    /// JSON body to send (e.g. for POST).
+    pub body: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiryProfile {
+    /// How long an expiry scenario may wait for a token to expire.
+    pub max_wait: Duration,
+}
+
+/// The reference server's admin API (`serve --test-admin`).
+#[derive(Clone)]
+pub struct TestAdminProfile {
+    pub url: Url,
+    pub token: String,
+}
+
+impl fmt::Debug for TestAdminProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestAdminProfile")
+            .field("url", &self.url)
+            .field("token", &"«redacted»")
+            .finish()
+    }
+}
+
+/// How a jwt-api target takes its refresh token.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshWith {
+    /// `Authorization: Bearer <refresh token>` (Flask-JWT-Extended).
+    #[default]
+    Bearer,
+    /// A JSON body `{ <refresh_token_field>: <refresh token> }`.
+    Body,
+}
+
+/// A user of a jwt-api target.
+#[derive(Clone)]
+pub struct JwtUser {
+    pub username: String,
+    pub password: String,
+    pub roles: Vec<String>,
+}
+
+impl fmt::Debug for JwtUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtUser")
+            .field("username", &self.username)
+            .field("password", &"«redacted»")
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+/// An API that issues its own JWTs from a login endpoint.
+#[derive(Clone, Debug)]
+pub struct JwtApiProfile {
+    pub login_url: Url,
+    /// JSON template; `{username}` and `{password}` in string values are replaced.
+    pub login_body: serde_json::Value,
+    pub token_field: String,
+    pub refresh_url: Option<Url>,
+    pub refresh_token_field: String,
+    pub refresh_with: RefreshWith,
+    pub logout_url: Option<Url>,
+    pub users: Vec<JwtUser>,
+}
+
+impl JwtApiProfile {
+    /// The login body for a user.
+    pub fn login_body_for(&self, user: &JwtUser) -> serde_json::Value {
+        fn fill(v: &serde_json::Value, user: &JwtUser) -> serde_json::Value {
+            match v {
+                serde_json::Value::String(s) => serde_json::Value::String(
+                    s.replace("{username}", &user.username)
+                        .replace("{password}", &user.password),
+                ),
+                serde_json::Value::Array(a) => {
+                    serde_json::Value::Array(a.iter().map(|x| fill(x, user)).collect())
+                }
+                serde_json::Value::Object(o) => serde_json::Value::Object(
+                    o.iter().map(|(k, x)| (k.clone(), fill(x, user))).collect(),
+                ),
+                other => other.clone(),
+            }
+        }
+        fill(&self.login_body, user)
+    }
+
+    /// The first user with this role.
+    pub fn user_with_role(&self, role: &str) -> Option<&JwtUser> {
+        self.users
+            .iter()
+            .find(|u| u.roles.iter().any(|r| r == role))
+    }
+
+    /// The first user without this role.
+    pub fn user_without_role(&self, role: &str) -> Option<&JwtUser> {
+        self.users
+            .iter()
+            .find(|u| !u.roles.iter().any(|r| r == role))
+    }
+}
+
+/// A parsed, validated target profile.
+#[derive(Clone, Debug)]
+pub struct TargetProfile {
+    /// The file it came from.
+    pub source: PathBuf,
+    pub name: String,
+    pub kind: TargetKind,
+    pub issuer: Option<Url>,
+    pub endpoints: EndpointOverrides,
+    pub clients: Vec<ClientProfile>,
+    pub registration: Option<RegistrationProfile>,
+    pub login: Option<LoginProfile>,
+    pub resources: Vec<ResourceProfile>,
+    pub expiry: ExpiryProfile,
+    pub test_admin: Option<TestAdminProfile>,
+    pub jwt_api: Option<JwtApiProfile>,
+    /// Timeout of every request to the target.
+    pub timeout: Duration,
+    /// Every host:port the profile names (issuer, endpoints, resources, jwt-api URLs, test
+    /// admin): the only ones the driver may contact. Redirect URIs are not in it.
+    pub allowed_hosts: HostAllowlist,
+}
+
+impl TargetProfile {
+    /// Reads and validates a profile file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ProfileError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates profile text; `source` is used in error messages.
+    pub fn parse(text: &str, source: impl AsRef<Path>) -> Result<Self, ProfileError> {
+        let source = source.as_ref();
+        let doc = match DeTable::parse(text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                return Err(issue(source, text, span.start, String::new(), e.message()));
+            }
+        };
+        let raw: RawProfile = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                let field = path_at(&doc, span.start);
+                return Err(issue(source, text, span.start, field, e.message()));
+            }
+        };
+        let mut v = Validator {
+            source,
+            text,
+            doc: &doc,
+        };
+        v.build(raw)
+    }
+
+    /// A driver that may contact exactly the hosts this profile names.
+    pub fn driver(&self) -> Result<Driver, DriverError> {
+        Driver::new(
+            self.allowed_hosts.clone(),
+            DriverConfig {
+                timeout: self.timeout,
+                ..DriverConfig::default()
+            },
+        )
+    }
+
+    pub fn client(&self, id: &str) -> Option<&ClientProfile> {
+        self.clients.iter().find(|c| c.id.as_str() == id)
+    }
+
+    /// The first confidential client allowed this grant.
+    pub fn confidential_client(&self, grant: &str) -> Option<&ClientProfile> {
+        self.clients
+            .iter()
+            .find(|c| !c.is_public() && c.supports_grant(grant))
+    }
+
+    /// The first public client allowed this grant.
+    pub fn public_client(&self, grant: &str) -> Option<&ClientProfile> {
+        self.clients
+            .iter()
+            .find(|c| c.is_public() && c.supports_grant(grant))
+    }
+
+    /// Whether the harness may register clients itself.
+    pub fn registration_enabled(&self) -> bool {
+        self.registration.as_ref().is_some_and(|r| r.enabled)
+    }
+}
+
+fn issue(source: &Path, text: &str, offset: usize, field: String, message: &str) -> ProfileError {
+    let (line, column) = line_col(text, offset);
+    ProfileError::Invalid(ProfileIssue {
+        file: source.to_owned(),
+        line,
+        column,
+        field,
+        message: message.trim().to_owned(),
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    (line, column)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spans: from a byte offset to a field path, and from a field path to a span
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn render_path(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+fn contains(span: &Range<usize>, pos: usize) -> bool {
+    span.start <= pos && pos < span.end.max(span.start + 1)
+}
+
+/// The dotted path of the deepest key or value whose span holds `pos`.
+fn path_at(doc: &Spanned<DeTable<'_>>, pos: usize) -> String {
+    let mut path = Vec::new();
+    walk_table(doc.get_ref(), pos, &mut path);
+    render_path(&path)
+}
+
+fn walk_table(table: &DeTable<'_>, pos: usize, path: &mut Vec<Seg>) {
+    for (k, v) in table.iter() {
+        if contains(&k.span(), pos) {
+            path.push(Seg::Key(k.get_ref().to_string()));
+            return;
+        }
+        if contains(&v.span(), pos) {
+            path.push(Seg::Key(k.get_ref().to_string()));
+            walk_value(v.get_ref(), pos, path);
+            return;
+        }
+    }
+    // Tables written as `[section]` headers may not span their contents: look inside anyway.
+    for (k, v) in table.iter() {
+        let mut sub = vec![Seg::Key(k.get_ref().to_string())];
+        let before = sub.len();
+        walk_value(v.get_ref(), pos, &mut sub);
+        if sub.len() > before {
+            path.extend(sub);
+            return;
+        }
+    }
+}
+
+fn walk_value(value: &DeValue<'_>, pos: usize, path: &mut Vec<Seg>) {
+    match value {
+        DeValue::Table(t) => walk_table(t, pos, path),
+        DeValue::Array(a) => {
+            for (i, item) in a.iter().enumerate() {
+                let before = path.len();
+                path.push(Seg::Index(i));
+                if contains(&item.span(), pos) {
+                    walk_value(item.get_ref(), pos, path);
+                    return;
+                }
+                walk_value(item.get_ref(), pos, path);
+                if path.len() > before + 1 {
+                    return;
+                }
+                path.truncate(before);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The span to point at for a path: the key of the last segment that exists (so a missing
+/// field points at its table), or the start of the file.
+fn span_of(doc: &Spanned<DeTable<'_>>, path: &[Seg]) -> Range<usize> {
+    let mut best = 0..0;
+    let mut current: &DeValue<'_> = &DeValue::Boolean(false);
+    let mut table: Option<&DeTable<'_>> = Some(doc.get_ref());
+    for seg in path {
+        match (seg, table, current) {
+            (Seg::Key(k), Some(t), _) => {
+                let Some((key, value)) = t.iter().find(|(key, _)| key.get_ref() == k) else {
+                    break;
+                };
+                best = key.span();
+                current = value.get_ref();
+            }
+            (Seg::Index(i), _, DeValue::Array(a)) => {
+                let Some(item) = a.get(*i) else { break };
+                best = item.span();
+                current = item.get_ref();
+            }
+            _ => break,
+        }
+        table = match current {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        };
+    }
+    best
+}
+
+// ---------------------------------------------------------------------------------------------
+// The raw shape, as serde reads it
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: String,
+    #[serde(default)]
+    kind: TargetKind,
+    issuer: Option<String>,
+    #[serde(default)]
+    endpoints: RawEndpoints,
+    #[serde(default)]
+    clients: Vec<RawClient>,
+    registration: Option<RawRegistration>,
+    login: Option<RawLogin>,
+    #[serde(default)]
+    resources: Vec<RawResource>,
+    expiry: Option<RawExpiry>,
+    test_admin: Option<RawTestAdmin>,
+    jwt_api: Option<RawJwtApi>,
+    http: Option<RawHttp>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoints {
+    authorization: Option<String>,
+    token: Option<String>,
+    registration: Option<String>,
+    revocation: Option<String>,
+    introspection: Option<String>,
+    jwks: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClient {
+    id: String,
+    secret: Option<String>,
+    auth_method: Option<AuthMethod>,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    grant_types: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistration {
+    #[serde(default = "yes")]
+    enabled: bool,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    auth_method: Option<AuthMethod>,
+    initial_access_token: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogin {
+    username: String,
+    #[serde(default)]
+    password: String,
+    fields: Option<RawLoginFields>,
+    /// Value or label of the button that approves on the consent page.
+    consent_button: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLoginFields {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResource {
+    url: String,
+    method: Option<String>,
+    scope: Option<String>,
+    role: Option<String>,
+    body: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpiry {
+    max_wait: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTestAdmin {
+    url: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJwtApi {
+    login_url: String,
+    login_body: Option<toml::Value>,
+    token_field: Option<String>,
+    refresh_url: Option<String>,
+    refresh_token_field: Option<String>,
+    refresh_with: Option<RefreshWith>,
+    logout_url: Option<String>,
+    #[serde(default)]
+    users: Vec<RawJwtUser>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJwtUser {
+    username: String,
+    password: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    timeout: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/// Parses a duration such as `500ms`, `10s`, `2m`, `1h` or `1m30s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!(
+                "`{s}` is not a duration: expected a number, as in \"500ms\", \"10s\", \"2m\""
+            ));
+        }
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("`{s}`: number too large"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let d = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.saturating_mul(60)),
+            "h" => Duration::from_secs(n.saturating_mul(3600)),
+            "" => {
+                return Err(format!(
+                    "`{s}` has no unit: write e.g. \"{n}s\" (units: ms, s, m, h)"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "`{s}`: unknown unit `{other}` (units: ms, s, m, h)"
+                ));
+            }
+        };
+        total = total.saturating_add(d);
+    }
+    Ok(total)
+}
+
+struct Validator<'a> {
+    source: &'a Path,
+    text: &'a str,
+    doc: &'a Spanned<DeTable<'a>>,
+}
+
+/// A path written like `clients[0].redirect_uri`.
+fn parse_path(p: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in p.split('.') {
+        let (key, mut idx) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            out.push(Seg::Key(key.to_owned()));
+        }
+        while let Some(end) = idx.find(']') {
+            if let Ok(n) = idx[1..end].parse() {
+                out.push(Seg::Index(n));
+            }
+            idx = &idx[end + 1..];
+        }
+    }
+    out
+}
+
+impl Validator<'_> {
+    fn err(&self, field: &str, message: impl AsRef<str>) -> ProfileError {
+        let span = span_of(self.doc, &parse_path(field));
+        issue(
+            self.source,
+            self.text,
+            span.start,
+            field.to_owned(),
+            message.as_ref(),
+        )
+    }
+
+    fn url(&self, field: &str, value: &str) -> Result<Url, ProfileError> {
+        let url = Url::parse(value).map_err(|e| self.err(field, e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(self.err(
+                field,
+                format!(
+                    "`{}` URLs are not supported: use http or https",
+                    url.scheme()
+                ),
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(self.err(field, "the URL has no host"));
+        }
+        Ok(url)
+    }
+
+    fn opt_url(&self, field: &str, value: &Option<String>) -> Result<Option<Url>, ProfileError> {
+        value.as_deref().map(|v| self.url(field, v)).transpose()
+    }
+
+    fn redirect_uri(&self, field: &str, value: &str) -> Result<String, ProfileError> {
+        let url = self.url(field, value)?;
+        if url.fragment().is_some() {
+            return Err(self.err(
+                field,
+                "a redirect URI must not have a fragment (RFC 6749 §3.1.2)",
+            ));
+        }
+        Ok(value.to_owned())
+    }
+
+    fn duration(
+        &self,
+        field: &str,
+        value: &Option<String>,
+        default: Duration,
+    ) -> Result<Duration, ProfileError> {
+        match value {
+            None => Ok(default),
+            Some(v) => {
+                let d = parse_duration(v).map_err(|m| self.err(field, m))?;
+                if d.is_zero() {
+                    return Err(self.err(field, "must be longer than zero"));
+                }
+                Ok(d)
+            }
+        }
+    }
+
+    fn non_empty(&self, field: &str, value: &str) -> Result<(), ProfileError> {
+        if value.trim().is_empty() {
+            Err(self.err(field, "must not be empty"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn build(&mut self, raw: RawProfile) -> Result<TargetProfile, ProfileError> {
+        self.non_empty("name", &raw.name)?;
+
+        let issuer = self.opt_url("issuer", &raw.issuer)?;
+        if issuer
+            .as_ref()
+            .is_some_and(|i| i.query().is_some() || i.fragment().is_some())
+        {
+            return Err(self.err("issuer", "an issuer has no query or fragment (RFC 8414 §2)"));
+        }
+        let e = &raw.endpoints;
+        let endpoints = EndpointOverrides {
+            authorization: self.opt_url("endpoints.authorization", &e.authorization)?,
+            token: self.opt_url("endpoints.token", &e.token)?,
+            registration: self.opt_url("endpoints.registration", &e.registration)?,
+            revocation: self.opt_url("endpoints.revocation", &e.revocation)?,
+            introspection: self.opt_url("endpoints.introspection", &e.introspection)?,
+            jwks: self.opt_url("endpoints.jwks", &e.jwks)?,
+        };
+
+        let mut clients: Vec<ClientProfile> = Vec::new();
+        for (i, c) in raw.clients.iter().enumerate() {
+            let at = |f: &str| format!("clients[{i}].{f}");
+            self.non_empty(&at("id"), &c.id)?;
+            if clients.iter().any(|o| o.id.as_str() == c.id) {
+                return Err(self.err(&at("id"), format!("client `{}` is listed twice", c.id)));
+            }
+            let auth_method = c.auth_method.unwrap_or(if c.secret.is_some() {
+                AuthMethod::ClientSecretBasic
+            } else {
+                AuthMethod::None
+            });
+            match (auth_method, &c.secret) {
+                (AuthMethod::None, Some(_)) => {
+                    return Err(self.err(
+                        &at("secret"),
+                        "a public client (auth_method = \"none\") has no secret",
+                    ));
+                }
+                (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, None) => {
+                    return Err(self.err(
+                        &at("auth_method"),
+                        format!("`{auth_method}` needs a `secret`"),
+                    ));
+                }
+                _ => {}
+            }
+            let redirect_uri = c
+                .redirect_uri
+                .as_deref()
+                .map(|r| self.redirect_uri(&at("redirect_uri"), r))
+                .transpose()?;
+            let grant_types = c
+                .grant_types
+                .clone()
+                .unwrap_or_else(|| vec!["authorization_code".to_owned()]);
+            if grant_types.iter().any(|g| g == "authorization_code") && redirect_uri.is_none() {
+                return Err(self.err(
+                    &format!("clients[{i}]"),
+                    "a client for the authorization_code grant needs a `redirect_uri`",
+                ));
+            }
+            clients.push(ClientProfile {
+                id: ClientId::new(c.id.clone()),
+                secret: c.secret.clone().map(ClientSecret::new),
+                auth_method,
+                redirect_uri,
+                scope: c.scope.as_deref().map(Scope::parse),
+                grant_types,
+            });
+        }
+
+        let registration = match &raw.registration {
+            None => None,
+            Some(r) => Some(RegistrationProfile {
+                enabled: r.enabled,
+                redirect_uri: match &r.redirect_uri {
+                    Some(u) => self.redirect_uri("registration.redirect_uri", u)?,
+                    None => DEFAULT_REDIRECT_URI.to_owned(),
+                },
+                scope: r.scope.as_deref().map(Scope::parse),
+                auth_method: r.auth_method.unwrap_or(AuthMethod::ClientSecretBasic),
+                initial_access_token: r.initial_access_token.clone(),
+            }),
+        };
+
+        let login = match &raw.login {
+            None => None,
+            Some(l) => {
+                self.non_empty("login.username", &l.username)?;
+                let fields = LoginFields {
+                    username: l
+                        .fields
+                        .as_ref()
+                        .and_then(|f| f.username.clone())
+                        .unwrap_or_else(|| "username".into()),
+                    password: l
+                        .fields
+                        .as_ref()
+                        .and_then(|f| f.password.clone())
+                        .unwrap_or_else(|| "password".into()),
+                };
+                self.non_empty("login.fields.username", &fields.username)?;
+                self.non_empty("login.fields.password", &fields.password)?;
+                Some(LoginProfile {
+                    username: l.username.clone(),
+                    password: l.password.clone(),
+                    fields,
+                    consent: l
+                        .consent_button
+                        .clone()
+                        .map_or(ConsentChoice::Approve, ConsentChoice::Button),
+                })
+            }
+        };
+
+        let mut resources = Vec::new();
+        for (i, r) in raw.resources.iter().enumerate() {
+            let at = |f: &str| format!("resources[{i}].{f}");
+            let url = self.url(&at("url"), &r.url)?;
+            let method = r.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+            if !matches!(
+                method.as_str(),
+                "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS"
+            ) {
+                return Err(self.err(&at("method"), format!("unknown HTTP method `{method}`")));
+            }
+            let body = r
+                .body
+                .as_ref()
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(|e| self.err(&at("body"), e.to_string()))?;
+            resources.push(ResourceProfile {
+                url,
+                method,
+                scope: r.scope.as_deref().map(Scope::parse),
+                role: r.role.clone(),
+                body,
+            });
+        }
+
+        let expiry = ExpiryProfile {
+            max_wait: self.duration(
+                "expiry.max_wait",
+                &raw.expiry.as_ref().and_then(|e| e.max_wait.clone()),
+                Duration::from_secs(10),
+            )?,
+        };
+        let timeout = self.duration(
+            "http.timeout",
+            &raw.http.as_ref().and_then(|h| h.timeout.clone()),
+            Duration::from_secs(10),
+        )?;
+
+        let test_admin = match &raw.test_admin {
+            None => None,
+            Some(t) => {
+                self.non_empty("test_admin.token", &t.token)?;
+                Some(TestAdminProfile {
+                    url: self.url("test_admin.url", &t.url)?,
+                    token: t.token.clone(),
+                })
+            }
+        };
+
+        let jwt_api = match &raw.jwt_api {
+            None => None,
+            Some(j) => {
+                let login_body = match &j.login_body {
+                    None => serde_json::json!({"username": "{username}", "password": "{password}"}),
+                    Some(v) => serde_json::to_value(v)
+                        .map_err(|e| self.err("jwt_api.login_body", e.to_string()))?,
+                };
+                let mut users = Vec::new();
+                for (i, u) in j.users.iter().enumerate() {
+                    self.non_empty(&format!("jwt_api.users[{i}].username"), &u.username)?;
+                    users.push(JwtUser {
+                        username: u.username.clone(),
+                        password: u.password.clone(),
+                        roles: u.roles.clone(),
+                    });
+                }
+                Some(JwtApiProfile {
+                    login_url: self.url("jwt_api.login_url", &j.login_url)?,
+                    login_body,
+                    token_field: j
+                        .token_field
+                        .clone()
+                        .unwrap_or_else(|| "access_token".into()),
+                    refresh_url: self.opt_url("jwt_api.refresh_url", &j.refresh_url)?,
+                    refresh_token_field: j
+                        .refresh_token_field
+                        .clone()
+                        .unwrap_or_else(|| "refresh_token".into()),
+                    refresh_with: j.refresh_with.unwrap_or_default(),
+                    logout_url: self.opt_url("jwt_api.logout_url", &j.logout_url)?,
+                    users,
+                })
+            }
+        };
+
+        // Kind-specific requirements.
+        match raw.kind {
+            TargetKind::OAuth => {
+                if jwt_api.is_some() {
+                    return Err(self.err(
+                        "jwt_api",
+                        "[jwt_api] is for jwt-api targets: add `kind = \"jwt-api\"`",
+                    ));
+                }
+                if issuer.is_none()
+                    && endpoints.authorization.is_none()
+                    && endpoints.token.is_none()
+                {
+                    return Err(self.err(
+                        "issuer",
+                        "an oauth target needs an `issuer` (for discovery) or [endpoints] with `authorization` or `token`",
+                    ));
+                }
+                let can_get_a_client =
+                    !clients.is_empty() || registration.as_ref().is_some_and(|r| r.enabled);
+                if !can_get_a_client && resources.is_empty() {
+                    return Err(self.err(
+                        "",
+                        "nothing to check: name [[clients]], enable [registration], or list [[resources]]",
+                    ));
+                }
+            }
+            TargetKind::JwtApi => {
+                let Some(j) = &jwt_api else {
+                    return Err(self.err(
+                        "kind",
+                        "a jwt-api target needs a [jwt_api] table with at least `login_url`",
+                    ));
+                };
+                if j.users.is_empty() {
+                    return Err(self.err(
+                        "jwt_api",
+                        "a jwt-api target needs at least one [[jwt_api.users]] entry",
+                    ));
+                }
+                for (i, r) in resources.iter().enumerate() {
+                    let missing = r
+                        .role
+                        .as_ref()
+                        .filter(|role| j.user_with_role(role).is_none());
+                    if let Some(role) = missing {
+                        return Err(self.err(
+                            &format!("resources[{i}].role"),
+                            format!("no [[jwt_api.users]] entry has the role `{role}`"),
+                        ));
+                    }
+                }
+            }
+        }
+
+        // Every host the profile names.
+        let mut hosts: BTreeSet<HostPort> = BTreeSet::new();
+        let mut add = |u: &Url| {
+            if let Some(hp) = HostPort::from_url(u) {
+                hosts.insert(hp);
+            }
+        };
+        issuer.iter().for_each(&mut add);
+        for u in [
+            &endpoints.authorization,
+            &endpoints.token,
+            &endpoints.registration,
+            &endpoints.revocation,
+            &endpoints.introspection,
+            &endpoints.jwks,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add(u);
+        }
+        resources.iter().for_each(|r| add(&r.url));
+        if let Some(j) = &jwt_api {
+            add(&j.login_url);
+            j.refresh_url.iter().for_each(&mut add);
+            j.logout_url.iter().for_each(&mut add);
+        }
+        if let Some(t) = &test_admin {
+            add(&t.url);
+        }
+
+        Ok(TargetProfile {
+            source: self.source.to_owned(),
+            name: raw.name,
+            kind: raw.kind,
+            issuer,
+            endpoints,
+            clients,
+            registration,
+            login,
+            resources,
+            expiry,
+            test_admin,
+            jwt_api,
+            timeout,
+            allowed_hosts: HostAllowlist::new(hosts),
+        })
+    }
+}
+
+/// The redirect URI of clients the harness registers when the profile names none. It is never
+/// contacted: the walker stops at the redirect.
+pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<TargetProfile, ProfileError> {
+        TargetProfile::parse(text, "examples/targets/x.toml")
+    }
+
+    fn issue_of(text: &str) -> ProfileIssue {
+        match parse(text) {
+            Err(ProfileError::Invalid(i)) => i,
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(p) => panic!("expected an error, got {p:?}"),
+        }
+    }
+
+    const GOOD: &str = r#"name = "oidc-provider"
+issuer = "http://127.0.0.1:3000"
+
+[endpoints]
+jwks = "http://127.0.0.1:3000/jwks"
+
+[[clients]]
+id = "confidential-client"
+secret = "confidential-secret-0123456789abcdef"
+redirect_uri = "http://127.0.0.1:8765/callback"
+scope = "openid profile"
+grant_types = ["authorization_code", "refresh_token", "client_credentials"]
+
+[[clients]]
+id = "public-client"
+redirect_uri = "http://127.0.0.1:8765/callback"
+
+[login]
+username = "alice"
+password = "pw"
+fields = { username = "login", password = "password" }
+
+[[resources]]
+url = "http://127.0.0.1:3001/api/notes"
+method = "post"
+scope = "notes:write"
+body = { text = "hello" }
+
+[expiry]
+max_wait = "1m30s"
+"#;
+
+    #[test]
+    fn a_good_profile_parses_with_defaults_and_computed_hosts() {
+        let p = parse(GOOD).unwrap();
+        assert_eq!(p.name, "oidc-provider");
+        assert_eq!(p.kind, TargetKind::OAuth);
+        assert_eq!(p.clients[0].auth_method, AuthMethod::ClientSecretBasic);
+        assert_eq!(p.clients[1].auth_method, AuthMethod::None);
+        assert_eq!(p.clients[1].grant_types, vec!["authorization_code"]);
+        assert!(p.confidential_client("client_credentials").is_some());
+        assert_eq!(
+            p.public_client("authorization_code").unwrap().id.as_str(),
+            "public-client"
+        );
+        let login = p.login.as_ref().unwrap();
+        assert_eq!(login.fields.username, "login");
+        assert_eq!(login.walk_options().login.unwrap().username_field, "login");
+        assert_eq!(p.resources[0].method, "POST");
+        assert_eq!(
+            p.resources[0].body,
+            Some(serde_json::json!({"text": "hello"}))
+        );
+        assert_eq!(p.expiry.max_wait, Duration::from_secs(90));
+        assert_eq!(p.timeout, Duration::from_secs(10));
+        let hosts: Vec<String> = p.allowed_hosts.hosts().map(|h| h.to_string()).collect();
+        // The redirect URI's host (8765) is not one the driver may contact.
+        assert_eq!(hosts, vec!["127.0.0.1:3000", "127.0.0.1:3001"]);
+        assert!(!format!("{login:?}").contains("pw\""));
+    }
+
+    #[test]
+    fn a_relative_redirect_uri_is_reported_at_its_line_and_field() {
+        let text = GOOD.replace(
+            "redirect_uri = \"http://127.0.0.1:8765/callback\"\n\n[login]",
+            "redirect_uri = \"/callback\"\n\n[login]",
+        );
+        let i = issue_of(&text);
+        assert_eq!(i.field, "clients[1].redirect_uri");
+        assert_eq!((i.line, i.column), (16, 1));
+        assert_eq!(
+            i.to_string(),
+            "examples/targets/x.toml:16:1: clients[1].redirect_uri: relative URL without a base"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_their_line() {
+        let text = GOOD.replace(
+            "scope = \"openid profile\"",
+            "scope = \"openid\"\nsecrett = \"x\"",
+        );
+        let i = issue_of(&text);
+        assert_eq!(i.line, 12, "{i}");
+        assert_eq!(i.column, 1);
+        assert_eq!(i.field, "clients[0].secrett");
+        assert!(i.message.contains("unknown field `secrett`"), "{i}");
+
+        let i =
+            issue_of("name = \"x\"\nissuer = \"http://h\"\n[endpoints]\ntokens = \"http://h/t\"\n");
+        assert_eq!((i.line, i.field.as_str()), (4, "endpoints.tokens"), "{i}");
+
+        let i = issue_of("name = \"x\"\nissuer = \"http://h\"\ncolour = 1\n");
+        assert_eq!((i.line, i.field.as_str()), (3, "colour"), "{i}");
+    }
+
+    #[test]
+    fn wrong_types_and_bad_enums_point_at_the_value() {
+        let i = issue_of(
+            "name = \"x\"\nissuer = \"http://h\"\n\n[[clients]]\nid = \"c\"\nsecret = \"s\"\nauth_method = \"private_key_jwt\"\n",
+        );
+        assert_eq!(i.line, 7, "{i}");
+        assert_eq!(i.field, "clients[0].auth_method");
+        let i = issue_of("name = 3\n");
+        assert_eq!((i.line, i.field.as_str()), (1, "name"), "{i}");
+    }
+
+    #[test]
+    fn toml_syntax_errors_have_a_line() {
+        let i = issue_of("name = \"x\"\nissuer = \n");
+        assert_eq!(i.line, 2, "{i}");
+        assert!(i.to_string().starts_with("examples/targets/x.toml:2:"));
+    }
+
+    #[test]
+    fn validation_rules() {
+        let base = "name = \"x\"\nissuer = \"http://127.0.0.1:1\"\n[registration]\n";
+        let i = issue_of(&format!(
+            "{base}redirect_uri = \"http://127.0.0.1:2/cb#frag\"\n"
+        ));
+        assert_eq!((i.line, i.field.as_str()), (4, "registration.redirect_uri"));
+        assert!(i.message.contains("fragment"));
+        let i = issue_of(&format!("{base}[expiry]\nmax_wait = \"10\"\n"));
+        assert_eq!((i.line, i.field.as_str()), (5, "expiry.max_wait"));
+        assert!(i.message.contains("no unit"), "{i}");
+        let i = issue_of("name = \"x\"\nissuer = \"ftp://h\"\n[registration]\n");
+        assert_eq!(i.field, "issuer");
+        assert!(i.message.contains("http or https"));
+        let i = issue_of("name = \"x\"\nissuer = \"http://h/?q=1\"\n[registration]\n");
+        assert!(i.message.contains("RFC 8414"));
+        // Nothing to check.
+        let i = issue_of("name = \"x\"\nissuer = \"http://h\"\n");
+        assert_eq!(i.field, "");
+        assert!(i.message.contains("nothing to check"));
+        // A secret-using method without a secret.
+        let i = issue_of(
+            "name = \"x\"\nissuer = \"http://h\"\n[[clients]]\nid = \"a\"\nauth_method = \"client_secret_post\"\ngrant_types = [\"client_credentials\"]\n",
+        );
+        assert_eq!(
+            (i.line, i.field.as_str()),
+            (5, "clients[0].auth_method"),
+            "{i}"
+        );
+        // Duplicate ids.
+        let i = issue_of(
+            "name = \"x\"\nissuer = \"http://h\"\n[[clients]]\nid = \"a\"\ngrant_types = []\n[[clients]]\nid = \"a\"\ngrant_types = []\n",
+        );
+        assert_eq!((i.line, i.field.as_str()), (7, "clients[1].id"), "{i}");
+        // An oauth target with no way in.
+        let i = issue_of("name = \"x\"\n[registration]\n");
+        assert_eq!(i.field, "issuer");
+    }
+
+    #[test]
+    fn jwt_api_profiles() {
+        let text = r#"name = "flask"
+kind = "jwt-api"
+
+[jwt_api]
+login_url = "http://127.0.0.1:5000/login"
+refresh_url = "http://127.0.0.1:5000/refresh"
+
+[[jwt_api.users]]
+username = "alice"
+password = "alice-password"
+roles = ["user"]
+
+[[resources]]
+url = "http://127.0.0.1:5000/admin"
+role = "admin"
+"#;
+        let i = issue_of(text);
+        assert_eq!((i.line, i.field.as_str()), (15, "resources[0].role"), "{i}");
+        let p =
+            parse(&text.replace("roles = [\"user\"]", "roles = [\"user\", \"admin\"]")).unwrap();
+        let j = p.jwt_api.as_ref().unwrap();
+        assert_eq!(j.token_field, "access_token");
+        assert_eq!(j.refresh_with, RefreshWith::Bearer);
+        assert_eq!(
+            j.login_body_for(&j.users[0]),
+            serde_json::json!({"username": "alice", "password": "alice-password"})
+        );
+        assert_eq!(p.allowed_hosts.hosts().count(), 1);
+
+        let i = issue_of("name = \"f\"\nkind = \"jwt-api\"\n\n[jwt_api]\ntoken_field = \"t\"\n");
+        assert_eq!(i.field, "jwt_api", "{i}");
+        assert!(i.message.contains("login_url"), "{i}");
+        assert_eq!(i.line, 4, "{i}");
+        let i = issue_of("name = \"f\"\nkind = \"jwt\"\n");
+        assert_eq!((i.line, i.field.as_str()), (2, "kind"), "{i}");
+    }
+
+    #[test]
+    fn the_shipped_example_profiles_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/targets");
+        let oidc = TargetProfile::load(dir.join("oidc-provider.toml")).unwrap();
+        assert_eq!(oidc.clients.len(), 2);
+        assert_eq!(oidc.login.as_ref().unwrap().fields.username, "login");
+        assert_eq!(oidc.resources.len(), 3);
+        let hosts: Vec<String> = oidc.allowed_hosts.hosts().map(|h| h.to_string()).collect();
+        assert_eq!(hosts, vec!["127.0.0.1:3000", "127.0.0.1:3001"]);
+        let flask = TargetProfile::load(dir.join("flask-jwt-api.toml")).unwrap();
+        assert_eq!(flask.kind, TargetKind::JwtApi);
+        let j = flask.jwt_api.as_ref().unwrap();
+        assert_eq!(j.user_with_role("admin").unwrap().username, "root");
+        assert_eq!(j.user_without_role("admin").unwrap().username, "alice");
+        let reference = TargetProfile::load(dir.join("reference.toml")).unwrap();
+        assert!(reference.registration_enabled());
+        assert_eq!(
+            reference.login.as_ref().unwrap().consent,
+            ConsentChoice::Button("approve".into())
+        );
+        let missing = TargetProfile::load(dir.join("no-such-profile.toml")).unwrap_err();
+        assert!(matches!(missing, ProfileError::Read { .. }));
+        assert!(missing.to_string().contains("no-such-profile.toml"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h2m3s"), Ok(Duration::from_secs(3723)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("3d").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_col("a\nbé c", 5), (2, 3));
+        assert_eq!(line_col("abc", 0), (1, 1));
+    }
+}
