@@ -373,11 +373,9 @@ pub fn level_from_tags<S: AsRef<str>>(tags: &[S]) -> Option<Level> {
 /// `rfc7636` → `RFC 7636`. Other tags are ignored; duplicates are dropped.
 pub fn sources_from_tags<S: AsRef<str>>(tags: &[S]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for t in tags {
-        if let Some(src) = source_from_tag(t.as_ref()) {
-            if !out.contains(&src) {
-                out.push(src);
-            }
+    for src in tags.iter().filter_map(|t| source_from_tag(t.as_ref())) {
+        if !out.contains(&src) {
+            out.push(src);
         }
     }
     out

@@ -107,10 +107,7 @@ impl Writer<Spec> for Collector {
             event::Cucumber::Feature(f, event::Feature::Rule(r, event::Rule::Scenario(sc, ev))) => {
                 (f, Some(r), sc, ev)
             }
-            event::Cucumber::ParsingFinished { parser_errors, .. } if parser_errors > 0 => {
-                // Errors themselves arrive as `Err` events above.
-                return;
-            }
+            // Parser errors themselves arrive as `Err` events above.
             _ => return,
         };
         let key: Key = (feature.clone(), rule.clone(), scenario.clone());
