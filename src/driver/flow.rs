@@ -1041,3 +1041,6 @@ pub fn parse_www_authenticate(value: &str) -> Vec<Challenge> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reference_tests;

@@ -5,11 +5,13 @@
 //! - [`http`]: the `Driver`, browsers (cookie jars), the allowlist, evidence and redaction;
 //! - [`forms`]: HTML forms, parsed and filled like a browser does;
 //! - [`pkce`]: protocol values as types (PKCE, client credentials, scopes, tokens);
-//! - [`flow`]: the authorization-code walker and the token-endpoint requests.
+//! - [`flow`]: the authorization-code walker and the token-endpoint requests;
+//! - [`jwt_api`]: login, refresh and logout against APIs that issue their own JWTs.
 
 pub mod flow;
 pub mod forms;
 pub mod http;
+pub mod jwt_api;
 pub mod pkce;
 
 pub use flow::{
