@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Run the reference authorization server and resource server.
     Serve(commands::serve::ServeArgs),
+    /// Check a server against the spec (the bundled reference server by default).
+    Check(commands::check::CheckArgs),
 }
 
 /// Exit codes, the contract CI relies on.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
+            Command::Check(args) => commands::check::run(args).await,
         }
     });
     ExitCode::from(code)

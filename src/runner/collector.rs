@@ -143,7 +143,7 @@ impl Writer<Spec> for Collector {
                             "the hook to complete",
                             panic_message(info.as_ref()),
                         ),
-                        evidence: world.map(|w| w.evidence.clone()).unwrap_or_default(),
+                        evidence: world.map(|w| w.collected_evidence()).unwrap_or_default(),
                         harness_bug: true,
                     });
                 }
@@ -178,7 +178,7 @@ fn on_step(pending: &mut Pending, step: &gherkin::Step, ev: event::Step<Spec>) {
         event::Step::Failed(_, _, world, err) => {
             let evidence = world
                 .as_ref()
-                .map(|w| w.evidence.clone())
+                .map(|w| w.collected_evidence())
                 .unwrap_or_default();
             match err {
                 StepError::NotFound => {

@@ -1,16 +1,18 @@
 //! What every scenario of a run shares: the target and run-wide settings.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::driver::http::Driver;
 use crate::report::TargetInfo;
+use crate::target::{AdminApi, Target};
 
 /// The run-wide context handed to every scenario's [`crate::steps::Spec`].
 ///
-/// For now a placeholder that names the target; once `crate::target` lands,
-/// a field holding the discovered `Target` (and the flow driver's shared
-/// HTTP client) goes here, and steps reach it with `w.ctx().target`.
-/// Only [`RunContext::target_info`] feeds the reports, so the rest can change
-/// freely.
+/// Steps reach the target through [`RunContext::target`] and send every
+/// request through a per-scenario clone of [`RunContext::driver`] (shared
+/// connection pool, host allowlist, its own evidence log). Only
+/// [`RunContext::target_info`] feeds the reports.
 #[derive(Clone, Debug)]
 pub struct RunContext {
     /// The target profile's name.
@@ -22,6 +24,14 @@ pub struct RunContext {
     /// The usual limit for one wait on the target (see
     /// [`crate::steps::with_timeout`]).
     pub step_timeout: Duration,
+    /// The resolved target (profile + discovery); `None` only in the
+    /// runner's own tests.
+    pub target: Option<Arc<Target>>,
+    /// The flow driver, bound to the profile's allowed hosts.
+    pub driver: Option<Driver>,
+    /// The target's test-admin API, when it has one (the bundled reference
+    /// server does): expiry scenarios move its clock instead of sleeping.
+    pub admin: Option<AdminApi>,
 }
 
 impl RunContext {
@@ -34,6 +44,39 @@ impl RunContext {
             base_url: base_url.into(),
             kind: "profile".to_owned(),
             step_timeout: Self::DEFAULT_STEP_TIMEOUT,
+            target: None,
+            driver: None,
+            admin: None,
+        }
+    }
+
+    /// The context of a run against a resolved target.
+    pub fn for_target(target: Target, driver: Driver, kind: impl Into<String>) -> Self {
+        let name = target.profile.name.clone();
+        let base = target
+            .profile
+            .issuer
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .or_else(|| {
+                target
+                    .profile
+                    .jwt_api
+                    .as_ref()
+                    .map(|j| j.login_url.origin().ascii_serialization())
+            })
+            .unwrap_or_default();
+        let admin = target
+            .profile
+            .test_admin
+            .as_ref()
+            .map(|a| AdminApi::new(a.url.clone(), a.token.clone()));
+        RunContext {
+            kind: kind.into(),
+            target: Some(Arc::new(target)),
+            driver: Some(driver),
+            admin,
+            ..RunContext::new(name, base)
         }
     }
 

@@ -43,7 +43,22 @@
 //! which fails the step with a finding when time runs out. The runner also
 //! has a whole-run limit ([`crate::runner::RunOptions::run_timeout`]).
 
+pub mod authorization_code;
+pub mod client_authentication;
+pub mod client_credentials;
+pub mod discovery;
+pub mod expiry;
+pub mod introspection;
+pub mod jwks;
+pub mod pkce;
+pub mod refresh;
+pub mod registration;
+pub mod revocation;
+pub mod scopes;
+pub mod token_response;
+pub mod common;
 pub mod smoke;
+pub mod support;
 
 use std::fmt::Display;
 use std::future::Future;
@@ -67,6 +82,11 @@ pub struct Spec {
     /// Rendered HTTP exchanges of this scenario, oldest first, secrets
     /// redacted. See [`Spec::record`].
     pub evidence: Vec<String>,
+    /// This scenario's driver (see [`Spec::http`]); its exchanges are
+    /// evidence too ([`Spec::collected_evidence`]).
+    pub driver: Option<crate::driver::http::Driver>,
+    /// Typed state the steps pass to each other.
+    pub flow: support::Flow,
 }
 
 impl Spec {

@@ -1,7 +1,9 @@
 //! Target profiles (TOML) and their resolution into a `Target` through RFC 8414 discovery.
 
+pub mod admin;
 pub mod discovery;
 pub mod profile;
 
+pub use admin::{AdminApi, AdminError};
 pub use discovery::{DiscoveryError, Endpoints, Metadata, Target};
 pub use profile::{ProfileError, ProfileIssue, TargetKind, TargetProfile};

@@ -1,0 +1,1 @@
+//! Steps of `features/authorization_code.feature` beyond the shared ones in `common.rs`.

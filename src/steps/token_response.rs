@@ -1,0 +1,1 @@
+//! Steps of `features/token_response.feature`.
