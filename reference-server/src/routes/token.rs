@@ -67,15 +67,31 @@ pub async fn token(
     }
 }
 
+/// An access token as issued: the JWT, its lifetime, and whether its grant
+/// was still live when it was recorded.
+struct Issued {
+    token: String,
+    expires_in: i64,
+    grant_live: bool,
+}
+
 /// Signs an access token and, for grants, records it so revoking the grant
 /// revokes it.
+///
+/// If the grant is revoked while the token is being made (a concurrent
+/// replay of the same code or refresh token, or a revocation request), the
+/// token is deny-listed at once but still returned: this request won the
+/// single-use credential, so it succeeds exactly as it would have had it
+/// finished before the replay, and the replay's revocation covers what it
+/// issued (RFC 6749 §4.1.2, RFC 9700 §4.14.2). Failing it instead would let
+/// concurrent replays make every redemption fail.
 fn access_token(
     state: &AppState,
     client: &ClientRecord,
     sub: &str,
     scope: &Scope,
     grant_id: Option<&str>,
-) -> Result<(String, i64), OAuthError> {
+) -> Result<Issued, OAuthError> {
     let now = state.clock.now();
     let ttl = state.lifetimes_for(client).access_token;
     let claims = AccessClaims {
@@ -93,18 +109,22 @@ fn access_token(
         .active
         .sign_at_jwt(&claims)
         .map_err(|e| OAuthError::server_error(e.to_string()))?;
+    let mut grant_live = true;
     if let Some(grant_id) = grant_id {
-        let live = state
+        grant_live = state
             .store
             .record_access_token(&claims.jti, grant_id, claims.exp)
             .map_err(store_err)?;
-        if !live {
+        if !grant_live {
             // The grant was revoked while this token was being made.
             state.deny(&claims.jti, claims.exp).map_err(store_err)?;
-            return Err(OAuthError::invalid_grant("the grant has been revoked"));
         }
     }
-    Ok((token, ttl))
+    Ok(Issued {
+        token,
+        expires_in: ttl,
+        grant_live,
+    })
 }
 
 fn new_refresh(
@@ -193,7 +213,7 @@ fn authorization_code(
             "the authorization code has already been used",
         ));
     }
-    let (access_token, expires_in) = access_token(
+    let issued = access_token(
         state,
         client,
         &record.sub,
@@ -205,16 +225,20 @@ fn authorization_code(
         .grant_types
         .contains(&GrantType::RefreshToken)
     {
-        let (token, rec) = new_refresh(state, client, &record.grant_id, &record.sub, &record.scope);
+        let (token, mut rec) =
+            new_refresh(state, client, &record.grant_id, &record.sub, &record.scope);
+        if !issued.grant_live {
+            rec.state = RefreshState::Revoked;
+        }
         state.store.put_refresh(&rec).map_err(store_err)?;
         Some(token)
     } else {
         None
     };
     Ok(TokenResponse {
-        access_token,
+        access_token: issued.token,
         token_type: "Bearer",
-        expires_in,
+        expires_in: issued.expires_in,
         scope: record.scope.to_string(),
         refresh_token,
     })
@@ -291,12 +315,11 @@ fn refresh_token(
             ));
         }
     }
-    let (access_token, expires_in) =
-        access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+    let issued = access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
     Ok(TokenResponse {
-        access_token,
+        access_token: issued.token,
         token_type: "Bearer",
-        expires_in,
+        expires_in: issued.expires_in,
         scope: scope.to_string(),
         refresh_token: Some(new_token),
     })
@@ -326,12 +349,11 @@ fn client_credentials(
             requested
         }
     };
-    let (access_token, expires_in) =
-        access_token(state, client, client.client_id.as_str(), &scope, None)?;
+    let issued = access_token(state, client, client.client_id.as_str(), &scope, None)?;
     Ok(TokenResponse {
-        access_token,
+        access_token: issued.token,
         token_type: "Bearer",
-        expires_in,
+        expires_in: issued.expires_in,
         scope: scope.to_string(),
         refresh_token: None,
     })
