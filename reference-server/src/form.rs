@@ -84,7 +84,7 @@ fn decode(raw: &[u8]) -> Result<String, OAuthError> {
         .map_err(|_| OAuthError::invalid_request("parameters are not valid UTF-8"))
 }
 
-fn body_error(rejection: axum::extract::rejection::BytesRejection) -> OAuthError {
+pub(crate) fn body_error(rejection: axum::extract::rejection::BytesRejection) -> OAuthError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         OAuthError::invalid_request(format!("request body is larger than {MAX_BODY} bytes"))
             .with_status(StatusCode::PAYLOAD_TOO_LARGE)

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -128,8 +129,14 @@ pub async fn add_note(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // A body over the limit gets the same JSON 413 as every other endpoint,
+    // not axum's plain-text rejection.
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => return crate::form::body_error(rejection).into_response(),
+    };
     let claims = match authorize(&state, &headers, q.as_deref(), "notes:write") {
         Ok(c) => c,
         Err(e) => return e.into_response(),
