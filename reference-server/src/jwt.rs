@@ -160,10 +160,11 @@ fn check_claims(payload: &Value, expect: &Expectations<'_>) -> Result<AccessClai
     if expect.now >= exp + LEEWAY {
         return Err(TokenError::Expired);
     }
-    if let Some(nbf) = num_claim("nbf").transpose()? {
-        if nbf > expect.now + LEEWAY {
-            return Err(TokenError::NotYetValid);
-        }
+    if num_claim("nbf")
+        .transpose()?
+        .is_some_and(|nbf| nbf > expect.now + LEEWAY)
+    {
+        return Err(TokenError::NotYetValid);
     }
     let iat = num_claim("iat").ok_or(TokenError::BadClaims)??;
     if iat > expect.now + LEEWAY {

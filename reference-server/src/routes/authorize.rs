@@ -243,6 +243,8 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
 }
 
 /// Loads an interaction and checks it belongs to this browser.
+// The error is the page to show, built on a rare path; boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 fn interaction(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Interaction, Response> {
     let page = |status, d: &str| error_page(&state.templates, status, "invalid_request", d);
     let ix = state
@@ -263,6 +265,8 @@ fn interaction(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Intera
     }
 }
 
+// The error is the page to show, built on a rare path; boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 fn check_csrf(state: &AppState, ix: &Interaction, params: &Params) -> Result<(), Response> {
     match params.single("csrf_token") {
         Ok(Some(t)) if ct_eq(t, &ix.csrf_token) => Ok(()),

@@ -222,9 +222,12 @@ fn authorize_management(
     state: &AppState,
     headers: &HeaderMap,
     client_id: &str,
-) -> Result<ClientRecord, Response> {
-    let invalid =
-        || BearerError::InvalidToken("invalid registration access token".into()).into_response();
+) -> Result<ClientRecord, Box<Response>> {
+    let invalid = || {
+        Box::new(
+            BearerError::InvalidToken("invalid registration access token".into()).into_response(),
+        )
+    };
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -233,12 +236,12 @@ fn authorize_management(
         .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty());
     let Some(token) = token else {
-        return Err(BearerError::Missing.into_response());
+        return Err(Box::new(BearerError::Missing.into_response()));
     };
     let client = state
         .store
         .client(client_id)
-        .map_err(|e| OAuthError::server_error(e.to_string()).into_response())?
+        .map_err(|e| Box::new(OAuthError::server_error(e.to_string()).into_response()))?
         .ok_or_else(invalid)?;
     let presented = SecretHash::of(token);
     match client.registration_token_hash {
@@ -255,7 +258,7 @@ pub async fn read(
 ) -> Response {
     match authorize_management(&state, &headers, &client_id) {
         Ok(client) => no_store(Json(Value::Object(client_json(&state, &client))).into_response()),
-        Err(res) => res,
+        Err(res) => *res,
     }
 }
 
@@ -268,7 +271,7 @@ pub async fn update(
 ) -> Response {
     let mut client = match authorize_management(&state, &headers, &client_id) {
         Ok(c) => c,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let result = (|| {
         let JsonObject(obj) = body?;
@@ -314,7 +317,7 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Response {
     if let Err(res) = authorize_management(&state, &headers, &client_id) {
-        return res;
+        return *res;
     }
     match state.store.delete_client(&client_id) {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use crate::client_auth::authenticate;
 use crate::error::OAuthError;
 use crate::form::Form;
-use crate::jwt::TokenError;
 use crate::routes::no_store;
 use crate::routes::resource::verify_access;
 use crate::secrets::SecretHash;
@@ -43,14 +42,13 @@ pub async fn revoke(
             state.revoke_grant(&refresh.grant_id).map_err(store_err)?;
             return Ok(());
         }
-        match verify_access(&state, token) {
-            Ok(claims) => {
-                if claims.client_id != client.client_id.as_str() {
-                    return Err(not_yours());
-                }
-                state.deny(&claims.jti, claims.exp).map_err(store_err)?;
+        // An invalid, expired or already revoked token needs nothing done
+        // and is still a 200 (§2.2).
+        if let Ok(claims) = verify_access(&state, token) {
+            if claims.client_id != client.client_id.as_str() {
+                return Err(not_yours());
             }
-            Err(TokenError::Revoked | TokenError::Expired) | Err(_) => {}
+            state.deny(&claims.jti, claims.exp).map_err(store_err)?;
         }
         Ok(())
     })();
