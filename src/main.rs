@@ -22,6 +22,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Check a server against the spec (the bundled reference server by default).
     Check(commands::check::CheckArgs),
+    /// List every injectable fault of the reference server, one a line.
+    Faults,
 }
 
 /// Exit codes, the contract CI relies on.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Check(args) => commands::check::run(args).await,
+            Command::Faults => commands::faults::run(),
         }
     });
     ExitCode::from(code)

@@ -123,7 +123,7 @@ pub fn authenticate(
             },
         ));
     }
-    if let Some(secret) = secret {
+    if let Some(secret) = secret.filter(|_| !state.fault(crate::faults::Fault::WrongSecretAccepted)) {
         let ok = client
             .secret_hash
             .is_some_and(|h| h.ct_eq(&SecretHash::of(secret)));

@@ -137,6 +137,8 @@ pub struct Settings {
     pub lifetimes: DefaultLifetimes,
     pub users: Vec<UserConfig>,
     pub clients: Vec<StaticClient>,
+    /// Deliberate defects (`--fault`); empty for a correct server.
+    pub faults: Vec<crate::faults::Fault>,
 }
 
 impl Default for Settings {
@@ -156,6 +158,7 @@ impl Default for Settings {
                 password: None,
             }],
             clients: Vec::new(),
+            faults: Vec::new(),
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct Interaction {
     pub state: Option<String>,
     pub scope: Scope,
     pub code_challenge: String,
+    /// `S256`; other values only under a PKCE fault.
+    pub code_challenge_method: String,
     pub csrf_token: String,
     /// The value of the browser-binding cookie set at `/authorize`.
     pub browser: String,

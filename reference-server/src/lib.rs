@@ -23,6 +23,7 @@ pub mod client_auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod faults;
 pub mod form;
 pub mod interaction;
 pub mod jwt;
@@ -36,6 +37,7 @@ pub mod state;
 pub mod store;
 
 pub use config::{Settings, Storage};
+pub use faults::{Fault, Faults};
 pub use keys::SigningAlg;
 pub use routes::app;
 pub use server::{RunningServer, StartError, start};

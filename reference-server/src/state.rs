@@ -46,6 +46,8 @@ pub struct Inner {
     pub admin_token: Option<Secret>,
     pub templates: minijinja::Environment<'static>,
     pub(crate) key_rotation: Mutex<()>,
+    /// Deliberate defects this server runs with (see [`crate::faults`]).
+    pub faults: crate::faults::Faults,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +149,7 @@ impl AppState {
             admin_token,
             templates: crate::pages::environment(),
             key_rotation: Mutex::new(()),
+            faults: crate::faults::Faults::from_list(&settings.faults),
         })))
     }
 
@@ -220,6 +223,12 @@ impl AppState {
                 .unwrap_or(self.lifetimes.refresh_token),
             code: client.lifetimes.code.unwrap_or(self.lifetimes.code),
         }
+    }
+
+    /// Whether this server runs with `fault`.
+    #[inline]
+    pub fn fault(&self, fault: crate::faults::Fault) -> bool {
+        self.faults.has(fault)
     }
 
     /// Records that some client's access tokens may live `ttl` seconds.

@@ -7,7 +7,7 @@ use clap::Args;
 use oauthspec::report;
 use oauthspec::runner::{self, FeatureSource, Progress, RunContext, RunError, RunOptions};
 use oauthspec::target::{Target, TargetProfile};
-use oauthspec_reference_server::{RunningServer, Settings, start};
+use oauthspec_reference_server::{Fault, RunningServer, Settings, start};
 
 use crate::exit;
 
@@ -38,6 +38,10 @@ pub struct CheckArgs {
     /// Scenarios run at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Check the bundled reference server with this deliberate defect in
+    /// (repeatable): see what a broken server looks like in a report.
+    #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
+    faults: Vec<Fault>,
 }
 
 /// Starts the bundled reference server (in memory, test-admin on) and
@@ -81,6 +85,7 @@ pub async fn run(args: CheckArgs) -> u8 {
         None => {
             let settings = Settings {
                 test_admin: true,
+                faults: args.faults.clone(),
                 ..Settings::default()
             };
             match bundled_reference(settings).await {

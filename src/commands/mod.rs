@@ -1,2 +1,3 @@
 pub mod check;
+pub mod faults;
 pub mod serve;

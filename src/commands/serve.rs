@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use oauthspec_reference_server::config::ConfigFile;
-use oauthspec_reference_server::{Settings, SigningAlg, Storage, start};
+use oauthspec_reference_server::{Fault, Settings, SigningAlg, Storage, start};
 
 use crate::exit;
 
@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// and print its bearer token.
     #[arg(long, env = "OAUTHSPEC_TEST_ADMIN")]
     test_admin: bool,
+    /// Break exactly this requirement on purpose (repeatable; `oauthspec
+    /// faults` lists them).
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<Fault>,
 }
 
 impl ServeArgs {
@@ -66,6 +70,7 @@ impl ServeArgs {
         if self.test_admin {
             settings.test_admin = true;
         }
+        settings.faults.clone_from(&self.faults);
         settings.validate().map_err(|e| e.to_string())?;
         Ok(settings)
     }
@@ -89,6 +94,9 @@ pub async fn run(args: ServeArgs) -> u8 {
     let mut out = std::io::stdout().lock();
     if let Some(token) = server.admin_token() {
         let _ = writeln!(out, "admin token: {}", token.expose());
+    }
+    for f in &args.faults {
+        let _ = writeln!(out, "fault: {} (breaks {})", f.name(), f.breaks());
     }
     let _ = writeln!(out, "listening on {}", server.url());
     let _ = out.flush();

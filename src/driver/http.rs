@@ -428,6 +428,13 @@ impl Evidence {
     }
 
     /// Renders exchanges as HTTP transcripts.
+    /// One exchange as a transcript, numbered `n`.
+    pub fn render_one(n: usize, exchange: &Exchange) -> String {
+        let mut out = String::new();
+        render_exchange(&mut out, n, exchange);
+        out
+    }
+
     pub fn render(exchanges: &[Exchange]) -> String {
         let mut out = String::new();
         for (i, x) in exchanges.iter().enumerate() {

@@ -106,10 +106,14 @@ impl Spec {
     pub fn collected_evidence(&self) -> Vec<String> {
         let mut out = self.evidence.clone();
         if let Some(d) = &self.driver {
-            let ex = d.evidence().exchanges();
-            if !ex.is_empty() {
-                out.push(Evidence::render(&ex));
-            }
+            let start = out.len();
+            out.extend(
+                d.evidence()
+                    .exchanges()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| Evidence::render_one(start + i + 1, x)),
+            );
         }
         out
     }

@@ -8,6 +8,7 @@ use minijinja::context;
 use subtle::ConstantTimeEq;
 
 use crate::error::{ErrorCode, OAuthError};
+use crate::faults::Fault;
 use crate::form::{Form, Params};
 use crate::interaction::Interaction;
 use crate::pages::{error_page, render};
@@ -54,10 +55,12 @@ fn redirect_to_client(
         for (k, v) in params {
             q.append_pair(k, v);
         }
-        if let Some(s) = client_state {
+        if let Some(s) = client_state.filter(|_| !state.fault(Fault::StateNotEchoed)) {
             q.append_pair("state", s);
         }
-        q.append_pair("iss", &state.issuer);
+        if !state.fault(Fault::IssMissing) {
+            q.append_pair("iss", &state.issuer);
+        }
     }
     see_other(url.as_str())
 }
@@ -131,6 +134,20 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         Ok(Some(uri)) if client.metadata.redirect_uris.iter().any(|r| r == uri) => {
             (uri.to_string(), true)
         }
+        Ok(Some(uri))
+            if state.fault(Fault::RedirectUriPrefixMatch)
+                && client.metadata.redirect_uris.iter().any(|r| uri.starts_with(r.as_str())) =>
+        {
+            (uri.to_string(), true)
+        }
+        Ok(Some(uri)) if state.fault(Fault::ErrorRedirectUnregistered) => {
+            return error_redirect(
+                &state,
+                uri,
+                params.single("state").ok().flatten(),
+                OAuthError::invalid_request("redirect_uri is not registered"),
+            );
+        }
         Ok(Some(_)) => {
             return page(
                 StatusCode::BAD_REQUEST,
@@ -153,7 +170,10 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
     let client_state = params.single("state").ok().flatten().map(str::to_owned);
     let fail =
         |err: OAuthError| error_redirect(&state, &redirect_uri, client_state.as_deref(), err);
-    if let Some(dup) = params.first_duplicate() {
+    if let Some(dup) = params
+        .first_duplicate()
+        .filter(|_| !state.fault(Fault::DuplicateParamsAccepted))
+    {
         return fail(OAuthError::invalid_request(format!(
             "parameter {dup} is repeated (RFC 6749 §3.1)"
         )));
@@ -181,6 +201,9 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         None => client.metadata.scope.clone(),
         Some(s) => match Scope::parse(s) {
             Err(e) => return fail(OAuthError::invalid_scope(e)),
+            Ok(scope) if state.fault(Fault::UnknownScopeAccepted) => Scope::from_tokens(
+                scope.iter().filter(|t| client.metadata.scope.contains(t)),
+            ),
             Ok(scope) => {
                 if let Some(unknown) = scope.missing_from(&client.metadata.scope).next() {
                     return fail(OAuthError::invalid_scope(format!(
@@ -192,25 +215,31 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         },
     };
     // PKCE is required of every client, and only S256 (RFC 9700 §2.1.1).
-    let Some(challenge) = params.single("code_challenge").ok().flatten() else {
-        return fail(OAuthError::invalid_request(
-            "code_challenge is required (PKCE, RFC 7636)",
-        ));
-    };
-    match params.single("code_challenge_method").ok().flatten() {
-        Some("S256") => {}
-        None => {
+    let challenge = params.single("code_challenge").ok().flatten();
+    let method = params.single("code_challenge_method").ok().flatten();
+    // `method` is what gets stored: "S256", or under a PKCE fault "plain"
+    // or "" (no challenge at all).
+    let (challenge, method) = match (challenge, method) {
+        (Some(c), Some("S256")) => (c, "S256"),
+        (None, _) if state.fault(Fault::PkceMissingAccepted) => ("", ""),
+        (Some(c), Some("plain")) if state.fault(Fault::PkcePlainAccepted) => (c, "plain"),
+        (None, _) => {
+            return fail(OAuthError::invalid_request(
+                "code_challenge is required (PKCE, RFC 7636)",
+            ));
+        }
+        (Some(_), None) => {
             return fail(OAuthError::invalid_request(
                 "code_challenge_method is required and must be S256 (plain is not supported)",
             ));
         }
-        Some(other) => {
+        (Some(_), Some(other)) => {
             return fail(OAuthError::invalid_request(format!(
                 "code_challenge_method {other:?} is not supported; use S256"
             )));
         }
-    }
-    if !is_valid_s256_challenge(challenge) {
+    };
+    if method == "S256" && !is_valid_s256_challenge(challenge) {
         return fail(OAuthError::invalid_request(
             "code_challenge is not a base64url SHA-256 value",
         ));
@@ -225,6 +254,7 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         state: client_state,
         scope,
         code_challenge: challenge.to_string(),
+        code_challenge_method: method.to_string(),
         csrf_token: random_token(),
         browser: random_token(),
         user: None,
@@ -507,6 +537,7 @@ fn issue_code(
             redirect_uri: ix.redirect_uri.clone(),
             redirect_uri_in_request: ix.redirect_uri_in_request,
             code_challenge: ix.code_challenge.clone(),
+            code_challenge_method: ix.code_challenge_method.clone(),
             scope: ix.scope.clone(),
             sub: user.to_string(),
             grant_id,

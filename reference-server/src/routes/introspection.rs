@@ -7,10 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::client_auth::authenticate;
+use crate::faults::Fault;
 use crate::error::OAuthError;
 use crate::form::Form;
 use crate::routes::no_store;
-use crate::routes::resource::verify_access;
+use crate::routes::resource::verify_access_with;
 use crate::secrets::SecretHash;
 use crate::state::AppState;
 use crate::store::RefreshState;
@@ -24,24 +25,33 @@ pub async fn introspect(
 ) -> Response {
     let result = (|| {
         let Form(params) = form?;
-        let client = authenticate(&state, &headers, &params)?;
-        if !client.metadata.token_endpoint_auth_method.is_confidential() {
+        if !state.fault(Fault::IntrospectionUnauthenticated) {
+            let client = authenticate(&state, &headers, &params)?;
+            if !client.metadata.token_endpoint_auth_method.is_confidential() {
             return Err(OAuthError::invalid_client(
                 "introspection needs a confidential client",
-            ));
+                ));
+            }
         }
         let token = params.required("token")?;
         Ok(describe(&state, token))
     })();
     match result {
         Ok(body) => no_store(Json(body).into_response()),
-        Err(e) => e.into_response(),
+        Err(e) => crate::routes::error_response(&state, e),
     }
 }
 
 fn describe(state: &AppState, token: &str) -> Value {
-    let inactive = json!({ "active": false });
-    if let Ok(c) = verify_access(state, token) {
+    let mut inactive = json!({ "active": false });
+    if state.fault(Fault::IntrospectionLeaksInactive) {
+        // Fault: whatever the token claims is told even when it is dead.
+        if let Some(serde_json::Value::Object(claims)) = crate::jwt::peek_claims(token) {
+            inactive.as_object_mut().map(|o| o.extend(claims));
+        }
+    }
+    let check_exp = !state.fault(Fault::ExpiredTokenIntrospectsActive);
+    if let Ok(c) = verify_access_with(state, token, check_exp) {
         return json!({
             "active": true, "scope": c.scope, "client_id": c.client_id, "sub": c.sub,
             "exp": c.exp, "iat": c.iat, "iss": c.iss, "aud": c.aud, "jti": c.jti,

@@ -11,8 +11,9 @@ use crate::state::AppState;
 /// Authorization server metadata (RFC 8414 §2), served at both well-known
 /// locations.
 pub fn document(state: &AppState) -> Value {
+    use crate::faults::Fault;
     let iss = &state.issuer;
-    json!({
+    let mut doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
         "token_endpoint": format!("{iss}/token"),
@@ -30,7 +31,14 @@ pub fn document(state: &AppState) -> Value {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "authorization_response_iss_parameter_supported": true,
         "access_token_signing_alg_values_supported": [state.signing_alg.as_str()],
-    })
+    });
+    if state.fault(Fault::DiscoveryWrongIssuer) {
+        doc["issuer"] = json!(format!("{iss}/"));
+    }
+    if state.fault(Fault::DiscoveryPlainAdvertised) {
+        doc["code_challenge_methods_supported"] = json!(["S256", "plain"]);
+    }
+    doc
 }
 
 pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
@@ -38,7 +46,24 @@ pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state.keys().jwks(state.clock.now());
+    use crate::faults::Fault;
+    let mut body = state.keys().jwks(state.clock.now());
+    if let Some(keys) = body["keys"].as_array_mut() {
+        if state.fault(Fault::JwksPrivateKey) {
+            if let Some(first) = keys.first_mut() {
+                // Fault: the private key ships with the public one.
+                first["d"] = json!(base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    &state.keys().active.record.pkcs8
+                ));
+            }
+        }
+        if state.fault(Fault::JwksDuplicateKid) {
+            if let Some(first) = keys.first().cloned() {
+                keys.push(first);
+            }
+        }
+    }
     ([("content-type", "application/jwk-set+json")], Json(body))
 }
 

@@ -126,6 +126,30 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     res
 }
 
+/// Writes an OAuth error of the token, revocation or introspection
+/// endpoint: the RFC 6749 §5.2 response, or under a fault its broken form.
+pub(crate) fn error_response(state: &AppState, err: OAuthError) -> Response {
+    use crate::faults::Fault;
+    let invalid_client = err.code == crate::error::ErrorCode::InvalidClient;
+    let err = if invalid_client && state.fault(Fault::InvalidClient400) {
+        err.with_status(StatusCode::BAD_REQUEST)
+    } else {
+        err
+    };
+    if state.fault(Fault::ErrorDescriptionCrlf) {
+        let body = serde_json::json!({
+            "error": err.code.as_str(),
+            "error_description": format!("{}\r\nSee \"the logs\".", err.description),
+        });
+        return no_store((err.status, axum::Json(body)).into_response());
+    }
+    let mut res = err.into_response();
+    if invalid_client && state.fault(Fault::InvalidClientNoChallenge) {
+        res.headers_mut().remove(header::WWW_AUTHENTICATE);
+    }
+    res
+}
+
 /// Adds `Cache-Control: no-store` and `Pragma: no-cache`, which every
 /// response carrying tokens or credentials needs (RFC 6749 §5.1).
 pub(crate) fn no_store(mut res: Response) -> Response {

@@ -8,8 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::error::{BearerError, ErrorCode, OAuthError};
+use crate::faults::Fault;
 use crate::form::JsonObject;
-use crate::protocol::{AuthMethod, ClientId, GrantType, Scope, validate_redirect_uri};
+use crate::protocol::{
+    AuthMethod, ClientId, GrantType, RedirectUriError, Scope, validate_redirect_uri,
+};
 use crate::routes::no_store;
 use crate::secrets::{SecretHash, random_id, random_token};
 use crate::state::AppState;
@@ -97,7 +100,9 @@ pub fn validate_metadata(
     };
     // RFC 7591 §2.1: the code response type and the authorization_code
     // grant go together.
-    if uses_code != response_types.iter().any(|r| r == "code") {
+    if uses_code != response_types.iter().any(|r| r == "code")
+        && !state.fault(Fault::RegistrationInconsistentAccepted)
+    {
         return Err(bad_metadata(
             "grant_types and response_types are inconsistent: authorization_code needs response type code and vice versa",
         ));
@@ -120,8 +125,12 @@ pub fn validate_metadata(
         ));
     }
     for uri in &redirect_uris {
-        validate_redirect_uri(uri)
-            .map_err(|e| OAuthError::new(ErrorCode::InvalidRedirectUri, e.to_string()))?;
+        match validate_redirect_uri(uri) {
+            Ok(()) => {}
+            Err(RedirectUriError::Fragment(_)) if state.fault(Fault::RegistrationFragmentAccepted) => {}
+            Err(RedirectUriError::PlainHttp(_)) if state.fault(Fault::RegistrationPlainHttpAccepted) => {}
+            Err(e) => return Err(OAuthError::new(ErrorCode::InvalidRedirectUri, e.to_string())),
+        }
     }
     let scope = match string_member(obj, "scope")? {
         None => state.scopes.clone(),
@@ -235,6 +244,12 @@ fn authorize_management(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty());
+    if state.fault(Fault::RegistrationManagementUnauthenticated) {
+        return match state.store.client(client_id) {
+            Ok(Some(c)) => Ok(c),
+            _ => Err(invalid()),
+        };
+    }
     let Some(token) = token else {
         return Err(Box::new(BearerError::Missing.into_response()));
     };

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::BearerError;
+use crate::faults::Fault;
 use crate::form::Params;
 use crate::jwt::{AccessClaims, Expectations, TokenError, verify_access_token};
 use crate::protocol::Scope;
@@ -17,11 +18,21 @@ use crate::state::AppState;
 /// Verifies one of this server's access tokens: signature, claims, deny
 /// list, and that its client still exists (RFC 7592 §2.3).
 pub(crate) fn verify_access(state: &AppState, token: &str) -> Result<AccessClaims, TokenError> {
+    verify_access_with(state, token, !state.fault(Fault::ExpNotChecked))
+}
+
+/// [`verify_access`], with `exp` enforced or (under a fault) not.
+pub(crate) fn verify_access_with(
+    state: &AppState,
+    token: &str,
+    check_exp: bool,
+) -> Result<AccessClaims, TokenError> {
     let keys = state.keys();
     let expect = Expectations {
         issuer: &state.issuer,
         audience: &state.audience,
         now: state.clock.now(),
+        check_exp,
     };
     let claims = verify_access_token(token, &keys, &expect)?;
     if state.is_revoked(&claims.jti) {
@@ -31,6 +42,15 @@ pub(crate) fn verify_access(state: &AppState, token: &str) -> Result<AccessClaim
         Ok(Some(_)) => Ok(claims),
         _ => Err(TokenError::Revoked),
     }
+}
+
+/// The RFC 6750 §3 error response, or under a fault one without its challenge.
+fn bearer_error(state: &AppState, e: BearerError) -> Response {
+    let mut res = e.into_response();
+    if state.fault(Fault::RsChallengeMissing) && res.status() == StatusCode::UNAUTHORIZED {
+        res.headers_mut().remove(header::WWW_AUTHENTICATE);
+    }
+    res
 }
 
 /// Whether `t` has the `b64token` syntax of RFC 6750 §2.1.
@@ -89,7 +109,10 @@ fn authorize(
     let claims =
         verify_access(state, token).map_err(|e| BearerError::InvalidToken(e.to_string()))?;
     let granted = Scope::parse(&claims.scope).unwrap_or_default();
-    if !granted.contains(needed) {
+    if !granted.contains(needed) && !state.fault(Fault::RsScopeIgnored) {
+        if state.fault(Fault::RsInsufficientScope401) {
+            return Err(BearerError::InvalidToken("insufficient scope".into()));
+        }
         return Err(BearerError::InsufficientScope(needed.to_string()));
     }
     Ok(claims)
@@ -104,7 +127,7 @@ pub async fn profile(
     match authorize(&state, &headers, q.as_deref(), "profile") {
         Ok(c) => Json(json!({ "sub": c.sub, "client_id": c.client_id, "scope": c.scope }))
             .into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => bearer_error(&state, e),
     }
 }
 
@@ -116,7 +139,7 @@ pub async fn list_notes(
 ) -> Response {
     let claims = match authorize(&state, &headers, q.as_deref(), "notes:read") {
         Ok(c) => c,
-        Err(e) => return e.into_response(),
+        Err(e) => return bearer_error(&state, e),
     };
     match state.store.notes(&claims.sub) {
         Ok(notes) => Json(json!({ "notes": notes })).into_response(),
@@ -139,7 +162,7 @@ pub async fn add_note(
     };
     let claims = match authorize(&state, &headers, q.as_deref(), "notes:write") {
         Ok(c) => c,
-        Err(e) => return e.into_response(),
+        Err(e) => return bearer_error(&state, e),
     };
     let bad = |d: &str| {
         (

@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::client_auth::authenticate;
+use crate::faults::Fault;
 use crate::error::OAuthError;
 use crate::form::Form;
 use crate::routes::no_store;
@@ -27,8 +28,16 @@ pub async fn revoke(
 ) -> Response {
     let result = (|| {
         let Form(params) = form?;
-        let client = authenticate(&state, &headers, &params)?;
+        let client = match authenticate(&state, &headers, &params) {
+            Ok(c) => Some(c),
+            Err(_) if state.fault(Fault::RevocationUnauthenticated) => None,
+            Err(e) => return Err(e),
+        };
         let token = params.required("token")?;
+        if state.fault(Fault::RevocationNoop) {
+            return Ok(());
+        }
+        let not_owner = |owner: &str| client.as_ref().is_some_and(|c| c.client_id.as_str() != owner);
         let store_err = |e: crate::store::StoreError| OAuthError::server_error(e.to_string());
         // The hint is only an optimisation (§2.1), so both kinds are tried.
         if let Some(refresh) = state
@@ -36,8 +45,14 @@ pub async fn revoke(
             .refresh(&SecretHash::of(token))
             .map_err(store_err)?
         {
-            if refresh.client_id != client.client_id {
+            if not_owner(refresh.client_id.as_str()) {
                 return Err(not_yours());
+            }
+            if state.fault(Fault::RevocationRefreshKeepsFamily) {
+                let mut only_this = refresh;
+                only_this.state = crate::store::RefreshState::Revoked;
+                state.store.put_refresh(&only_this).map_err(store_err)?;
+                return Ok(());
             }
             state.revoke_grant(&refresh.grant_id).map_err(store_err)?;
             return Ok(());
@@ -45,7 +60,7 @@ pub async fn revoke(
         // An invalid, expired or already revoked token needs nothing done
         // and is still a 200 (§2.2).
         if let Ok(claims) = verify_access(&state, token) {
-            if claims.client_id != client.client_id.as_str() {
+            if not_owner(&claims.client_id) {
                 return Err(not_yours());
             }
             state.deny(&claims.jti, claims.exp).map_err(store_err)?;
@@ -54,6 +69,6 @@ pub async fn revoke(
     })();
     match result {
         Ok(()) => no_store(axum::http::StatusCode::OK.into_response()),
-        Err(e) => e.into_response(),
+        Err(e) => crate::routes::error_response(&state, e),
     }
 }

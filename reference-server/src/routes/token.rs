@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::client_auth::authenticate;
+use crate::faults::Fault;
 use crate::error::{ErrorCode, OAuthError};
 use crate::form::{Form, Params};
 use crate::jwt::AccessClaims;
@@ -41,14 +42,29 @@ pub async fn token(
     let result = async {
         let Form(params) = form?;
         let grant_type = params.required("grant_type")?.to_string();
-        let client = authenticate(&state, &headers, &params)?;
+        let client = match authenticate(&state, &headers, &params) {
+            Ok(c) => c,
+            Err(e) if grant_type == "refresh_token" && state.fault(Fault::RefreshWithoutClientAuth) => {
+                // Fault: the refresh token alone identifies the client.
+                let presented = params.required("refresh_token")?;
+                state
+                    .store
+                    .refresh(&SecretHash::of(presented))
+                    .ok()
+                    .flatten()
+                    .and_then(|r| state.store.client(r.client_id.as_str()).ok().flatten())
+                    .ok_or(e)?
+            }
+            Err(e) => return Err(e),
+        };
         let grant = GrantType::parse(&grant_type).ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant type {grant_type:?} is not supported"),
             )
         })?;
-        if !client.metadata.grant_types.contains(&grant) {
+        let public_cc = grant == GrantType::ClientCredentials && state.fault(Fault::ClientCredentialsPublic);
+        if !client.metadata.grant_types.contains(&grant) && !public_cc {
             return Err(OAuthError::unauthorized_client(format!(
                 "this client is not registered for the {} grant",
                 grant.as_str()
@@ -62,8 +78,9 @@ pub async fn token(
     }
     .await;
     match result {
+        Ok(body) if state.fault(Fault::NoStoreMissing) => Json(body).into_response(),
         Ok(body) => no_store(Json(body).into_response()),
-        Err(e) => e.into_response(),
+        Err(e) => crate::routes::error_response(&state, e),
     }
 }
 
@@ -162,24 +179,28 @@ fn authorization_code(
         .code(&hash)
         .map_err(store_err)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown authorization code"))?;
-    if record.client_id != client.client_id {
+    if record.client_id != client.client_id && !state.fault(Fault::CodeNotBoundToClient) {
         return Err(OAuthError::invalid_grant(
             "the code was issued to another client",
         ));
     }
-    if record.used {
+    let reuse_accepted = state.fault(Fault::CodeReuseAccepted);
+    if record.used && !reuse_accepted {
         // RFC 6749 §4.1.2: a code used twice revokes what it produced.
-        state.revoke_grant(&record.grant_id).map_err(store_err)?;
+        if !state.fault(Fault::CodeReuseKeepsTokens) {
+            state.revoke_grant(&record.grant_id).map_err(store_err)?;
+        }
         return Err(OAuthError::invalid_grant(
             "the authorization code has already been used; tokens issued from it are revoked",
         ));
     }
-    if state.clock.now() >= record.expires_at {
+    if state.clock.now() >= record.expires_at && !state.fault(Fault::ExpiredCodeAccepted) {
         return Err(OAuthError::invalid_grant(
             "the authorization code has expired",
         ));
     }
     match params.single("redirect_uri")? {
+        _ if state.fault(Fault::CodeRedirectUriNotChecked) => {}
         Some(uri) if uri != record.redirect_uri => {
             return Err(OAuthError::invalid_grant(
                 "redirect_uri differs from the authorization request",
@@ -192,21 +213,31 @@ fn authorization_code(
         }
         _ => {}
     }
-    let verifier = params
-        .single("code_verifier")?
-        .ok_or_else(|| OAuthError::invalid_grant("code_verifier is missing (PKCE)"))?;
-    if !is_valid_code_verifier(verifier) {
-        return Err(OAuthError::invalid_grant(
-            "code_verifier is not 43-128 unreserved characters (RFC 7636 §4.1)",
-        ));
+    // A code issued without a challenge exists only under the
+    // pkce-missing-accepted fault; such a server checks nothing here.
+    if !record.code_challenge.is_empty() {
+        let verifier = params
+            .single("code_verifier")?
+            .ok_or_else(|| OAuthError::invalid_grant("code_verifier is missing (PKCE)"))?;
+        if !is_valid_code_verifier(verifier) && !state.fault(Fault::PkceVerifierFormatUnchecked) {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier is not 43-128 unreserved characters (RFC 7636 §4.1)",
+            ));
+        }
+        let computed = if record.code_challenge_method == "plain" {
+            verifier.to_string()
+        } else {
+            s256(verifier)
+        };
+        if !SecretHash::of(&computed).ct_eq(&SecretHash::of(&record.code_challenge))
+            && !state.fault(Fault::PkceNotVerified)
+        {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier does not match the code_challenge",
+            ));
+        }
     }
-    let computed = s256(verifier);
-    if !SecretHash::of(&computed).ct_eq(&SecretHash::of(&record.code_challenge)) {
-        return Err(OAuthError::invalid_grant(
-            "code_verifier does not match the code_challenge",
-        ));
-    }
-    if !state.store.consume_code(&hash).map_err(store_err)? {
+    if !state.store.consume_code(&hash).map_err(store_err)? && !reuse_accepted {
         // Lost a race with a concurrent redemption: that is a reuse.
         state.revoke_grant(&record.grant_id).map_err(store_err)?;
         return Err(OAuthError::invalid_grant(
@@ -257,12 +288,15 @@ fn refresh_token(
         .refresh(&hash)
         .map_err(store_err)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
-    if record.client_id != client.client_id {
+    if record.client_id != client.client_id && !state.fault(Fault::RefreshNotBoundToClient) {
         return Err(OAuthError::invalid_grant(
             "the refresh token was issued to another client",
         ));
     }
     let reuse = |state: &AppState| -> OAuthError {
+        if state.fault(Fault::RefreshReuseUndetected) {
+            return OAuthError::invalid_grant("the refresh token was already used");
+        }
         if let Err(e) = state.revoke_grant(&record.grant_id) {
             return store_err(e);
         }
@@ -277,7 +311,7 @@ fn refresh_token(
         }
         RefreshState::Active => {}
     }
-    if state.clock.now() >= record.expires_at {
+    if state.clock.now() >= record.expires_at && !state.fault(Fault::ExpiredRefreshAccepted) {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
     let grant = state
@@ -293,7 +327,12 @@ fn refresh_token(
         None => record.scope.clone(),
         Some(s) => {
             let requested = Scope::parse(s).map_err(OAuthError::invalid_scope)?;
-            if let Some(extra) = requested.missing_from(&grant.scope).next() {
+            let allowed = if state.fault(Fault::RefreshScopeWidening) {
+                &client.metadata.scope
+            } else {
+                &grant.scope
+            };
+            if let Some(extra) = requested.missing_from(allowed).next() {
                 return Err(OAuthError::invalid_scope(format!(
                     "scope {extra:?} was not granted originally"
                 )));
@@ -301,6 +340,17 @@ fn refresh_token(
             requested
         }
     };
+    if state.fault(Fault::RefreshNotRotated) {
+        // Fault: the same refresh token is handed back and stays active.
+        let issued = access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+        return Ok(TokenResponse {
+            access_token: issued.token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            scope: scope.to_string(),
+            refresh_token: Some(presented.to_string()),
+        });
+    }
     let (new_token, new_record) = new_refresh(state, client, &record.grant_id, &record.sub, &scope);
     match state
         .store
@@ -332,7 +382,9 @@ fn client_credentials(
     client: &ClientRecord,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
-    if !client.metadata.token_endpoint_auth_method.is_confidential() {
+    if !client.metadata.token_endpoint_auth_method.is_confidential()
+        && !state.fault(Fault::ClientCredentialsPublic)
+    {
         return Err(OAuthError::unauthorized_client(
             "public clients cannot use client_credentials",
         ));
@@ -341,6 +393,12 @@ fn client_credentials(
         None => client.metadata.scope.clone(),
         Some(s) => {
             let requested = Scope::parse(s).map_err(OAuthError::invalid_scope)?;
+            if state.fault(Fault::UnknownScopeAccepted) {
+                return Ok(Scope::from_tokens(
+                    requested.iter().filter(|t| client.metadata.scope.contains(t)),
+                ))
+                .and_then(|scope| client_credentials_with(state, client, scope));
+            }
             if let Some(extra) = requested.missing_from(&client.metadata.scope).next() {
                 return Err(OAuthError::invalid_scope(format!(
                     "scope {extra:?} is unknown or not allowed for this client"
@@ -349,6 +407,14 @@ fn client_credentials(
             requested
         }
     };
+    client_credentials_with(state, client, scope)
+}
+
+fn client_credentials_with(
+    state: &AppState,
+    client: &ClientRecord,
+    scope: Scope,
+) -> Result<TokenResponse, OAuthError> {
     let issued = access_token(state, client, client.client_id.as_str(), &scope, None)?;
     Ok(TokenResponse {
         access_token: issued.token,

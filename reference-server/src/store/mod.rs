@@ -81,11 +81,18 @@ pub struct CodeRecord {
     /// token request must repeat it (RFC 6749 §4.1.3).
     pub redirect_uri_in_request: bool,
     pub code_challenge: String,
+    /// `S256`; other values only under a PKCE fault.
+    #[serde(default = "s256_method")]
+    pub code_challenge_method: String,
     pub scope: Scope,
     pub sub: String,
     pub grant_id: String,
     pub expires_at: UnixTime,
     pub used: bool,
+}
+
+fn s256_method() -> String {
+    "S256".to_string()
 }
 
 /// A grant: what one authorization (or one code) produced. Refresh tokens
@@ -252,6 +259,7 @@ pub(crate) mod contract {
             redirect_uri: "http://127.0.0.1/cb".into(),
             redirect_uri_in_request: true,
             code_challenge: "x".into(),
+            code_challenge_method: "S256".into(),
             scope: Scope::parse("profile").unwrap(),
             sub: "alice".into(),
             grant_id: "g1".into(),

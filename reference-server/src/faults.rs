@@ -1,0 +1,202 @@
+//! Deliberate defects, for proving that the spec sees what it claims to
+//! check (`oauthspec serve --fault NAME`, `oauthspec faults`).
+//!
+//! Each fault breaks exactly one requirement, through the server's normal
+//! code paths: handlers ask [`Faults::has`] at the one point where the rule
+//! is enforced. With no fault the check is a load of one word and a bit test.
+
+use std::fmt;
+
+macro_rules! catalogue {
+    ($( $variant:ident = $name:literal, $area:literal, $breaks:literal; )*) => {
+        /// Every injectable fault.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Fault { $( $variant, )* }
+
+        impl Fault {
+            /// All faults, in catalogue order.
+            pub const ALL: &'static [Fault] = &[ $( Fault::$variant, )* ];
+
+            /// The name used on the command line.
+            pub fn name(self) -> &'static str {
+                match self { $( Fault::$variant => $name, )* }
+            }
+
+            /// The area of the spec (a `features/<area>.feature`) that must catch it.
+            pub fn area(self) -> &'static str {
+                match self { $( Fault::$variant => $area, )* }
+            }
+
+            /// The requirement it breaks.
+            pub fn breaks(self) -> &'static str {
+                match self { $( Fault::$variant => $breaks, )* }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // authorization endpoint and codes
+    CodeReuseAccepted = "code-reuse-accepted", "authorization_code",
+        "RFC 6749 §4.1.2: an authorization code is used once; a second redemption is refused";
+    CodeReuseKeepsTokens = "code-reuse-keeps-tokens", "authorization_code",
+        "RFC 6749 §4.1.2: tokens issued from a code that is redeemed twice are revoked";
+    CodeNotBoundToClient = "code-not-bound-to-client", "authorization_code",
+        "RFC 6749 §4.1.3: the code is redeemed only by the client it was issued to";
+    CodeRedirectUriNotChecked = "code-redirect-uri-not-checked", "authorization_code",
+        "RFC 6749 §4.1.3: redirect_uri at the token endpoint must equal the authorization request's";
+    ExpiredCodeAccepted = "expired-code-accepted", "authorization_code",
+        "RFC 6749 §4.1.2: an authorization code expires shortly after it is issued";
+    RedirectUriPrefixMatch = "redirect-uri-prefix-match", "authorization_code",
+        "RFC 9700 §4.1.3: redirect URIs are compared by exact string match";
+    ErrorRedirectUnregistered = "error-redirect-unregistered", "authorization_code",
+        "RFC 6749 §4.1.2.1: errors are never redirected to an unverified redirect URI";
+    StateNotEchoed = "state-not-echoed", "authorization_code",
+        "RFC 6749 §4.1.2: the authorization response carries the client's state";
+    IssMissing = "iss-missing", "authorization_code",
+        "RFC 9207 §2: the authorization response carries iss";
+    DuplicateParamsAccepted = "duplicate-params-accepted", "authorization_code",
+        "RFC 6749 §3.1: a repeated request parameter is refused";
+    // PKCE
+    PkceNotVerified = "pkce-not-verified", "pkce",
+        "RFC 7636 §4.6: the code_verifier must match the code_challenge";
+    PkcePlainAccepted = "pkce-plain-accepted", "pkce",
+        "RFC 9700 §2.1.1: the plain challenge method is not allowed";
+    PkceMissingAccepted = "pkce-missing-accepted", "pkce",
+        "RFC 9700 §2.1.1: authorization requests without a code_challenge are refused";
+    PkceVerifierFormatUnchecked = "pkce-verifier-format-unchecked", "pkce",
+        "RFC 7636 §4.1: a code_verifier has 43 to 128 unreserved characters";
+    // refresh tokens
+    RefreshNotRotated = "refresh-not-rotated", "refresh",
+        "RFC 9700 §4.14.2: refresh tokens are rotated on every use";
+    RefreshReuseUndetected = "refresh-reuse-undetected", "refresh",
+        "RFC 9700 §4.14.2: replaying a rotated-out refresh token revokes its family";
+    RefreshScopeWidening = "refresh-scope-widening", "refresh",
+        "RFC 6749 §6: a refresh cannot widen the originally granted scope";
+    RefreshNotBoundToClient = "refresh-not-bound-to-client", "refresh",
+        "RFC 6749 §6: a refresh token is bound to the client it was issued to";
+    RefreshWithoutClientAuth = "refresh-without-client-auth", "refresh",
+        "RFC 6749 §6: a confidential client must authenticate to refresh";
+    ExpiredRefreshAccepted = "expired-refresh-accepted", "expiry",
+        "RFC 6749 §6: an expired refresh token is refused";
+    // client authentication and grants
+    InvalidClient400 = "invalid-client-400", "client_authentication",
+        "RFC 6749 §5.2: failed client authentication is 401 invalid_client";
+    InvalidClientNoChallenge = "invalid-client-no-challenge", "client_authentication",
+        "RFC 6749 §5.2: a 401 invalid_client carries a WWW-Authenticate challenge";
+    WrongSecretAccepted = "wrong-secret-accepted", "client_authentication",
+        "RFC 6749 §2.3.1: a wrong client secret fails authentication";
+    ClientCredentialsPublic = "client-credentials-public", "client_credentials",
+        "RFC 6749 §4.4: only confidential clients may use client_credentials";
+    UnknownScopeAccepted = "unknown-scope-accepted", "scopes",
+        "RFC 6749 §3.3: a scope the server does not offer is refused with invalid_scope";
+    // token responses
+    NoStoreMissing = "no-store-missing", "token_response",
+        "RFC 6749 §5.1: token responses carry Cache-Control: no-store";
+    ErrorDescriptionCrlf = "error-description-crlf", "token_response",
+        "RFC 6749 §5.2: error_description has no characters outside %x20-21 / %x23-5B / %x5D-7E";
+    // discovery and keys
+    DiscoveryWrongIssuer = "discovery-wrong-issuer", "discovery",
+        "RFC 8414 §3.3: the metadata's issuer equals the issuer it was fetched for";
+    DiscoveryPlainAdvertised = "discovery-plain-advertised", "discovery",
+        "RFC 9700 §2.1.1: the plain PKCE method is not offered";
+    JwksPrivateKey = "jwks-private-key", "jwks",
+        "RFC 7517 §4, RFC 8725 §3: a published JWK Set has no private key material";
+    JwksDuplicateKid = "jwks-duplicate-kid", "jwks",
+        "RFC 7517 §4.5: keys of a JWK Set have distinct kids";
+    // registration
+    RegistrationFragmentAccepted = "registration-fragment-accepted", "registration",
+        "RFC 6749 §3.1.2: a redirect URI has no fragment";
+    RegistrationPlainHttpAccepted = "registration-plain-http-accepted", "registration",
+        "RFC 9700 §2.6, RFC 8252 §7.3: plain-http redirect URIs only to loopback";
+    RegistrationInconsistentAccepted = "registration-inconsistent-accepted", "registration",
+        "RFC 7591 §2.1: grant_types and response_types must be consistent";
+    RegistrationManagementUnauthenticated = "registration-management-unauthenticated", "registration",
+        "RFC 7592 §2: reading a registration needs the registration access token";
+    // revocation and introspection
+    RevocationNoop = "revocation-noop", "revocation",
+        "RFC 7009 §2.1: a revoked token stops working";
+    RevocationRefreshKeepsFamily = "revocation-refresh-keeps-family", "revocation",
+        "RFC 7009 §2.1: revoking a refresh token invalidates the access tokens of its grant";
+    RevocationUnauthenticated = "revocation-unauthenticated", "revocation",
+        "RFC 7009 §2.1: the revocation endpoint authenticates the client";
+    IntrospectionUnauthenticated = "introspection-unauthenticated", "introspection",
+        "RFC 7662 §2.1: the introspection endpoint requires authorization";
+    IntrospectionLeaksInactive = "introspection-leaks-inactive", "introspection",
+        "RFC 7662 §2.2: an inactive token gives exactly {\"active\": false}";
+    ExpiredTokenIntrospectsActive = "expired-token-introspects-active", "expiry",
+        "RFC 7662 §2.2: an expired token is inactive";
+    // resource server
+    ExpNotChecked = "exp-not-checked", "expiry",
+        "RFC 9068 §4, RFC 7519 §4.1.4: the resource server refuses expired tokens";
+    RsScopeIgnored = "rs-scope-ignored", "scopes",
+        "RFC 6750 §3.1: a token without the needed scope is refused with insufficient_scope";
+    RsInsufficientScope401 = "rs-insufficient-scope-401", "scopes",
+        "RFC 6750 §3.1: insufficient scope is 403, not 401";
+    RsChallengeMissing = "rs-challenge-missing", "scopes",
+        "RFC 6750 §3: a 401 from a protected resource carries a Bearer challenge";
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown fault {s:?} (`oauthspec faults` lists them)"))
+    }
+}
+
+/// The set of faults a server runs with: a bit set, so asking is free.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults(u128);
+
+impl Faults {
+    pub fn none() -> Self {
+        Self(0)
+    }
+
+    pub fn from_list(list: &[Fault]) -> Self {
+        Self(list.iter().fold(0, |acc, f| acc | 1u128 << (*f as u32)))
+    }
+
+    /// Whether `fault` is in.
+    #[inline]
+    pub fn has(self, fault: Fault) -> bool {
+        self.0 & (1u128 << (fault as u32)) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn list(self) -> Vec<Fault> {
+        Fault::ALL.iter().copied().filter(|f| self.has(*f)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_parse_back() {
+        assert!(Fault::ALL.len() <= 128);
+        for f in Fault::ALL {
+            assert_eq!(f.name().parse::<Fault>(), Ok(*f));
+            assert_eq!(Fault::ALL.iter().filter(|g| g.name() == f.name()).count(), 1);
+            assert!(!f.breaks().is_empty());
+        }
+        let set = Faults::from_list(&[Fault::PkceNotVerified, Fault::RsChallengeMissing]);
+        assert!(set.has(Fault::PkceNotVerified) && set.has(Fault::RsChallengeMissing));
+        assert!(!set.has(Fault::CodeReuseAccepted));
+        assert!(Faults::none().is_empty());
+    }
+}
