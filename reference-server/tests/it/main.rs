@@ -1,0 +1,16 @@
+//! Integration tests of the reference server over real loopback sockets
+//! (and one in-process test of `app(state)`), one module per area.
+
+mod support;
+
+mod admin;
+mod authorize;
+mod discovery;
+mod introspection;
+mod jwks;
+mod persistence;
+mod registration;
+mod resource;
+mod revocation;
+mod robustness;
+mod token;
