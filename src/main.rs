@@ -22,8 +22,9 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Check a server against the spec (the bundled reference server by default).
     Check(commands::check::CheckArgs),
-    /// List every injectable fault of the reference server, one a line.
-    Faults,
+    /// List every injectable fault of the reference server, one a line
+    /// (`--matrix`: prove the spec catches each one).
+    Faults(commands::faults::FaultsArgs),
 }
 
 /// Exit codes, the contract CI relies on.
@@ -61,7 +62,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Check(args) => commands::check::run(args).await,
-            Command::Faults => commands::faults::run(),
+            Command::Faults(args) => commands::faults::run(args).await,
         }
     });
     ExitCode::from(code)

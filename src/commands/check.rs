@@ -1,20 +1,15 @@
 //! `oauthspec check`: run the spec against a target and write the reports.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 use oauthspec::report;
-use oauthspec::runner::{self, FeatureSource, Progress, RunContext, RunError, RunOptions};
-use oauthspec::target::{Target, TargetProfile};
-use oauthspec_reference_server::{Fault, RunningServer, Settings, start};
+use oauthspec::runner::{self, FeatureSource, Progress, RunError, RunOptions};
+use oauthspec::bundled;
+use oauthspec::target::TargetProfile;
+use oauthspec_reference_server::Fault;
 
 use crate::exit;
-
-/// The profile of the bundled reference server; its URL is replaced by the
-/// one the server actually binds.
-const REFERENCE_PROFILE: &str = include_str!("../../examples/targets/reference.toml");
-const REFERENCE_URL: &str = "http://127.0.0.1:8080";
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -44,25 +39,6 @@ pub struct CheckArgs {
     faults: Vec<Fault>,
 }
 
-/// Starts the bundled reference server (in memory, test-admin on) and
-/// returns it with a profile that points at it.
-pub async fn bundled_reference(settings: Settings) -> Result<(RunningServer, TargetProfile), String> {
-    let server = start(settings)
-        .await
-        .map_err(|e| format!("cannot start the bundled reference server: {e}"))?;
-    let url = server.url();
-    let mut text = REFERENCE_PROFILE.replace(REFERENCE_URL, &url);
-    if let Some(token) = server.admin_token() {
-        text.push_str(&format!(
-            "\n[test_admin]\nurl = \"{url}/__admin\"\ntoken = \"{}\"\n",
-            token.expose()
-        ));
-    }
-    let profile = TargetProfile::parse(&text, "<bundled reference server>")
-        .map_err(|e| format!("harness bug: the bundled profile is invalid: {e}"))?;
-    Ok((server, profile))
-}
-
 /// `reports/20261122T095300Z`.
 fn default_report_dir() -> PathBuf {
     let stamp: String = report::model::rfc3339(std::time::SystemTime::now())
@@ -74,44 +50,31 @@ fn default_report_dir() -> PathBuf {
 
 pub async fn run(args: CheckArgs) -> u8 {
     // The bundled server lives until the run ends.
-    let (_server, profile, kind) = match &args.target {
-        Some(path) => match TargetProfile::load(path) {
-            Ok(p) => (None, p, "profile"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::USAGE;
-            }
-        },
-        None => {
-            let settings = Settings {
-                test_admin: true,
-                faults: args.faults.clone(),
-                ..Settings::default()
-            };
-            match bundled_reference(settings).await {
-                Ok((server, profile)) => (Some(server), profile, "bundled reference server"),
+    let (_server, ctx) = match &args.target {
+        Some(path) => {
+            let profile = match TargetProfile::load(path) {
+                Ok(p) => p,
                 Err(e) => {
                     eprintln!("error: {e}");
+                    return exit::USAGE;
+                }
+            };
+            match bundled::context(profile, "profile").await {
+                Ok(ctx) => (None, ctx),
+                Err(e) => {
+                    eprintln!("error: the target could not be reached: {e}");
                     return exit::BROKEN;
                 }
             }
         }
+        None => match bundled::reference_context(args.faults.clone()).await {
+            Ok((server, ctx)) => (Some(server), ctx),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::BROKEN;
+            }
+        },
     };
-    let driver = match profile.driver() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::BROKEN;
-        }
-    };
-    let target = match Target::resolve(profile, &driver).await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: the target could not be reached: {e}");
-            return exit::BROKEN;
-        }
-    };
-    let ctx = Arc::new(RunContext::for_target(target, driver, kind));
     let source = match &args.features {
         Some(dir) => FeatureSource::Dir(dir.clone()),
         None => FeatureSource::Embedded,

@@ -114,12 +114,30 @@ impl parser::Parser<Vec<gherkin::Feature>> for Preparsed {
 ///
 /// Must be awaited inside a tokio runtime (steps use tokio's timers and
 /// I/O). The future is not `Send`: await it directly, not in `tokio::spawn`.
+/// Keeps the default panic hook quiet for the typed payloads steps end
+/// with ([`crate::steps::Skip`], [`crate::steps::Finding`]): they are
+/// verdicts, not crashes. Any other panic is still printed.
+fn quiet_step_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            if payload.is::<crate::steps::Skip>() || payload.is::<crate::steps::Finding>() {
+                return;
+            }
+            previous(info);
+        }));
+    });
+}
+
 pub async fn run(
     features: FeatureSource,
     ctx: Arc<RunContext>,
     tags: Option<String>,
     options: &RunOptions,
 ) -> Result<RunReport, RunError> {
+    quiet_step_panics();
     let tag_op = match tags.as_deref().map(str::trim) {
         Some(expr) if !expr.is_empty() => Some(features::parse_tags(expr)?),
         _ => None,

@@ -1,4 +1,5 @@
 //! The one integration-test binary; each area of the harness adds a module.
 
+mod kill_matrix;
 mod reports;
 mod runner;

@@ -1,0 +1,64 @@
+//! The bundled reference server as a target: started in-process on a free
+//! loopback port, with a profile that points at it and its test-admin API.
+
+use std::sync::Arc;
+
+use oauthspec_reference_server::{RunningServer, Settings, start};
+
+use crate::runner::RunContext;
+use crate::target::{DiscoveryError, Target, TargetProfile};
+
+/// The profile of the reference server (`examples/targets/reference.toml`);
+/// its URL is replaced by the one the server actually binds.
+const REFERENCE_PROFILE: &str = include_str!("../examples/targets/reference.toml");
+const REFERENCE_URL: &str = "http://127.0.0.1:8080";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundledError {
+    #[error("cannot start the bundled reference server: {0}")]
+    Start(#[from] oauthspec_reference_server::StartError),
+    #[error("harness bug: the bundled profile is invalid: {0}")]
+    Profile(#[from] crate::target::ProfileError),
+    #[error("harness bug: cannot build the driver: {0}")]
+    Driver(#[from] crate::driver::http::DriverError),
+    #[error("the bundled reference server cannot be discovered: {0}")]
+    Discovery(#[from] DiscoveryError),
+}
+
+/// Starts the reference server with `settings` and returns it with a
+/// profile for it (its admin API included when `settings.test_admin`).
+pub async fn start_reference(settings: Settings) -> Result<(RunningServer, TargetProfile), BundledError> {
+    let server = start(settings).await?;
+    let url = server.url();
+    let mut text = REFERENCE_PROFILE.replace(REFERENCE_URL, &url);
+    if let Some(token) = server.admin_token() {
+        text.push_str(&format!(
+            "\n[test_admin]\nurl = \"{url}/__admin\"\ntoken = \"{}\"\n",
+            token.expose()
+        ));
+    }
+    let profile = TargetProfile::parse(&text, "<bundled reference server>")?;
+    Ok((server, profile))
+}
+
+/// Resolves a profile into the run context scenarios see.
+pub async fn context(profile: TargetProfile, kind: &str) -> Result<Arc<RunContext>, BundledError> {
+    let driver = profile.driver()?;
+    let target = Target::resolve(profile, &driver).await?;
+    Ok(Arc::new(RunContext::for_target(target, driver, kind)))
+}
+
+/// The bundled server in memory with test-admin on (and `faults`), and
+/// the context to check it: what `oauthspec check` runs with no target.
+pub async fn reference_context(
+    faults: Vec<oauthspec_reference_server::Fault>,
+) -> Result<(RunningServer, Arc<RunContext>), BundledError> {
+    let settings = Settings {
+        test_admin: true,
+        faults,
+        ..Settings::default()
+    };
+    let (server, profile) = start_reference(settings).await?;
+    let ctx = context(profile, "bundled reference server").await?;
+    Ok((server, ctx))
+}
