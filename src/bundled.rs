@@ -27,7 +27,9 @@ pub enum BundledError {
 
 /// Starts the reference server with `settings` and returns it with a
 /// profile for it (its admin API included when `settings.test_admin`).
-pub async fn start_reference(settings: Settings) -> Result<(RunningServer, TargetProfile), BundledError> {
+pub async fn start_reference(
+    settings: Settings,
+) -> Result<(RunningServer, TargetProfile), BundledError> {
     let server = start(settings).await?;
     let url = server.url();
     let mut text = REFERENCE_PROFILE.replace(REFERENCE_URL, &url);

@@ -34,7 +34,10 @@ pub struct Row {
 }
 
 mod secs {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64())
     }
 }
@@ -99,7 +102,11 @@ async fn run_one(fault: Option<Fault>, source: &FeatureSource) -> Result<Row, Ma
 /// Runs the spec against the clean server and against one server per
 /// fault, `parallel` runs at a time (each server in-process on its own
 /// loopback port).
-pub async fn build(faults: &[Fault], source: FeatureSource, parallel: usize) -> Result<KillMatrix, MatrixError> {
+pub async fn build(
+    faults: &[Fault],
+    source: FeatureSource,
+    parallel: usize,
+) -> Result<KillMatrix, MatrixError> {
     let started = Instant::now();
     let clean = run_one(None, &source).await?;
     let results: Vec<Result<Row, MatrixError>> = futures::stream::iter(faults.iter().copied())
@@ -133,17 +140,29 @@ impl KillMatrix {
             out,
             "{caught} of {} faults caught; the clean reference server {} ({} scenarios). Built in {:.1} s.\n",
             self.rows.len(),
-            if self.clean.caught { "passes every scenario" } else { "FAILS some scenarios" },
+            if self.clean.caught {
+                "passes every scenario"
+            } else {
+                "FAILS some scenarios"
+            },
             self.clean.scenarios,
             self.duration.as_secs_f64()
         );
         if !self.clean.failing.is_empty() {
-            let _ = writeln!(out, "Failing against the clean server: {}\n", self.clean.failing.join(", "));
+            let _ = writeln!(
+                out,
+                "Failing against the clean server: {}\n",
+                self.clean.failing.join(", ")
+            );
         }
-        let _ = writeln!(out, "| fault | area | caught | failing scenarios (own area first) | breaks |");
+        let _ = writeln!(
+            out,
+            "| fault | area | caught | failing scenarios (own area first) | breaks |"
+        );
         let _ = writeln!(out, "|:--|:--|:--:|:--|:--|");
         for r in &self.rows {
-            let mut scenarios: Vec<String> = r.failing_in_area.iter().map(|s| format!("`{s}`")).collect();
+            let mut scenarios: Vec<String> =
+                r.failing_in_area.iter().map(|s| format!("`{s}`")).collect();
             let others = r.failing.len() - r.failing_in_area.len();
             if others > 0 {
                 scenarios.push(format!("+{others} elsewhere"));
@@ -154,7 +173,11 @@ impl KillMatrix {
                 r.fault.as_deref().unwrap_or(""),
                 r.area.as_deref().unwrap_or(""),
                 if r.caught { "yes" } else { "**NO**" },
-                if scenarios.is_empty() { "—".to_owned() } else { scenarios.join("<br>") },
+                if scenarios.is_empty() {
+                    "—".to_owned()
+                } else {
+                    scenarios.join("<br>")
+                },
                 r.breaks.as_deref().unwrap_or("").replace('|', "\\|")
             );
         }

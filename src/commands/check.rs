@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use oauthspec::bundled;
 use oauthspec::report;
 use oauthspec::runner::{self, FeatureSource, Progress, RunError, RunOptions};
-use oauthspec::bundled;
 use oauthspec::target::TargetProfile;
 use oauthspec_reference_server::Fault;
 

@@ -53,7 +53,11 @@ pub async fn run(args: FaultsArgs) -> u8 {
     }
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{md}");
-    let _ = writeln!(out, "wrote {}", args.report_dir.join("kill-matrix.md").display());
+    let _ = writeln!(
+        out,
+        "wrote {}",
+        args.report_dir.join("kill-matrix.md").display()
+    );
     if m.clean.caught && m.uncaught().is_empty() {
         exit::OK
     } else {

@@ -23,7 +23,11 @@ pub fn describe(outcome: &AuthorizationOutcome) -> String {
                     }
                 })
                 .collect();
-            format!("{} redirect to the client with {}", r.status, params.join("&"))
+            format!(
+                "{} redirect to the client with {}",
+                r.status,
+                params.join("&")
+            )
         }
         AuthorizationOutcome::RedirectedElsewhere { status, location } => {
             format!("{status} redirect to {location}, a host the profile does not name")
@@ -147,14 +151,21 @@ async fn receives_code(w: &mut Spec) {
 fn redirected(w: &Spec, requirement: &str) -> crate::driver::flow::AuthorizationResponse {
     match &w.flow.outcome {
         Some(AuthorizationOutcome::Redirected(r)) => r.clone(),
-        Some(other) => fail(Finding::new(requirement, "a redirect back to the client", describe(other))),
+        Some(other) => fail(Finding::new(
+            requirement,
+            "a redirect back to the client",
+            describe(other),
+        )),
         None => panic!("harness bug: no authorization request was sent"),
     }
 }
 
 #[then("the authorization response carries the request's state")]
 async fn carries_state(w: &mut Spec) {
-    let r = redirected(w, "the authorization response echoes state (RFC 6749 §4.1.2)");
+    let r = redirected(
+        w,
+        "the authorization response echoes state (RFC 6749 §4.1.2)",
+    );
     let expected = w.last_state();
     if r.state.as_deref() != Some(expected.as_str()) || r.count("state") != 1 {
         fail(Finding::new(
@@ -198,7 +209,10 @@ async fn not_redirected(w: &mut Spec) {
 
 #[then(expr = "the client receives the error {string}")]
 async fn receives_error(w: &mut Spec, code: String) {
-    let r = redirected(w, &format!("the error {code} is sent back to the client (RFC 6749 §4.1.2.1)"));
+    let r = redirected(
+        w,
+        &format!("the error {code} is sent back to the client (RFC 6749 §4.1.2.1)"),
+    );
     if r.error.as_deref() != Some(code.as_str()) {
         fail(Finding::new(
             format!("the authorization server answers with error={code} (RFC 6749 §4.1.2.1)"),
@@ -254,19 +268,29 @@ async fn token_ok(w: &mut Spec) {
 #[then(expr = "the token request fails with {string}")]
 async fn token_fails(w: &mut Spec, code: String) {
     let res = token_answer(w);
-    let status_ok = if code == "invalid_client" { res.status == 401 } else { res.status == 400 };
+    let status_ok = if code == "invalid_client" {
+        res.status == 401
+    } else {
+        res.status == 400
+    };
     let code_ok = res.error().is_some_and(|e| e.error == code);
     if res.success().is_some() {
         fail(Finding::security(
             format!("the token endpoint refuses this request with {code} (RFC 6749 §5.2)"),
-            format!("{} error={code}", if code == "invalid_client" { 401 } else { 400 }),
+            format!(
+                "{} error={code}",
+                if code == "invalid_client" { 401 } else { 400 }
+            ),
             describe_token_answer(res),
         ));
     }
     if !status_ok || !code_ok {
         fail(Finding::format(
             format!("the refusal uses error={code} with the status RFC 6749 §5.2 gives"),
-            format!("{} error={code}", if code == "invalid_client" { 401 } else { 400 }),
+            format!(
+                "{} error={code}",
+                if code == "invalid_client" { 401 } else { 400 }
+            ),
             describe_token_answer(res),
         ));
     }

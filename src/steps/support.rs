@@ -13,12 +13,14 @@ use url::Url;
 
 use super::{Finding, Spec, fail, skip};
 use crate::driver::flow::{
-    self, AuthMethod, AuthorizationOutcome, AuthorizationRequest, AuthorizationResponse, ClientAuth,
-    EndpointResponse, TokenResponse, WalkOptions,
+    self, AuthMethod, AuthorizationOutcome, AuthorizationRequest, AuthorizationResponse,
+    ClientAuth, EndpointResponse, TokenResponse, WalkOptions,
 };
 use crate::driver::forms::ConsentChoice;
 use crate::driver::http::{Driver, Evidence};
-use crate::driver::pkce::{ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier, Scope, random_token};
+use crate::driver::pkce::{
+    ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier, Scope, random_token,
+};
 use crate::target::Target;
 use crate::target::profile::ResourceProfile;
 
@@ -38,8 +40,11 @@ pub struct TestClient {
 impl TestClient {
     /// The client's own, correct authentication.
     pub fn auth(&self) -> ClientAuth {
-        ClientAuth::for_method(self.method, &self.id, self.secret.as_ref())
-            .unwrap_or(ClientAuth::None { id: self.id.clone() })
+        ClientAuth::for_method(self.method, &self.id, self.secret.as_ref()).unwrap_or(
+            ClientAuth::None {
+                id: self.id.clone(),
+            },
+        )
     }
 
     pub fn is_public(&self) -> bool {
@@ -127,16 +132,25 @@ impl Spec {
         self.endpoint("token", self.target().endpoints.token.as_ref())
     }
     pub fn authorization_endpoint(&self) -> Url {
-        self.endpoint("authorization", self.target().endpoints.authorization.as_ref())
+        self.endpoint(
+            "authorization",
+            self.target().endpoints.authorization.as_ref(),
+        )
     }
     pub fn registration_endpoint(&self) -> Url {
-        self.endpoint("registration", self.target().endpoints.registration.as_ref())
+        self.endpoint(
+            "registration",
+            self.target().endpoints.registration.as_ref(),
+        )
     }
     pub fn revocation_endpoint(&self) -> Url {
         self.endpoint("revocation", self.target().endpoints.revocation.as_ref())
     }
     pub fn introspection_endpoint(&self) -> Url {
-        self.endpoint("introspection", self.target().endpoints.introspection.as_ref())
+        self.endpoint(
+            "introspection",
+            self.target().endpoints.introspection.as_ref(),
+        )
     }
 
     /// The scope the harness asks for: the profile's registration scope, or
@@ -150,7 +164,12 @@ impl Spec {
             .resources
             .iter()
             .filter_map(|r| r.scope.as_ref())
-            .flat_map(|s| s.to_string().split(' ').map(str::to_owned).collect::<Vec<_>>())
+            .flat_map(|s| {
+                s.to_string()
+                    .split(' ')
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
             .collect();
         if tokens.is_empty() {
             None
@@ -182,9 +201,20 @@ impl Spec {
             metadata["scope"] = json!(s.to_string());
         }
         let driver = self.http();
-        let res = flow::register(&driver, &endpoint, &metadata, reg.initial_access_token.as_deref())
-            .await
-            .unwrap_or_else(|e| fail(Finding::new("client registration answers (RFC 7591 §3)", "an HTTP answer", e.to_string())));
+        let res = flow::register(
+            &driver,
+            &endpoint,
+            &metadata,
+            reg.initial_access_token.as_deref(),
+        )
+        .await
+        .unwrap_or_else(|e| {
+            fail(Finding::new(
+                "client registration answers (RFC 7591 §3)",
+                "an HTTP answer",
+                e.to_string(),
+            ))
+        });
         let body = res.body.clone();
         let Some(ok) = res.into_success() else {
             fail(Finding::new(
@@ -300,7 +330,13 @@ impl Spec {
             flow::authorize(&driver, &browser, &url, &pending.redirect_uri, &options),
         )
         .await
-        .unwrap_or_else(|e| fail(Finding::new("the authorization endpoint answers", "an HTTP answer", e.to_string())));
+        .unwrap_or_else(|e| {
+            fail(Finding::new(
+                "the authorization endpoint answers",
+                "an HTTP answer",
+                e.to_string(),
+            ))
+        });
         self.flow.verifier = pending.verifier;
         self.flow.last_state = pending.request.get("state").map(str::to_owned);
         if let Some(r) = outcome.response() {
@@ -337,13 +373,31 @@ impl Spec {
 
     /// Redeems `code` at the token endpoint as `client`, with the verifier
     /// and redirect URI of the request; keeps the answer.
-    pub async fn exchange(&mut self, client: &TestClient, code: &str, verifier: Option<&PkceCodeVerifier>) -> EndpointResponse<TokenResponse> {
+    pub async fn exchange(
+        &mut self,
+        client: &TestClient,
+        code: &str,
+        verifier: Option<&PkceCodeVerifier>,
+    ) -> EndpointResponse<TokenResponse> {
         let token_endpoint = self.token_endpoint();
         let driver = self.http();
         let code = crate::driver::pkce::AuthorizationCode::new(code.to_owned());
-        let res = flow::exchange_code(&driver, &token_endpoint, &client.auth(), &code, Some(&client.redirect_uri), verifier)
-            .await
-            .unwrap_or_else(|e| fail(Finding::new("the token endpoint answers", "an HTTP answer", e.to_string())));
+        let res = flow::exchange_code(
+            &driver,
+            &token_endpoint,
+            &client.auth(),
+            &code,
+            Some(&client.redirect_uri),
+            verifier,
+        )
+        .await
+        .unwrap_or_else(|e| {
+            fail(Finding::new(
+                "the token endpoint answers",
+                "an HTTP answer",
+                e.to_string(),
+            ))
+        });
         self.keep_token_answer(res.clone());
         res
     }
@@ -403,10 +457,17 @@ impl Spec {
     /// Calls `resource` with `token` (or none) and keeps the answer.
     pub async fn call(&mut self, resource: &ResourceProfile, token: Option<&str>) -> u16 {
         let driver = self.http();
-        let method = reqwest::Method::from_bytes(resource.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let method =
+            reqwest::Method::from_bytes(resource.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let res = flow::call_resource(&driver, method, &resource.url, token, resource.body.clone())
             .await
-            .unwrap_or_else(|e| fail(Finding::new("the protected resource answers", "an HTTP answer", e.to_string())));
+            .unwrap_or_else(|e| {
+                fail(Finding::new(
+                    "the protected resource answers",
+                    "an HTTP answer",
+                    e.to_string(),
+                ))
+            });
         self.flow.last_status = Some(res.status);
         self.flow.last_headers = res
             .headers
@@ -426,7 +487,13 @@ impl Spec {
             admin
                 .advance_clock(&driver, i64::try_from(seconds).unwrap_or(i64::MAX))
                 .await
-                .unwrap_or_else(|e| fail(Finding::new("the test-admin API moves the clock", "200", e.to_string())));
+                .unwrap_or_else(|e| {
+                    fail(Finding::new(
+                        "the test-admin API moves the clock",
+                        "200",
+                        e.to_string(),
+                    ))
+                });
             return;
         }
         let max = self.target().profile.expiry.max_wait;

@@ -39,11 +39,16 @@ impl AdminApi {
         if !url.path().ends_with('/') {
             url.set_path(&format!("{}/", url.path()));
         }
-        Self { url, token: token.into() }
+        Self {
+            url,
+            token: token.into(),
+        }
     }
 
     fn endpoint(&self, path: &str) -> Result<Url, AdminError> {
-        self.url.join(path).map_err(|e| AdminError::Url(e.to_string()))
+        self.url
+            .join(path)
+            .map_err(|e| AdminError::Url(e.to_string()))
     }
 
     async fn call(&self, driver: &Driver, req: HttpRequest) -> Result<Value, AdminError> {
@@ -59,13 +64,16 @@ impl AdminApi {
 
     /// Moves the target's clock forward by `seconds`.
     pub async fn advance_clock(&self, driver: &Driver, seconds: i64) -> Result<(), AdminError> {
-        let req = HttpRequest::post(self.endpoint("clock/advance")?).json(json!({ "seconds": seconds }));
+        let req =
+            HttpRequest::post(self.endpoint("clock/advance")?).json(json!({ "seconds": seconds }));
         self.call(driver, req).await.map(drop)
     }
 
     /// Rotates the signing key; returns the new `kid`.
     pub async fn rotate_keys(&self, driver: &Driver) -> Result<String, AdminError> {
-        let v = self.call(driver, HttpRequest::post(self.endpoint("keys/rotate")?)).await?;
+        let v = self
+            .call(driver, HttpRequest::post(self.endpoint("keys/rotate")?))
+            .await?;
         Ok(v["kid"].as_str().unwrap_or_default().to_owned())
     }
 
@@ -79,7 +87,11 @@ impl AdminApi {
         code: Option<i64>,
     ) -> Result<(), AdminError> {
         let mut body = serde_json::Map::new();
-        for (k, v) in [("access_token", access_token), ("refresh_token", refresh_token), ("code", code)] {
+        for (k, v) in [
+            ("access_token", access_token),
+            ("refresh_token", refresh_token),
+            ("code", code),
+        ] {
             if let Some(v) = v {
                 body.insert(k.into(), json!(v));
             }

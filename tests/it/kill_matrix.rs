@@ -20,9 +20,19 @@ async fn every_fault_is_caught_by_its_own_area_and_the_clean_server_passes() {
         "the clean reference server fails scenarios: {:?}",
         m.clean.failing
     );
-    assert!(Fault::ALL.len() >= 30, "issue 4 asks for at least 30 faults");
-    let holes: Vec<_> = m.uncaught().iter().map(|r| r.fault.clone().unwrap_or_default()).collect();
-    assert!(holes.is_empty(), "faults no scenario of their area catches: {holes:?}\n\n{md}");
+    assert!(
+        Fault::ALL.len() >= 30,
+        "issue 4 asks for at least 30 faults"
+    );
+    let holes: Vec<_> = m
+        .uncaught()
+        .iter()
+        .map(|r| r.fault.clone().unwrap_or_default())
+        .collect();
+    assert!(
+        holes.is_empty(),
+        "faults no scenario of their area catches: {holes:?}\n\n{md}"
+    );
     for row in &m.rows {
         assert_eq!(row.exit_code, 1, "{:?} must make the run fail", row.fault);
     }

@@ -2,4 +2,5 @@
 
 mod kill_matrix;
 mod reports;
+mod restart;
 mod runner;
