@@ -71,3 +71,53 @@ Feature: Authorization code grant
     When the user logs in and denies the request
     Then the client receives the error "access_denied"
     And the authorization response carries the request's state
+
+  @must @security @rfc9700-2.1 @rfc6749-3.1.2.4
+  Scenario: A redirect URI that only begins like the registered one is never redirected to
+    Given an authorization request from the client
+    And the request's redirect_uri extends the registered one with "/evil"
+    When the client sends the request
+    Then the user is not redirected to the client
+
+  @must @security @rfc6749-4.1.2.1
+  Scenario: A request without client_id is never redirected
+    Given an authorization request from the client
+    And the request has no client_id
+    When the client sends the request
+    Then the user is not redirected to the client
+
+  @must @rfc6749-4.1.2.1 @rfc6749-3.1.1
+  Scenario: A request for a token straight from the browser (response_type=token) is refused
+    Given an authorization request from the client
+    And the request's response_type is "token"
+    When the client sends the request
+    Then the client gets no token and is told the response type is not allowed
+
+  @must @security @rfc6749-4.1.3 @rfc6749-10.5
+  Scenario: A code issued to one client cannot be redeemed by another
+    Given a second client registered for the authorization code flow
+    And the user has approved an authorization request from the client
+    When the second client exchanges the code for tokens
+    Then the token request fails with "invalid_grant"
+
+  @must @security @rfc6749-4.1.3 @rfc6749-10.6
+  Scenario: A code cannot be redeemed with a redirect URI other than the one it was sent to
+    Given the user has approved an authorization request from the client
+    When the client exchanges the code for tokens with a different redirect_uri
+    Then the token request fails with "invalid_grant"
+
+  @must @rfc6749-4.1.3
+  Scenario: A code requested with a redirect URI cannot be redeemed without it
+    Given the user has approved an authorization request from the client
+    When the client exchanges the code for tokens without the redirect_uri
+    Then the token request fails with "invalid_grant"
+
+  # RFC 6749 §4.1.2: codes MUST expire shortly; a lifetime of at most ten
+  # minutes is RECOMMENDED. Eleven minutes is past any lifetime the RFC
+  # recommends. @serial: the reference server's clock is shared.
+  @must @security @serial @rfc6749-4.1.2
+  Scenario: An expired code is refused
+    Given the user has approved an authorization request from the client
+    When 660 seconds pass
+    And the client exchanges the code for tokens
+    Then the token request fails with "invalid_grant"
