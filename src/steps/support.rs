@@ -307,6 +307,7 @@ impl Spec {
     /// Walks the pending request through login and consent like a browser,
     /// and keeps the outcome (and the verifier for the token request).
     pub async fn send_authorization(&mut self, consent: ConsentChoice) -> AuthorizationOutcome {
+        let deny = matches!(consent, ConsentChoice::Deny);
         let pending = self
             .flow
             .pending
@@ -337,6 +338,11 @@ impl Spec {
                 e.to_string(),
             ))
         });
+        if let AuthorizationOutcome::NotRedirected(stopped) = &outcome {
+            if stopped.reason == flow::StopReason::NoMatchingButton && deny {
+                skip("the consent page offers no way to deny the request");
+            }
+        }
         self.flow.verifier = pending.verifier;
         self.flow.last_state = pending.request.get("state").map(str::to_owned);
         if let Some(r) = outcome.response() {
