@@ -429,9 +429,16 @@ async fn management_fields(w: &mut Spec) {
 async fn refused_with(w: &mut Spec, code: String) {
     let a = w.registration_answer();
     if (200..300).contains(&a.status) {
+        let why = if a.what.contains('#') {
+            "a redirect URI has no fragment (RFC 6749 §3.1.2): "
+        } else if a.what.contains("http://") {
+            "plain-http redirect URIs are allowed only on the loopback interface (RFC 9700 §2.6, RFC 8252 §7.3): "
+        } else {
+            ""
+        };
         fail(Finding::new(
             format!(
-                "a registration with {} is refused with {code} (RFC 7591 §3.2.2)",
+                "{why}a registration with {} is refused with {code} (RFC 7591 §3.2.2)",
                 a.what
             ),
             format!("400 error={code}"),
