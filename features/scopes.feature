@@ -21,7 +21,7 @@ Feature: Scopes
     And the authorization response carries the request's state
 
   @must @rfc6749-3.3 @rfc6749-5.1
-  Scenario: A scope the server does not know never ends up in a token
+  Scenario: The server does not grant a scope it does not know, and says what it granted instead
     Given a client registered for the authorization code flow
     And an authorization request from the client
     And the request also asks for a scope the server does not know
@@ -34,6 +34,12 @@ Feature: Scopes
     Given a confidential client allowed to use client credentials
     When the client asks for a client credentials token with a scope the server does not know
     Then the token request fails with "invalid_scope"
+
+  @must @rfc6749-3.3 @rfc6749-5.1
+  Scenario: With client credentials too, an unknown scope is not granted and the answer says what was
+    Given a confidential client allowed to use client credentials
+    When the client asks for a client credentials token with a scope the server does not know
+    Then no token carries the scope the server does not know
 
   @must @security @rfc6749-7 @rfc6750-3.1
   Scenario: An API refuses a token that lacks the scope it needs
