@@ -46,3 +46,9 @@ Feature: Token revocation
     When the client revokes its access token without authenticating
     Then the revocation is refused with "invalid_client"
     And the protected resource accepts the access token
+
+  @must @security @rfc7009-2.1
+  Scenario: Another client cannot revoke this client's tokens
+    Given a second client registered for the authorization code flow
+    When the second client revokes the client's refresh token
+    Then the client can still refresh its tokens

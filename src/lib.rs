@@ -31,3 +31,4 @@ pub mod report;
 pub mod runner;
 pub mod steps;
 pub mod target;
+pub mod upstream;

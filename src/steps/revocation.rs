@@ -129,6 +129,18 @@ async fn revokes_with_hint(w: &mut Spec, kind: String, hint: String) {
     w.revoke_with(&client.auth(), &token, Some(&hint)).await;
 }
 
+#[when(regex = r"^the second client revokes the client's (access|refresh) token$")]
+async fn other_client_revokes(w: &mut Spec, kind: String) {
+    let other = w
+        .flow
+        .other_client
+        .clone()
+        .unwrap_or_else(|| panic!("harness bug: no second client in this scenario"));
+    let token = own_token(w, &kind);
+    let hint = format!("{kind}_token");
+    w.revoke_with(&other.auth(), &token, Some(&hint)).await;
+}
+
 #[when("the client revokes a token the server never issued")]
 async fn revokes_unknown(w: &mut Spec) {
     let client = w.client();
@@ -219,4 +231,20 @@ async fn family_access_refused(w: &mut Spec) {
         "revoking a refresh token also invalidates the access tokens of the same grant (RFC 7009 §2.1)",
     )
     .await;
+}
+
+#[then("the client can still refresh its tokens")]
+async fn still_refreshes(w: &mut Spec) {
+    let res = w.refresh_with(None).await;
+    if res.success().is_none() {
+        let (status, body) = w.revocation_answer();
+        fail(Finding::security(
+            "a client cannot revoke a token that was issued to another client (RFC 7009 §2.1)",
+            "the refresh token still works: 200 with new tokens",
+            format!(
+                "the other client's revocation got {status} {body}, then the refresh got {}",
+                super::common::describe_token_answer(&res)
+            ),
+        ));
+    }
 }
