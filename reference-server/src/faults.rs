@@ -135,6 +135,47 @@ catalogue! {
         "RFC 6750 §3.1: insufficient scope is 403, not 401";
     RsChallengeMissing = "rs-challenge-missing", "scopes",
         "RFC 6750 §3: a 401 from a protected resource carries a Bearer challenge";
+    // JWT attacks on the resource server (RFC 8725)
+    AlgNoneAccepted = "alg-none-accepted", "jwt_attacks",
+        "RFC 8725 §3.1: a token with alg none (in any case) is never accepted";
+    HmacPublicKeyAccepted = "hmac-public-key-accepted", "jwt_attacks",
+        "RFC 8725 §2.1, §3.1: an HS256 token keyed with the server's public key is refused (algorithm confusion)";
+    SignatureNotVerified = "signature-not-verified", "jwt_attacks",
+        "RFC 7515 §5.2, RFC 9068 §4: the resource server verifies the token's signature";
+    EmbeddedJwkTrusted = "embedded-jwk-trusted", "jwt_attacks",
+        "RFC 8725 §3.10 (CVE-2018-0114): a key embedded in the token's jwk header is never trusted";
+    JkuFollowed = "jku-followed", "jwt_attacks",
+        "RFC 8725 §3.10: a jku URL from the token is never fetched or trusted";
+    KidPathTraversal = "kid-path-traversal", "jwt_attacks",
+        "RFC 8725 §3.10: a kid is looked up among the server's own keys, never as a file path";
+    CritIgnored = "crit-ignored", "jwt_attacks",
+        "RFC 7515 §4.1.11: a token naming an unknown crit extension is refused";
+    // claims and transport at the resource server
+    TypNotChecked = "typ-not-checked", "resource_server",
+        "RFC 9068 §4, RFC 8725 §3.11: a token whose typ is not at+jwt is refused as an access token";
+    IssNotChecked = "iss-not-checked", "resource_server",
+        "RFC 9068 §4: a token whose iss is not the expected issuer is refused";
+    AudNotChecked = "aud-not-checked", "resource_server",
+        "RFC 9068 §4, RFC 7519 §4.1.3: a token for another audience is refused";
+    NbfNotChecked = "nbf-not-checked", "resource_server",
+        "RFC 7519 §4.1.5: a token is refused before its nbf";
+    IatFutureAccepted = "iat-future-accepted", "resource_server",
+        "RFC 7519 §4.1.6, RFC 9068 §4: a token issued far in the future is refused";
+    ExpMissingAccepted = "exp-missing-accepted", "resource_server",
+        "RFC 9068 §2.2, §4: exp is required; a token without it is refused";
+    QueryTokenAccepted = "query-token-accepted", "resource_server",
+        "RFC 6750 §2.3, RFC 9700 §4.3.2: a token in the query string is not accepted";
+    MalformedToken500 = "malformed-token-500", "resource_server",
+        "RFC 6750 §3.1: a malformed token is answered 401 invalid_token, never with a server error";
+    BearerSchemeCaseSensitive = "bearer-scheme-case-sensitive", "resource_server",
+        "RFC 9110 §11.1, RFC 6750 §2.1: the Bearer scheme name is matched case-insensitively";
+    // the server as a relying party of an upstream provider
+    UpstreamStateNotChecked = "upstream-state-not-checked", "upstream_login",
+        "RFC 6749 §10.12: the state of an upstream provider's answer must equal the one sent";
+    UpstreamIdTokenSignatureNotVerified = "upstream-id-token-signature-not-verified", "upstream_login",
+        "OpenID Connect Core §3.1.3.7: an upstream ID token's signature is verified with the provider's keys";
+    UpstreamNonceIgnored = "upstream-nonce-ignored", "upstream_login",
+        "OpenID Connect Core §3.1.3.7: an upstream ID token's nonce must equal the one sent";
 }
 
 impl fmt::Display for Fault {

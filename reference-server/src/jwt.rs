@@ -75,6 +75,32 @@ fn decode_segment(s: &str) -> Result<Vec<u8>, TokenError> {
     URL_SAFE_NO_PAD.decode(s).map_err(|_| TokenError::Malformed)
 }
 
+/// Rules a verification may be told to skip. Only deliberate faults
+/// (`--fault`, see [`crate::faults`]) ever turn one on; [`Lax::default`] is
+/// the strict verifier, and a check costs one load of a `bool`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lax {
+    /// `alg: none` (any case) is accepted without a signature.
+    pub alg_none: bool,
+    /// `HS256` is verified with the key's public PEM as the HMAC secret.
+    pub hmac_public_key: bool,
+    /// The signature is not checked at all.
+    pub skip_signature: bool,
+    /// A `jwk` header is trusted as the verification key.
+    pub embedded_jwk: bool,
+    /// A `jku` header is fetched (loopback URLs only) for the key.
+    pub jku: bool,
+    /// A `kid` ending in `/dev/null` selects an empty HMAC key.
+    pub kid_path: bool,
+    pub ignore_crit: bool,
+    pub ignore_typ: bool,
+    pub ignore_iss: bool,
+    pub ignore_aud: bool,
+    pub ignore_nbf: bool,
+    pub ignore_iat: bool,
+    pub exp_optional: bool,
+}
+
 /// What a verification needs to know about the server.
 pub struct Expectations<'a> {
     pub issuer: &'a str,
@@ -82,6 +108,15 @@ pub struct Expectations<'a> {
     pub now: UnixTime,
     /// Whether `exp` is enforced (always, but under a fault).
     pub check_exp: bool,
+    /// Checks skipped under a fault; strict by default.
+    pub lax: Lax,
+}
+
+/// A JWS whose signature verified with one of the server's keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedJws {
+    pub header: serde_json::Map<String, Value>,
+    pub payload: Vec<u8>,
 }
 
 /// Verifies an access token's signature and claims. Revocation (`jti`) is
@@ -91,6 +126,30 @@ pub fn verify_access_token(
     keys: &KeySet,
     expect: &Expectations<'_>,
 ) -> Result<AccessClaims, TokenError> {
+    let jws = verify_jws(token, keys, expect.now, &expect.lax)?;
+    let typ = jws.header.get("typ").and_then(Value::as_str).unwrap_or("");
+    if !expect.lax.ignore_typ
+        && !typ.eq_ignore_ascii_case("at+jwt")
+        && !typ.eq_ignore_ascii_case("application/at+jwt")
+    {
+        return Err(TokenError::Type);
+    }
+    let payload: Value = serde_json::from_slice(&jws.payload).map_err(|_| TokenError::BadClaims)?;
+    check_claims(&payload, expect)
+}
+
+/// The signature layer of RFC 7515 §5.2 with RFC 8725 §3.1's rules: compact
+/// form with strict base64url (§2), a JSON-object header, an allowlisted
+/// `alg` equal to the key's own, the key found by `kid` among the server's
+/// published keys only (`jwk`, `jku`, `x5u` are never followed, RFC 8725
+/// §3.10), no `crit` (no extension is understood, RFC 7515 §4.1.11), and a
+/// signature that verifies. Claims are not looked at.
+pub fn verify_jws(
+    token: &str,
+    keys: &KeySet,
+    now: UnixTime,
+    lax: &Lax,
+) -> Result<VerifiedJws, TokenError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::TooLarge);
     }
@@ -102,36 +161,149 @@ pub fn verify_access_token(
     };
     let header: Value =
         serde_json::from_slice(&decode_segment(h)?).map_err(|_| TokenError::BadHeader)?;
-    let header = header.as_object().ok_or(TokenError::BadHeader)?;
+    let Value::Object(header) = header else {
+        return Err(TokenError::BadHeader);
+    };
+    let payload = decode_segment(p)?;
+    let sig = decode_segment(s)?;
+    let signing_input = &token[..h.len() + 1 + p.len()];
     let alg_name = header
         .get("alg")
         .and_then(Value::as_str)
         .ok_or(TokenError::BadHeader)?;
-    let alg = SigningAlg::parse(alg_name).ok_or_else(|| TokenError::Algorithm(alg_name.into()))?;
-    if header.contains_key("crit") {
+    if header.contains_key("crit") && !lax.ignore_crit {
         // This verifier understands no extension, so any `crit` is unknown.
         return Err(TokenError::Critical);
     }
-    let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
-    if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
-        return Err(TokenError::Type);
+    if lax.alg_none && alg_name.eq_ignore_ascii_case("none") {
+        return Ok(VerifiedJws { header, payload });
     }
+    if let Some(found) = lax::lenient_key(&header, alg_name, signing_input, &sig, keys, now, lax) {
+        return if found {
+            Ok(VerifiedJws { header, payload })
+        } else {
+            Err(TokenError::Signature)
+        };
+    }
+    let alg = SigningAlg::parse(alg_name).ok_or_else(|| TokenError::Algorithm(alg_name.into()))?;
     let kid = header
         .get("kid")
         .and_then(Value::as_str)
         .ok_or(TokenError::UnknownKey)?;
-    let key = keys.find(kid, expect.now).ok_or(TokenError::UnknownKey)?;
+    let key = keys.find(kid, now).ok_or(TokenError::UnknownKey)?;
     if key.alg() != alg {
         return Err(TokenError::Algorithm(alg_name.into()));
     }
-    let sig = decode_segment(s)?;
-    let signing_input = &token[..h.len() + 1 + p.len()];
-    if !key.verify(signing_input.as_bytes(), &sig) {
+    if !lax.skip_signature && !key.verify(signing_input.as_bytes(), &sig) {
         return Err(TokenError::Signature);
     }
-    let payload: Value =
-        serde_json::from_slice(&decode_segment(p)?).map_err(|_| TokenError::BadClaims)?;
-    check_claims(&payload, expect)
+    Ok(VerifiedJws { header, payload })
+}
+
+/// The deliberately broken key choices of [`Lax`]; never reached by the
+/// strict verifier.
+mod lax {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    use aws_lc_rs::signature::{self, UnparsedPublicKey};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::{Map, Value};
+
+    use super::Lax;
+    use crate::clock::UnixTime;
+    use crate::keys::KeySet;
+
+    fn b64(s: Option<&Value>) -> Option<Vec<u8>> {
+        URL_SAFE_NO_PAD.decode(s?.as_str()?).ok()
+    }
+
+    /// Verifies with a JWK taken from the token or a URL (the CVE-2018-0114
+    /// and SSRF bugs): EdDSA, ES256 or RS256 keys.
+    fn verify_with_jwk(jwk: &Value, alg: &str, input: &[u8], sig: &[u8]) -> bool {
+        let (v, key): (&'static dyn signature::VerificationAlgorithm, Vec<u8>) = match alg {
+            "EdDSA" => (&signature::ED25519, b64(jwk.get("x")).unwrap_or_default()),
+            "ES256" => {
+                let mut point = vec![4u8];
+                point.extend(b64(jwk.get("x")).unwrap_or_default());
+                point.extend(b64(jwk.get("y")).unwrap_or_default());
+                (&signature::ECDSA_P256_SHA256_FIXED, point)
+            }
+            "RS256" => {
+                let (Some(n), Some(e)) = (b64(jwk.get("n")), b64(jwk.get("e"))) else {
+                    return false;
+                };
+                return signature::RsaPublicKeyComponents { n, e }
+                    .verify(&signature::RSA_PKCS1_2048_8192_SHA256, input, sig)
+                    .is_ok();
+            }
+            _ => return false,
+        };
+        UnparsedPublicKey::new(v, key).verify(input, sig).is_ok()
+    }
+
+    /// `GET url` over plain HTTP, loopback only, two-second limits.
+    fn fetch_loopback(url: &str) -> Option<Value> {
+        let rest = url.strip_prefix("http://127.0.0.1:")?;
+        let (port, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let port: u16 = port.parse().ok()?;
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream =
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        write!(
+            stream,
+            "GET /{path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+        )
+        .ok()?;
+        let mut body = Vec::new();
+        stream.take(1 << 20).read_to_end(&mut body).ok()?;
+        let text = String::from_utf8_lossy(&body);
+        serde_json::from_str(text.split_once("\r\n\r\n")?.1).ok()
+    }
+
+    /// `Some(verified)` when a fault decided the key; `None` to go on with
+    /// the strict path.
+    pub(super) fn lenient_key(
+        header: &Map<String, Value>,
+        alg: &str,
+        input: &str,
+        sig: &[u8],
+        keys: &KeySet,
+        now: UnixTime,
+        lax: &Lax,
+    ) -> Option<bool> {
+        if lax.embedded_jwk
+            && let Some(jwk) = header.get("jwk")
+        {
+            return Some(verify_with_jwk(jwk, alg, input.as_bytes(), sig));
+        }
+        if lax.jku
+            && let Some(url) = header.get("jku").and_then(Value::as_str)
+        {
+            let set = fetch_loopback(url)?;
+            let kid = header.get("kid").and_then(Value::as_str);
+            let keys = set.get("keys")?.as_array()?;
+            let jwk = keys
+                .iter()
+                .find(|k| kid.is_none() || k.get("kid").and_then(Value::as_str) == kid)?;
+            return Some(verify_with_jwk(jwk, alg, input.as_bytes(), sig));
+        }
+        let hmac = |secret: &[u8]| {
+            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+            aws_lc_rs::hmac::verify(&key, input.as_bytes(), sig).is_ok()
+        };
+        let kid = header.get("kid").and_then(Value::as_str);
+        if alg == "HS256" && lax.kid_path && kid.is_some_and(|k| k.ends_with("/dev/null")) {
+            return Some(hmac(b""));
+        }
+        if alg == "HS256" && lax.hmac_public_key {
+            let key = kid.and_then(|k| keys.find(k, now)).unwrap_or(&keys.active);
+            return Some(key.public_pem().is_some_and(|pem| hmac(pem.as_bytes())));
+        }
+        None
+    }
 }
 
 fn check_claims(payload: &Value, expect: &Expectations<'_>) -> Result<AccessClaims, TokenError> {
@@ -146,8 +318,9 @@ fn check_claims(payload: &Value, expect: &Expectations<'_>) -> Result<AccessClai
         obj.get(name)
             .map(|v| v.as_i64().ok_or(TokenError::BadClaims))
     };
+    let lax = &expect.lax;
     let iss = str_claim("iss")?;
-    if iss != expect.issuer {
+    if iss != expect.issuer && !lax.ignore_iss {
         return Err(TokenError::Issuer);
     }
     let aud_ok = match obj.get("aud") {
@@ -155,21 +328,26 @@ fn check_claims(payload: &Value, expect: &Expectations<'_>) -> Result<AccessClai
         Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(expect.audience)),
         _ => false,
     };
-    if !aud_ok {
+    if !aud_ok && !lax.ignore_aud {
         return Err(TokenError::Audience);
     }
-    let exp = num_claim("exp").ok_or(TokenError::BadClaims)??;
+    let exp = match num_claim("exp") {
+        Some(e) => e?,
+        None if lax.exp_optional => UnixTime::MAX - LEEWAY,
+        None => return Err(TokenError::BadClaims),
+    };
     if expect.check_exp && expect.now >= exp + LEEWAY {
         return Err(TokenError::Expired);
     }
     if num_claim("nbf")
         .transpose()?
         .is_some_and(|nbf| nbf > expect.now + LEEWAY)
+        && !lax.ignore_nbf
     {
         return Err(TokenError::NotYetValid);
     }
     let iat = num_claim("iat").ok_or(TokenError::BadClaims)??;
-    if iat > expect.now + LEEWAY {
+    if iat > expect.now + LEEWAY && !lax.ignore_iat {
         return Err(TokenError::IssuedInFuture);
     }
     Ok(AccessClaims {
@@ -230,6 +408,7 @@ mod tests {
             audience: "http://127.0.0.1:1/api",
             now,
             check_exp: true,
+            lax: Lax::default(),
         }
     }
 

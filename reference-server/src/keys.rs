@@ -222,6 +222,22 @@ impl SigningKey {
         &self.jwk
     }
 
+    /// The public key as PEM `PUBLIC KEY` (RFC 7468 §13: SubjectPublicKeyInfo,
+    /// base64 in 64-character lines). Only the `hmac-public-key-accepted`
+    /// fault uses it, as an HMAC secret.
+    pub fn public_pem(&self) -> Option<String> {
+        use aws_lc_rs::encoding::PublicKeyX509Der;
+        let der: PublicKeyX509Der<'static> = self.verifier.as_der().ok()?;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for chunk in b64.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(chunk).ok()?);
+            out.push('\n');
+        }
+        out.push_str("-----END PUBLIC KEY-----\n");
+        Some(out)
+    }
+
     /// Signs `message` with this key's algorithm.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         match &self.signer {

@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance))
         .route("/keys/rotate", post(rotate))
+        .route("/sign", post(sign))
         .route("/clients/{client_id}/lifetimes", put(lifetimes))
         .route_layer(middleware::from_fn_with_state(state, require_admin))
 }
@@ -106,6 +107,43 @@ async fn lifetimes(
     }
     match state.store.put_client(&client) {
         Ok(()) => Json(json!({ "client_id": client_id, "lifetimes": l })).into_response(),
+        Err(e) => OAuthError::server_error(e.to_string()).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignRequest {
+    /// Header members added to (or replacing) `typ` and `kid`; `alg` is
+    /// always the active key's.
+    #[serde(default)]
+    header: serde_json::Map<String, serde_json::Value>,
+    claims: serde_json::Value,
+}
+
+/// `POST /__admin/sign`: signs any header and claims with the active key,
+/// so the spec can check that the resource server refuses validly signed
+/// tokens with wrong claims (`iss`, `aud`, `nbf`, `typ`, `crit`…).
+async fn sign(
+    State(state): State<AppState>,
+    body: Result<Json<SignRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return OAuthError::invalid_request(e.body_text()).into_response(),
+    };
+    let key = state.keys().active;
+    let mut header = serde_json::Map::new();
+    header.insert("typ".into(), json!("at+jwt"));
+    header.insert("kid".into(), json!(key.kid()));
+    header.extend(req.header);
+    header.insert("alg".into(), json!(key.alg().as_str()));
+    let enc = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap_or_default());
+    let input = format!("{}.{}", enc(&serde_json::Value::Object(header)), enc(&req.claims));
+    match key.sign(input.as_bytes()) {
+        Ok(sig) => Json(json!({ "token": format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)) }))
+            .into_response(),
         Err(e) => OAuthError::server_error(e.to_string()).into_response(),
     }
 }
