@@ -251,7 +251,7 @@ impl Spec {
                     .into_iter()
                     .map(str::to_owned)
                     .collect(),
-                res.text(),
+                res.text().trim_end().to_owned(),
                 None,
             ),
             Err(e) => (None, Vec::new(), String::new(), Some(e.to_string())),

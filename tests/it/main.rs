@@ -1,6 +1,8 @@
 //! The one integration-test binary; each area of the harness adds a module.
 
+mod jwt_peer;
 mod kill_matrix;
 mod reports;
 mod restart;
 mod runner;
+mod wycheproof_reference;
