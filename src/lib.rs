@@ -26,6 +26,7 @@
 
 pub mod bundled;
 pub mod driver;
+pub mod load;
 pub mod jose;
 pub mod matrix;
 pub mod report;

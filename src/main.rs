@@ -25,6 +25,9 @@ enum Command {
     /// List every injectable fault of the reference server, one a line
     /// (`--matrix`: prove the spec catches each one).
     Faults(commands::faults::FaultsArgs),
+    /// Load-test a target with a goose profile (the reference server, in its own process,
+    /// by default).
+    Load(commands::load::LoadArgs),
 }
 
 /// Exit codes, the contract CI relies on.
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Check(args) => commands::check::run(args).await,
             Command::Faults(args) => commands::faults::run(args).await,
+            Command::Load(args) => commands::load::run(args).await,
         }
     });
     ExitCode::from(code)

@@ -1,3 +1,4 @@
 pub mod check;
 pub mod faults;
+pub mod load;
 pub mod serve;

@@ -1,8 +1,7 @@
 //! The one integration-test binary; each area of the harness adds a module.
 
-mod jwt_peer;
 mod kill_matrix;
+mod load;
 mod reports;
 mod restart;
 mod runner;
-mod wycheproof_reference;

@@ -1,0 +1,338 @@
+//! Validation of every answer: a request counts as a success only if the answer is what the
+//! RFC says a success looks like. Failures are classified by kind for the report.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::flows::Reply;
+
+/// Why a request counted as a failure.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FailureKind {
+    /// No complete answer: connection refused or reset, timeout.
+    Transport,
+    /// An answer with a status other than the one a success needs.
+    Status(u16),
+    /// A success status with the wrong `Content-Type` (RFC 6749 §5.1: `application/json`).
+    ContentType,
+    /// A body that does not parse as the endpoint's response.
+    Unparsable,
+    /// An access token that is not a compact JWS with a JSON header (RFC 9068 §2.1, RFC 7515
+    /// §7.1), or a `token_type` other than Bearer (RFC 6750 §4).
+    InvalidToken,
+    /// A refresh answer without a new refresh token although the server rotates them
+    /// (RFC 9700 §4.14.2).
+    NoRefreshToken,
+    /// Introspection of a token just issued said `active: false` (RFC 7662 §2.2).
+    Inactive,
+    /// The walk through the authorization endpoint did not end at the redirect URI with a
+    /// code (RFC 6749 §4.1.2).
+    Authorization,
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureKind::Transport => f.write_str("transport"),
+            FailureKind::Status(s) => write!(f, "status {s}"),
+            FailureKind::ContentType => f.write_str("wrong content type"),
+            FailureKind::Unparsable => f.write_str("unparsable body"),
+            FailureKind::InvalidToken => f.write_str("invalid access token"),
+            FailureKind::NoRefreshToken => f.write_str("no rotated refresh token"),
+            FailureKind::Inactive => f.write_str("inactive token"),
+            FailureKind::Authorization => f.write_str("authorization walk"),
+        }
+    }
+}
+
+/// A failure: its kind and a short detail (never a secret: only statuses, error codes,
+/// content types and parser messages).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub detail: String,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The tokens of a valid token response.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+}
+
+fn is_json(reply: &Reply) -> bool {
+    reply.content_type.as_deref().is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        essence.eq_ignore_ascii_case("application/json")
+            || (essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
+    })
+}
+
+/// The `error` code of an RFC 6749 §5.2 error body, if there is one.
+fn error_code(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = v.get("error")?.as_str()?;
+    // Error codes are %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2): keep it short and plain.
+    Some(
+        code.chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(64)
+            .collect(),
+    )
+}
+
+fn status_failure(reply: &Reply) -> Failure {
+    let detail = match error_code(&reply.body) {
+        Some(code) => format!("status {} error={code}", reply.status),
+        None => format!("status {}", reply.status),
+    };
+    Failure::new(FailureKind::Status(reply.status), detail)
+}
+
+fn json_object(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
+    if !(200..300).contains(&reply.status) {
+        return Err(status_failure(reply));
+    }
+    if !is_json(reply) {
+        return Err(Failure::new(
+            FailureKind::ContentType,
+            format!(
+                "content type {} where application/json is required",
+                reply.content_type.as_deref().unwrap_or("(none)")
+            ),
+        ));
+    }
+    match serde_json::from_slice::<serde_json::Value>(&reply.body) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err(Failure::new(
+            FailureKind::Unparsable,
+            "JSON that is not an object",
+        )),
+        Err(e) => Err(Failure::new(
+            FailureKind::Unparsable,
+            format!("not JSON: {e}"),
+        )),
+    }
+}
+
+/// Whether `token` is a compact JWS whose header is a JSON object with an `alg` (RFC 7515
+/// §7.1, §4.1.1): the shape of an RFC 9068 access token.
+pub fn parses_as_jwt(token: &str) -> bool {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    if p.is_empty() || s.is_empty() {
+        return false;
+    }
+    let Ok(header) = URL_SAFE_NO_PAD.decode(h) else {
+        return false;
+    };
+    let Ok(payload) = URL_SAFE_NO_PAD.decode(p) else {
+        return false;
+    };
+    let header_ok = serde_json::from_slice::<serde_json::Value>(&header)
+        .ok()
+        .and_then(|v| v.get("alg").and_then(|a| a.as_str()).map(|a| a != "none"))
+        .unwrap_or(false);
+    header_ok && serde_json::from_slice::<serde_json::Value>(&payload).is_ok_and(|v| v.is_object())
+}
+
+/// An RFC 6749 §5.1 token response: 2xx, JSON, an `access_token` (a JWT when `jwt` is set)
+/// and `token_type` Bearer.
+pub fn token_response(reply: &Reply, jwt: bool) -> Result<Tokens, Failure> {
+    let m = json_object(reply)?;
+    let Some(access) = m.get("access_token").and_then(|v| v.as_str()) else {
+        return Err(Failure::new(FailureKind::Unparsable, "no access_token"));
+    };
+    match m.get("token_type").and_then(|v| v.as_str()) {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(_) => {
+            return Err(Failure::new(
+                FailureKind::InvalidToken,
+                "token_type is not Bearer",
+            ));
+        }
+        None => return Err(Failure::new(FailureKind::Unparsable, "no token_type")),
+    }
+    if jwt && !parses_as_jwt(access) {
+        return Err(Failure::new(
+            FailureKind::InvalidToken,
+            "access_token is not a JWT (RFC 9068)",
+        ));
+    }
+    let refresh_token = match m.get("refresh_token") {
+        None => None,
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(_) => {
+            return Err(Failure::new(
+                FailureKind::Unparsable,
+                "refresh_token is not a string",
+            ));
+        }
+    };
+    Ok(Tokens {
+        access_token: access.to_owned(),
+        refresh_token,
+    })
+}
+
+/// A refresh answer (RFC 6749 §6) from a server that rotates refresh tokens: a token
+/// response with a new refresh token.
+pub fn refresh_response(reply: &Reply, jwt: bool) -> Result<Tokens, Failure> {
+    let t = token_response(reply, jwt)?;
+    if t.refresh_token.is_none() {
+        return Err(Failure::new(
+            FailureKind::NoRefreshToken,
+            "no refresh_token in the answer",
+        ));
+    }
+    Ok(t)
+}
+
+/// The answer a losing replay of a rotated refresh token must get: 400 `invalid_grant`
+/// (RFC 6749 §5.2, RFC 9700 §4.14.2).
+pub fn is_invalid_grant(reply: &Reply) -> bool {
+    reply.status == 400 && error_code(&reply.body).as_deref() == Some("invalid_grant")
+}
+
+/// An RFC 7662 §2.2 introspection answer for a token that must be active.
+pub fn introspection_active(reply: &Reply) -> Result<(), Failure> {
+    let m = json_object(reply)?;
+    match m.get("active") {
+        Some(serde_json::Value::Bool(true)) => Ok(()),
+        Some(serde_json::Value::Bool(false)) => {
+            Err(Failure::new(FailureKind::Inactive, "active: false"))
+        }
+        _ => Err(Failure::new(
+            FailureKind::Unparsable,
+            "no boolean active member",
+        )),
+    }
+}
+
+/// A protected resource's answer: 2xx and a JSON body.
+pub fn resource_ok(reply: &Reply) -> Result<(), Failure> {
+    json_object(reply).map(|_| ())
+}
+
+/// The baseline's answer: any 2xx.
+pub fn baseline_ok(reply: &Reply) -> Result<(), Failure> {
+    if (200..300).contains(&reply.status) {
+        Ok(())
+    } else {
+        Err(status_failure(reply))
+    }
+}
+
+/// A step of the authorization walk: redirects and pages are fine, 4xx and 5xx are not.
+pub fn walk_step_ok(reply: &Reply) -> Result<(), Failure> {
+    if reply.status < 400 {
+        Ok(())
+    } else {
+        Err(status_failure(reply))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, ct: Option<&str>, body: &str) -> Reply {
+        Reply {
+            status,
+            content_type: ct.map(str::to_owned),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const JWT: &str = "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";
+
+    #[test]
+    fn token_responses_are_checked_for_status_type_shape_and_token() {
+        let ok =
+            format!(r#"{{"access_token":"{JWT}","token_type":"bearer","refresh_token":"r1"}}"#);
+        let t = token_response(
+            &reply(200, Some("application/json; charset=utf-8"), &ok),
+            true,
+        )
+        .unwrap();
+        assert_eq!(t.refresh_token.as_deref(), Some("r1"));
+
+        let e = token_response(
+            &reply(
+                401,
+                Some("application/json"),
+                r#"{"error":"invalid_client"}"#,
+            ),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, FailureKind::Status(401));
+        assert_eq!(e.detail, "status 401 error=invalid_client");
+
+        let e = token_response(&reply(200, Some("text/html"), &ok), true).unwrap_err();
+        assert_eq!(e.kind, FailureKind::ContentType);
+        let e = token_response(&reply(200, Some("application/json"), "{nope"), true).unwrap_err();
+        assert_eq!(e.kind, FailureKind::Unparsable);
+        let bad = r#"{"access_token":"opaque","token_type":"Bearer"}"#;
+        let e = token_response(&reply(200, Some("application/json"), bad), true).unwrap_err();
+        assert_eq!(e.kind, FailureKind::InvalidToken);
+        assert!(token_response(&reply(200, Some("application/json"), bad), false).is_ok());
+        let mac = format!(r#"{{"access_token":"{JWT}","token_type":"mac"}}"#);
+        let e = token_response(&reply(200, Some("application/json"), &mac), true).unwrap_err();
+        assert_eq!(e.kind, FailureKind::InvalidToken);
+        let no_rt = format!(r#"{{"access_token":"{JWT}","token_type":"Bearer"}}"#);
+        let e = refresh_response(&reply(200, Some("application/json"), &no_rt), true).unwrap_err();
+        assert_eq!(e.kind, FailureKind::NoRefreshToken);
+    }
+
+    #[test]
+    fn jwt_shape() {
+        assert!(parses_as_jwt(JWT));
+        assert!(!parses_as_jwt("a.b"));
+        assert!(!parses_as_jwt("a.b.c.d"));
+        // alg none is not an access token anyone may accept.
+        let none = format!("{}.e30.x", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#));
+        assert!(!parses_as_jwt(&none));
+    }
+
+    #[test]
+    fn introspection_and_race_losers() {
+        assert!(
+            introspection_active(&reply(200, Some("application/json"), r#"{"active":true}"#))
+                .is_ok()
+        );
+        let e = introspection_active(&reply(200, Some("application/json"), r#"{"active":false}"#))
+            .unwrap_err();
+        assert_eq!(e.kind, FailureKind::Inactive);
+        assert!(is_invalid_grant(&reply(
+            400,
+            Some("application/json"),
+            r#"{"error":"invalid_grant"}"#
+        )));
+        assert!(!is_invalid_grant(&reply(
+            400,
+            Some("application/json"),
+            r#"{"error":"invalid_request"}"#
+        )));
+        assert!(resource_ok(&reply(200, Some("application/problem+json"), "{}")).is_ok());
+        assert_eq!(
+            resource_ok(&reply(403, None, "")).unwrap_err().kind,
+            FailureKind::Status(403)
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! `oauthspec load`: a goose load profile against a target, or against the reference server
+//! started in its own process (so the server and the load do not share one runtime).
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use oauthspec::load::{DriverFlows, reference_profile};
+use oauthspec::report;
+use oauthspec::target::TargetProfile;
+use oauthspec_load::{LoadError, Plan, Profile, Threshold, parse_run_time, write_summary};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+
+use crate::exit;
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// client-credentials, authorization-code, refresh, introspection, resource, mixed,
+    /// refresh-race or healthz.
+    profile: String,
+    /// Target profile (TOML). Without one, the reference server is started in its own
+    /// process on a free loopback port.
+    #[arg(long)]
+    target: Option<PathBuf>,
+    /// Concurrent users.
+    #[arg(long, default_value_t = 8)]
+    users: usize,
+    /// Users started per second. [default: all within about 0.1 s]
+    #[arg(long)]
+    increase_rate: Option<f64>,
+    /// How long the load runs once the users are started: 30, 30s, 2m, 1m30s.
+    #[arg(long, default_value = "10s")]
+    run_time: String,
+    /// Pass/fail rule on the measured requests, e.g. p95<50ms, error-rate<0.1%, rps>=1000
+    /// (repeatable). A miss exits with 1.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    thresholds: Vec<String>,
+    /// Where to write summary.md and goose's report.html and report.json.
+    /// [default: reports/<timestamp>]
+    #[arg(long)]
+    report_dir: Option<PathBuf>,
+    /// The bundled server's signing algorithm: EdDSA, ES256 or RS256. [default: EdDSA]
+    #[arg(long, conflicts_with = "target")]
+    signing_alg: Option<String>,
+    /// Skip the /healthz ceiling measured after the run.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Accept access tokens that are not JWTs (opaque tokens).
+    #[arg(long)]
+    opaque_tokens: bool,
+}
+
+/// The reference server in a child process, killed when dropped.
+struct Spawned {
+    child: tokio::process::Child,
+    url: String,
+    alg: String,
+}
+
+impl Spawned {
+    async fn start(alg: Option<&str>) -> Result<Self, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+        let mut cmd = tokio::process::Command::new(exe);
+        cmd.args([
+            "serve",
+            "--in-memory",
+            "--bind",
+            "127.0.0.1:0",
+            "--test-admin",
+        ]);
+        if let Some(a) = alg {
+            cmd.args(["--signing-alg", a]);
+        }
+        // Its own process group: a Ctrl-C at the terminal stops the load, which then stops
+        // the server, rather than killing the server under a running load.
+        #[cfg(unix)]
+        cmd.process_group(0);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start the reference server: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return Some(url.trim().to_owned());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+        .ok_or("the reference server did not print `listening on` within 30 s")?;
+        // Keep draining its stdout so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self {
+            child,
+            url,
+            alg: alg.unwrap_or("EdDSA").to_owned(),
+        })
+    }
+
+    /// `VmRSS` and `VmHWM` of the server, from /proc (Linux).
+    fn memory(&self) -> Option<String> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        Some(format!(
+            "reference server: own process (pid {pid}), {} signing, RSS at the end {:.1} MB, peak {:.1} MB",
+            self.alg,
+            kb("VmRSS:")? as f64 / 1024.0,
+            kb("VmHWM:")? as f64 / 1024.0
+        ))
+    }
+
+    async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
+
+fn default_report_dir() -> PathBuf {
+    let stamp: String = report::model::rfc3339(std::time::SystemTime::now())
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect();
+    PathBuf::from("reports").join(stamp)
+}
+
+pub async fn run(args: LoadArgs) -> u8 {
+    let profile: Profile = match args.profile.parse() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let mut thresholds = Vec::new();
+    for t in &args.thresholds {
+        match t.parse::<Threshold>() {
+            Ok(t) => thresholds.push(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        }
+    }
+    let run_time = match parse_run_time(&args.run_time) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    if let Some(a) = &args.signing_alg {
+        if !matches!(a.as_str(), "EdDSA" | "ES256" | "RS256") {
+            eprintln!("error: invalid --signing-alg `{a}`: use EdDSA, ES256 or RS256");
+            return exit::USAGE;
+        }
+    }
+    let (spawned, target_profile, name) = match &args.target {
+        Some(path) => match TargetProfile::load(path) {
+            Ok(p) => {
+                let name = format!("{} ({})", p.name, path.display());
+                (None, p, name)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        },
+        None => {
+            let server = match Spawned::start(args.signing_alg.as_deref()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::BROKEN;
+                }
+            };
+            let profile = match reference_profile(&server.url) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: harness bug: the bundled profile is invalid: {e}");
+                    server.stop().await;
+                    return exit::BROKEN;
+                }
+            };
+            let name = format!("bundled reference server at {}", server.url);
+            (Some(server), profile, name)
+        }
+    };
+    let code = run_against(
+        &args,
+        profile,
+        thresholds,
+        run_time,
+        target_profile,
+        name,
+        spawned.as_ref(),
+    )
+    .await;
+    if let Some(s) = spawned {
+        s.stop().await;
+    }
+    code
+}
+
+async fn run_against(
+    args: &LoadArgs,
+    profile: Profile,
+    thresholds: Vec<Threshold>,
+    run_time: Duration,
+    target: TargetProfile,
+    name: String,
+    spawned: Option<&Spawned>,
+) -> u8 {
+    let flows = match DriverFlows::new(target, name).await {
+        Ok(f) => Arc::new(f),
+        Err(e) => {
+            eprintln!("error: the target could not be prepared: {e}");
+            return exit::BROKEN;
+        }
+    };
+    let dir = args.report_dir.clone().unwrap_or_else(default_report_dir);
+    let plan = Plan {
+        profile,
+        users: args.users,
+        increase_rate: args.increase_rate,
+        run_time,
+        thresholds,
+        report_dir: dir.clone(),
+        jwt_access_tokens: !args.opaque_tokens,
+        baseline: !args.no_baseline,
+        progress: std::io::stderr().is_terminal(),
+        started: report::model::rfc3339(std::time::SystemTime::now()),
+    };
+    let mut summary = match oauthspec_load::run(&plan, flows).await {
+        Ok(s) => s,
+        Err(e @ LoadError::Usage(_)) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BROKEN;
+        }
+    };
+    if let Some(m) = spawned.and_then(Spawned::memory) {
+        summary.notes.push(m);
+    }
+    let path = match write_summary(&summary, &dir) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BROKEN;
+        }
+    };
+    let f = summary.figures();
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "{profile}: {:.1} req/s, {} requests, {} failed, p50 {}, p95 {}, p99 {}",
+            f.measured.rps,
+            f.requests,
+            f.failures,
+            oauthspec_load::threshold::format_us(f.measured.p50_us),
+            oauthspec_load::threshold::format_us(f.measured.p95_us),
+            oauthspec_load::threshold::format_us(f.measured.p99_us),
+        );
+        for v in &summary.verdicts {
+            let _ = writeln!(
+                out,
+                "threshold {}: measured {}: {}",
+                v.threshold.text,
+                v.measured,
+                if v.passed { "pass" } else { "MISSED" }
+            );
+        }
+        let (races, bad) = summary.race_violations();
+        if races > 0 {
+            let _ = writeln!(
+                out,
+                "refresh race: {races} rounds, {bad} with more than one winner"
+            );
+        }
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    if summary.interrupted {
+        eprintln!("interrupted: the report covers the time the load ran");
+        return exit::BROKEN;
+    }
+    if f.requests == 0 {
+        eprintln!(
+            "error: no request was measured (see the setup requests in {})",
+            path.display()
+        );
+        return exit::BROKEN;
+    }
+    if summary.passed() {
+        exit::OK
+    } else {
+        exit::CHECK_FAILED
+    }
+}
