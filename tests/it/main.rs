@@ -1,7 +1,9 @@
 //! The one integration-test binary; each area of the harness adds a module.
 
+mod jwt_peer;
 mod kill_matrix;
 mod load;
 mod reports;
 mod restart;
 mod runner;
+mod wycheproof_reference;
