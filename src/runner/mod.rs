@@ -158,45 +158,34 @@ pub async fn run(
     let started_at = model::rfc3339(SystemTime::now());
     let clock = Instant::now();
 
-    let collector = Collector::new(progress);
-    let state = collector.state();
-    let hook_ctx = Arc::clone(&ctx);
-    let runner = cucumber::runner::Basic::default()
-        .steps(Spec::collection())
-        .max_concurrent_scenarios(options.max_concurrent_scenarios.max(1))
-        .before(move |_feature, _rule, scenario, world: &mut Spec| {
-            world.set_context(Arc::clone(&hook_ctx));
-            world.scenario = scenario.name.clone();
-            Box::pin(async {})
-        });
-    let cucumber = cucumber::Cucumber::<_, _, _, _, _, cli::Empty>::custom(
-        Preparsed,
-        runner,
-        collector.fail_on_skipped(),
-    )
-    .with_default_cli();
-    let fut = cucumber.run(parsed);
-    match options.run_timeout {
-        Some(limit) => {
-            if tokio::time::timeout(limit, fut).await.is_err() {
-                return Err(RunError::TimedOut(limit));
-            }
+    // cucumber 0.23's `@serial` does not wait for concurrent scenarios that
+    // are already running, and serial scenarios move shared state (the
+    // target's clock): so they run in a second phase, one at a time.
+    let serial_tag = features::parse_tags("@serial")?;
+    let mut serial = parsed.clone();
+    let serial_count = features::filter(&mut serial, Some(&serial_tag));
+    let concurrent_count =
+        features::filter(&mut parsed, Some(&features::parse_tags("not @serial")?));
+    let deadline = options
+        .run_timeout
+        .map(|limit| (limit, Instant::now() + limit));
+    let mut finished = Vec::new();
+    for (batch, count, concurrency) in [
+        (
+            parsed,
+            concurrent_count,
+            options.max_concurrent_scenarios.max(1),
+        ),
+        (serial, serial_count, 1),
+    ] {
+        if count == 0 {
+            continue;
         }
-        None => {
-            fut.await;
-        }
+        let remaining =
+            deadline.map(|(limit, at)| (limit, at.saturating_duration_since(Instant::now())));
+        finished.extend(run_batch(batch, &ctx, concurrency, progress, remaining).await?);
     }
     let duration = clock.elapsed();
-
-    let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(message) = state.parse_errors.first() {
-        return Err(RunError::Parse {
-            path: PathBuf::from("features"),
-            message: message.clone(),
-        });
-    }
-    let mut finished = std::mem::take(&mut state.finished);
-    drop(state);
     finished.sort_by(|a, b| (&a.outcome.area, &a.order).cmp(&(&b.outcome.area, &b.order)));
     let mut scenarios: Vec<_> = finished.into_iter().map(|f| f.outcome).collect();
     dedupe_ids(&mut scenarios);
@@ -209,6 +198,53 @@ pub async fn run(
         duration,
         scenarios,
     })
+}
+
+/// Runs one batch of features through cucumber and returns its finished
+/// scenarios. `timeout` is the run's limit and what is left of it.
+async fn run_batch(
+    batch: Vec<gherkin::Feature>,
+    ctx: &Arc<RunContext>,
+    concurrency: usize,
+    progress: bool,
+    timeout: Option<(Duration, Duration)>,
+) -> Result<Vec<collector::Finished>, RunError> {
+    let collector = Collector::new(progress);
+    let state = collector.state();
+    let hook_ctx = Arc::clone(ctx);
+    let runner = cucumber::runner::Basic::default()
+        .steps(Spec::collection())
+        .max_concurrent_scenarios(concurrency)
+        .before(move |_feature, _rule, scenario, world: &mut Spec| {
+            world.set_context(Arc::clone(&hook_ctx));
+            world.scenario = scenario.name.clone();
+            Box::pin(async {})
+        });
+    let cucumber = cucumber::Cucumber::<_, _, _, _, _, cli::Empty>::custom(
+        Preparsed,
+        runner,
+        collector.fail_on_skipped(),
+    )
+    .with_default_cli();
+    let fut = cucumber.run(batch);
+    match timeout {
+        Some((limit, left)) => {
+            if tokio::time::timeout(left, fut).await.is_err() {
+                return Err(RunError::TimedOut(limit));
+            }
+        }
+        None => {
+            fut.await;
+        }
+    }
+    let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(message) = state.parse_errors.first() {
+        return Err(RunError::Parse {
+            path: PathBuf::from("features"),
+            message: message.clone(),
+        });
+    }
+    Ok(std::mem::take(&mut state.finished))
 }
 
 /// Makes ids unique in report order: the second `pkce/x` becomes `pkce/x-2`.
