@@ -38,12 +38,21 @@ impl Forgery {
         if claims.len() > 600 {
             claims = format!(
                 "{}… ({} bytes)",
-                &claims[..claims.floor_char_boundary(600)],
+                &claims[..floor_boundary(&claims, 600)],
                 claims.len()
             );
         }
         format!("{} — header {header}, claims {claims}", self.name)
     }
+}
+
+/// The largest char boundary of `s` at or below `i`.
+pub(crate) fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn with_header(jws: &Jws, edit: impl FnOnce(&mut Map<String, Value>)) -> String {

@@ -353,7 +353,7 @@ fn embedded_jwk_and_key_urls_are_signed_by_the_attacker() {
     let f = forge::embedded_jwk(&g.jws, &attacker, Alg::ES256).unwrap();
     let j = Jws::parse(&f.token).unwrap();
     let embedded = Jwk::parse(&j.header["jwk"]).unwrap();
-    assert_eq!(embedded.material.is_private(), false);
+    assert!(!embedded.material.is_private());
     assert_eq!(j.verify(&embedded), Ok(Alg::ES256));
     assert_eq!(j.verify(&g.key), Err(JoseError::Signature));
 

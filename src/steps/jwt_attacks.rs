@@ -73,7 +73,7 @@ impl Answer {
         };
         let mut body = self.body.clone();
         if body.len() > 300 {
-            body.truncate(body.floor_char_boundary(300));
+            body.truncate(forge::floor_boundary(&body, 300));
             body.push('…');
         }
         format!("{status}, {challenge}, body {body}")
