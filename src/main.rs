@@ -25,6 +25,9 @@ enum Command {
     /// List every injectable fault of the reference server, one a line
     /// (`--matrix`: prove the spec catches each one).
     Faults(commands::faults::FaultsArgs),
+    /// Run a fake upstream identity provider (Google, GitHub or a plain
+    /// OpenID provider) on loopback, optionally misbehaving.
+    Upstream(commands::upstream::UpstreamArgs),
     /// Load-test a target with a goose profile (the reference server, in its own process,
     /// by default).
     Load(commands::load::LoadArgs),
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Check(args) => commands::check::run(args).await,
             Command::Faults(args) => commands::faults::run(args).await,
+            Command::Upstream(args) => commands::upstream::run(args).await,
             Command::Load(args) => commands::load::run(args).await,
         }
     });

@@ -5,10 +5,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use crate::keys::SigningAlg;
 use crate::protocol::{AuthMethod, GrantType, Scope};
+use crate::upstream::UpstreamSettings;
 
 /// The argon2id hash of `alice-password`, the default user's password.
 pub const ALICE_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$DesNnsjRqeKXyxTDBZOrSg$YGnyZA+YgAsTQS9KvxUBx7f3PQmIUBO9IMNaGPQU6LM";
@@ -92,6 +95,9 @@ pub struct ConfigFile {
     pub users: Option<Vec<UserConfig>>,
     #[serde(default)]
     pub clients: Vec<StaticClient>,
+    /// `[upstream.NAME]`: providers users may log in through.
+    #[serde(default)]
+    pub upstream: BTreeMap<String, UpstreamSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +145,8 @@ pub struct Settings {
     pub clients: Vec<StaticClient>,
     /// Deliberate defects (`--fault`); empty for a correct server.
     pub faults: Vec<crate::faults::Fault>,
+    /// Upstream providers offered as "Log in with NAME".
+    pub upstreams: BTreeMap<String, UpstreamSettings>,
 }
 
 impl Default for Settings {
@@ -159,6 +167,7 @@ impl Default for Settings {
             }],
             clients: Vec::new(),
             faults: Vec::new(),
+            upstreams: BTreeMap::new(),
         }
     }
 }
@@ -199,6 +208,7 @@ impl Settings {
             self.users = u;
         }
         self.clients = file.clients;
+        self.upstreams = file.upstream;
         self.validate()?;
         Ok(self)
     }
@@ -261,6 +271,10 @@ impl Settings {
                 crate::protocol::validate_redirect_uri(u)
                     .map_err(|e| invalid(&field("redirect_uris"), e.to_string()))?;
             }
+        }
+        for (name, u) in &self.upstreams {
+            u.validate(name)
+                .map_err(|m| invalid(&format!("upstream.{name}"), m))?;
         }
         Ok(())
     }

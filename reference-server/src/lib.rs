@@ -35,6 +35,7 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod upstream;
 
 pub use config::{Settings, Storage};
 pub use faults::{Fault, Faults};

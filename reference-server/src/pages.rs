@@ -15,6 +15,10 @@ pub fn environment() -> Environment<'static> {
         ("login.html", include_str!("../templates/login.html")),
         ("consent.html", include_str!("../templates/consent.html")),
         ("error.html", include_str!("../templates/error.html")),
+        (
+            "upstream_error.html",
+            include_str!("../templates/upstream_error.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("built-in templates parse");

@@ -48,6 +48,11 @@ pub struct Inner {
     pub(crate) key_rotation: Mutex<()>,
     /// Deliberate defects this server runs with (see [`crate::faults`]).
     pub faults: crate::faults::Faults,
+    /// Upstream providers for "Log in with NAME", and logins in flight.
+    pub upstreams: crate::upstream::Upstreams,
+    /// The HTTP client for calls to upstream providers (each call sets its
+    /// own timeout; redirects are never followed).
+    pub http: reqwest::Client,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +63,8 @@ pub enum StateError {
     Key(#[from] KeyError),
     #[error("user {0}: {1}")]
     User(String, String),
+    #[error("cannot build the HTTP client for upstream providers: {0}")]
+    Http(String),
 }
 
 impl AppState {
@@ -133,6 +140,14 @@ impl AppState {
         }
         let denied = store.revoked_jtis(now)?.into_iter().collect();
         let admin_token = settings.test_admin.then(|| Secret(random_token()));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_millis(
+                crate::upstream::DEFAULT_TIMEOUT_MS,
+            ))
+            .build()
+            .map_err(|e| StateError::Http(e.to_string()))?;
         Ok(AppState(Arc::new(Inner {
             audience: format!("{issuer}/api"),
             issuer,
@@ -150,6 +165,8 @@ impl AppState {
             templates: crate::pages::environment(),
             key_rotation: Mutex::new(()),
             faults: crate::faults::Faults::from_list(&settings.faults),
+            upstreams: crate::upstream::Upstreams::new(settings.upstreams.clone()),
+            http,
         })))
     }
 

@@ -65,6 +65,13 @@ impl RunContext {
                     .as_ref()
                     .map(|j| j.login_url.origin().ascii_serialization())
             })
+            .or_else(|| {
+                target
+                    .profile
+                    .relying_party
+                    .as_ref()
+                    .map(|r| r.login_url.origin().ascii_serialization())
+            })
             .unwrap_or_default();
         let admin = target
             .profile

@@ -58,6 +58,7 @@ pub mod resource_server;
 pub mod revocation;
 pub mod scopes;
 pub mod token_response;
+pub mod upstream_login;
 pub mod common;
 pub mod smoke;
 pub mod support;
@@ -89,6 +90,9 @@ pub struct Spec {
     pub driver: Option<crate::driver::http::Driver>,
     /// Typed state the steps pass to each other.
     pub flow: support::Flow,
+    /// The fake upstream provider of an upstream-login scenario and what
+    /// its login came to (see [`upstream_login`]).
+    pub upstream: Option<Box<upstream_login::UpstreamScenario>>,
 }
 
 impl Spec {

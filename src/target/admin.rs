@@ -116,4 +116,19 @@ impl AdminApi {
         req = req.json(Value::Object(body));
         self.call(driver, req).await.map(drop)
     }
+
+    /// Configures an upstream provider the target's login page offers
+    /// (`PUT upstreams/{name}`, the JSON form of an `[upstream.NAME]`
+    /// table); returns the redirect URI the target uses with it.
+    pub async fn put_upstream(
+        &self,
+        driver: &Driver,
+        name: &str,
+        settings: &Value,
+    ) -> Result<String, AdminError> {
+        let url = self.endpoint(&format!("upstreams/{name}"))?;
+        let req = HttpRequest::new(reqwest::Method::PUT, url).json(settings.clone());
+        let v = self.call(driver, req).await?;
+        Ok(v["redirect_uri"].as_str().unwrap_or_default().to_owned())
+    }
 }

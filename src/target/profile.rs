@@ -83,6 +83,10 @@ pub enum TargetKind {
     /// An API that issues its own JWTs from a login endpoint.
     #[serde(rename = "jwt-api")]
     JwtApi,
+    /// An app that logs its users in through an upstream OpenID provider
+    /// (which the harness fakes) and then issues its own session or token.
+    #[serde(rename = "relying-party")]
+    RelyingParty,
 }
 
 /// Endpoints given in the profile; they win over discovery.
@@ -291,6 +295,59 @@ impl JwtApiProfile {
     }
 }
 
+/// How a relying-party app's answer at its callback looks when the login
+/// succeeded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpSuccess {
+    pub status: u16,
+    /// A member the JSON body must have (e.g. the app's own `token`).
+    pub json_field: Option<String>,
+    /// Text the body must contain.
+    pub body_contains: Option<String>,
+}
+
+impl RpSuccess {
+    /// Whether an answer looks like a successful login.
+    pub fn matches(&self, status: u16, body: &[u8]) -> bool {
+        if status != self.status {
+            return false;
+        }
+        if let Some(field) = &self.json_field {
+            let has = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get(field).cloned())
+                .is_some_and(|v| !v.is_null());
+            if !has {
+                return false;
+            }
+        }
+        self.body_contains
+            .as_ref()
+            .is_none_or(|t| String::from_utf8_lossy(body).contains(t.as_str()))
+    }
+}
+
+/// `[relying_party]`: an app that delegates login to an upstream provider.
+/// The harness starts the fake provider on `upstream_port`, where the app's
+/// configuration points, registered with the app's client id and secret.
+#[derive(Clone, Debug)]
+pub struct RelyingPartyProfile {
+    /// Where a user starts logging in (the app redirects to the provider).
+    pub login_url: Url,
+    /// The app's redirect URI at the provider.
+    pub callback_url: Url,
+    /// The loopback port the fake provider must listen on.
+    pub upstream_port: u16,
+    /// `google`, `oidc` or `github`.
+    pub provider: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub success: RpSuccess,
+    /// How long the app may take to answer at its callback when the
+    /// provider hangs, before the harness calls it hung.
+    pub answer_within: Duration,
+}
+
 /// A parsed, validated target profile.
 #[derive(Clone, Debug)]
 pub struct TargetProfile {
@@ -307,6 +364,7 @@ pub struct TargetProfile {
     pub expiry: ExpiryProfile,
     pub test_admin: Option<TestAdminProfile>,
     pub jwt_api: Option<JwtApiProfile>,
+    pub relying_party: Option<RelyingPartyProfile>,
     /// Timeout of every request to the target.
     pub timeout: Duration,
     /// Every host:port the profile names (issuer, endpoints, resources, jwt-api URLs, test
@@ -543,7 +601,30 @@ struct RawProfile {
     expiry: Option<RawExpiry>,
     test_admin: Option<RawTestAdmin>,
     jwt_api: Option<RawJwtApi>,
+    relying_party: Option<RawRelyingParty>,
     http: Option<RawHttp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelyingParty {
+    login_url: String,
+    callback_url: String,
+    upstream_port: u16,
+    provider: Option<String>,
+    client_id: String,
+    client_secret: String,
+    #[serde(default)]
+    success: RawRpSuccess,
+    answer_within: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRpSuccess {
+    status: Option<u16>,
+    json_field: Option<String>,
+    body_contains: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -1002,8 +1083,61 @@ impl Validator<'_> {
             }
         };
 
+        let relying_party = match &raw.relying_party {
+            None => None,
+            Some(r) => {
+                if r.upstream_port == 0 {
+                    return Err(self.err(
+                        "relying_party.upstream_port",
+                        "the fixed port the app's configuration points at (not 0)",
+                    ));
+                }
+                let provider = r.provider.clone().unwrap_or_else(|| "google".into());
+                if !matches!(provider.as_str(), "google" | "oidc" | "github") {
+                    return Err(self.err(
+                        "relying_party.provider",
+                        format!("unknown provider `{provider}` (google, oidc or github)"),
+                    ));
+                }
+                self.non_empty("relying_party.client_id", &r.client_id)?;
+                self.non_empty("relying_party.client_secret", &r.client_secret)?;
+                Some(RelyingPartyProfile {
+                    login_url: self.url("relying_party.login_url", &r.login_url)?,
+                    callback_url: self.url("relying_party.callback_url", &r.callback_url)?,
+                    upstream_port: r.upstream_port,
+                    provider,
+                    client_id: r.client_id.clone(),
+                    client_secret: r.client_secret.clone(),
+                    success: RpSuccess {
+                        status: r.success.status.unwrap_or(200),
+                        json_field: r.success.json_field.clone(),
+                        body_contains: r.success.body_contains.clone(),
+                    },
+                    answer_within: self.duration(
+                        "relying_party.answer_within",
+                        &r.answer_within,
+                        Duration::from_secs(5),
+                    )?,
+                })
+            }
+        };
+        if relying_party.is_some() && raw.kind != TargetKind::RelyingParty {
+            return Err(self.err(
+                "relying_party",
+                "[relying_party] is for relying-party targets: add `kind = \"relying-party\"`",
+            ));
+        }
+
         // Kind-specific requirements.
         match raw.kind {
+            TargetKind::RelyingParty => {
+                if relying_party.is_none() {
+                    return Err(self.err(
+                        "kind",
+                        "a relying-party target needs a [relying_party] table (login_url, callback_url, upstream_port, client_id, client_secret)",
+                    ));
+                }
+            }
             TargetKind::OAuth => {
                 if jwt_api.is_some() {
                     return Err(self.err(
@@ -1087,6 +1221,12 @@ impl Validator<'_> {
         if let Some(t) = &test_admin {
             add(&t.url);
         }
+        if let Some(r) = &relying_party {
+            add(&r.login_url);
+            add(&r.callback_url);
+            // The fake provider the harness starts, where the app sends the browser.
+            hosts.insert(HostPort::new("127.0.0.1", r.upstream_port));
+        }
 
         Ok(TargetProfile {
             source: self.source.to_owned(),
@@ -1101,6 +1241,7 @@ impl Validator<'_> {
             expiry,
             test_admin,
             jwt_api,
+            relying_party,
             timeout,
             allowed_hosts: HostAllowlist::new(hosts),
         })

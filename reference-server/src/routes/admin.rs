@@ -23,6 +23,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/keys/rotate", post(rotate))
         .route("/sign", post(sign))
         .route("/clients/{client_id}/lifetimes", put(lifetimes))
+        .route(
+            "/upstreams/{name}",
+            put(super::upstream::admin_put).delete(super::upstream::admin_delete),
+        )
         .route_layer(middleware::from_fn_with_state(state, require_admin))
 }
 

@@ -20,7 +20,7 @@ use crate::store::{CodeRecord, GrantRecord};
 const BROWSER_COOKIE: &str = "oauthspec_browser";
 
 /// A 303 to `location`.
-fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(v) => {
             let mut res = StatusCode::SEE_OTHER.into_response();
@@ -65,7 +65,7 @@ fn redirect_to_client(
     see_other(url.as_str())
 }
 
-fn error_redirect(
+pub(crate) fn error_redirect(
     state: &AppState,
     redirect_uri: &str,
     client_state: Option<&str>,
@@ -82,7 +82,7 @@ fn error_redirect(
     )
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -275,7 +275,7 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
 /// Loads an interaction and checks it belongs to this browser.
 // The error is the page to show, built on a rare path; boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-fn interaction(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Interaction, Response> {
+pub(crate) fn interaction(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Interaction, Response> {
     let page = |status, d: &str| error_page(&state.templates, status, "invalid_request", d);
     let ix = state
         .interactions
@@ -297,7 +297,7 @@ fn interaction(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Intera
 
 // The error is the page to show, built on a rare path; boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-fn check_csrf(state: &AppState, ix: &Interaction, params: &Params) -> Result<(), Response> {
+pub(crate) fn check_csrf(state: &AppState, ix: &Interaction, params: &Params) -> Result<(), Response> {
     match params.single("csrf_token") {
         Ok(Some(t)) if ct_eq(t, &ix.csrf_token) => Ok(()),
         _ => Err(error_page(
@@ -326,7 +326,10 @@ fn login_form(
         &state.templates,
         "login.html",
         status,
-        context! { id => &ix.id, csrf_token => &ix.csrf_token, client_name => client_label(ix), error, username },
+        context! {
+            id => &ix.id, csrf_token => &ix.csrf_token, client_name => client_label(ix), error, username,
+            upstreams => state.upstreams.names(),
+        },
     )
 }
 

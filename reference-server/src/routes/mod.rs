@@ -8,6 +8,7 @@ mod registration;
 mod resource;
 mod revocation;
 mod token;
+pub(crate) mod upstream;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -53,6 +54,9 @@ pub fn app(state: AppState) -> Router {
             "/interaction/{id}/consent",
             get(authorize::consent_page).post(authorize::consent),
         )
+        .route("/interaction/{id}/upstream/{name}", post(upstream::start))
+        .route("/interaction/{id}/abort", post(upstream::abort))
+        .route(crate::upstream::CALLBACK_PATH, get(upstream::callback))
         .route("/token", post(token::token))
         .route("/revoke", post(revocation::revoke))
         .route("/introspect", post(introspection::introspect))
