@@ -41,7 +41,7 @@ misbehaviours! {
     WrongNonce = "wrong-nonce", true,
         "The ID token's nonce is not the one the authorization request sent (OpenID Connect Core §3.1.3.7 step 11).";
     WrongAud = "wrong-aud", true,
-        "The ID token's aud is another client (OpenID Connect Core §3.1.3.7 step 3).";
+        "The ID token was issued to another client: aud and azp name it (OpenID Connect Core §3.1.3.7 steps 3-5).";
     WrongIss = "wrong-iss", true,
         "The ID token's iss is not the provider's issuer (OpenID Connect Core §3.1.3.7 step 2).";
     ExpiredIdToken = "expired-id-token", true,

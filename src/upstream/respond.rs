@@ -203,8 +203,9 @@ impl Shared {
             (now, now + TOKEN_TTL)
         };
         claims.insert("iss".into(), iss.into());
+        // A token issued to another client names that client in azp too.
+        claims.insert("azp".into(), aud.clone().into());
         claims.insert("aud".into(), aud.into());
-        claims.insert("azp".into(), grant_client.into());
         claims.insert("iat".into(), iat.into());
         claims.insert("exp".into(), exp.into());
         let nonce = if self.has(Misbehaviour::WrongNonce) {

@@ -316,10 +316,7 @@ async fn unmatched_requests_are_recorded() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    assert_eq!(
-        f.unmatched(),
-        vec!["GET /no/such/thing".to_owned()]
-    );
+    assert_eq!(f.unmatched(), vec!["GET /no/such/thing".to_owned()]);
 }
 
 #[tokio::test]

@@ -6,4 +6,5 @@ mod load;
 mod reports;
 mod restart;
 mod runner;
+mod social_peer;
 mod wycheproof_reference;
