@@ -207,7 +207,9 @@ async fn token_lacking_scope(w: &mut Spec) {
     let (token, index, needed) = match w.target().profile.kind {
         TargetKind::OAuth => token_for_one_scope(w).await,
         TargetKind::JwtApi => token_without_role(w).await,
-        TargetKind::RelyingParty => skip("a relying-party target issues no access tokens for scopes"),
+        TargetKind::RelyingParty => {
+            skip("a relying-party target issues no access tokens for scopes")
+        }
     };
     w.vars.insert(VAR_TOKEN.into(), token.into());
     w.vars.insert(VAR_RESOURCE.into(), index.into());

@@ -1486,6 +1486,41 @@ role = "admin"
     }
 
     #[test]
+    fn relying_party_profiles() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/targets");
+        let p = TargetProfile::load(dir.join("flask-social-login.toml")).unwrap();
+        assert_eq!(p.kind, TargetKind::RelyingParty);
+        let r = p.relying_party.as_ref().unwrap();
+        assert_eq!((r.upstream_port, r.provider.as_str()), (8766, "google"));
+        assert_eq!(r.answer_within, Duration::from_secs(5));
+        assert!(r.success.matches(200, br#"{"token": "x"}"#));
+        assert!(!r.success.matches(200, br#"{"error": "x"}"#));
+        assert!(!r.success.matches(401, br#"{"token": "x"}"#));
+        let hosts: Vec<String> = p.allowed_hosts.hosts().map(|h| h.to_string()).collect();
+        assert_eq!(hosts, vec!["127.0.0.1:8765", "127.0.0.1:8766"]);
+
+        let i = issue_of("name = \"f\"\nkind = \"relying-party\"\n");
+        assert_eq!(i.field, "kind", "{i}");
+        let table = "[relying_party]\nlogin_url = \"http://127.0.0.1:1/login\"\ncallback_url = \"http://127.0.0.1:1/cb\"\nupstream_port = 0\nclient_id = \"a\"\nclient_secret = \"b\"\n";
+        let i = issue_of(&format!("name = \"f\"\nkind = \"relying-party\"\n{table}"));
+        assert_eq!(i.field, "relying_party.upstream_port", "{i}");
+        let i = issue_of(&format!(
+            "name = \"f\"\nissuer = \"http://127.0.0.1:1\"\n{}",
+            table.replace("= 0", "= 2")
+        ));
+        assert_eq!(i.field, "relying_party", "{i}");
+        let i = issue_of(&format!(
+            "name = \"f\"\nkind = \"relying-party\"\n{}provider = \"okta\"\n",
+            table.replace("= 0", "= 2")
+        ));
+        assert_eq!(
+            (i.field.as_str(), i.line),
+            ("relying_party.provider", 9),
+            "{i}"
+        );
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));

@@ -275,7 +275,11 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
 /// Loads an interaction and checks it belongs to this browser.
 // The error is the page to show, built on a rare path; boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub(crate) fn interaction(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Interaction, Response> {
+pub(crate) fn interaction(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Interaction, Response> {
     let page = |status, d: &str| error_page(&state.templates, status, "invalid_request", d);
     let ix = state
         .interactions
@@ -297,7 +301,11 @@ pub(crate) fn interaction(state: &AppState, id: &str, headers: &HeaderMap) -> Re
 
 // The error is the page to show, built on a rare path; boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub(crate) fn check_csrf(state: &AppState, ix: &Interaction, params: &Params) -> Result<(), Response> {
+pub(crate) fn check_csrf(
+    state: &AppState,
+    ix: &Interaction,
+    params: &Params,
+) -> Result<(), Response> {
     match params.single("csrf_token") {
         Ok(Some(t)) if ct_eq(t, &ix.csrf_token) => Ok(()),
         _ => Err(error_page(
