@@ -55,8 +55,24 @@ pub enum UpstreamError {
 
 /// A running fake provider. Dropping it stops it.
 pub struct FakeUpstream {
-    server: MockServer,
+    /// Always `Some` until dropped.
+    server: Option<MockServer>,
     shared: Arc<Shared>,
+}
+
+impl Drop for FakeUpstream {
+    /// wiremock's `MockServer` verifies its expectations on drop with
+    /// `futures::executor::block_on` over a tokio lock. Inside a tokio task
+    /// that can spin forever once the task's cooperative budget is spent
+    /// (the lock keeps answering "yield"), so the server is dropped on a
+    /// thread of its own, outside any runtime.
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = std::thread::Builder::new()
+                .name("fake-upstream-drop".into())
+                .spawn(move || drop(server));
+        }
+    }
 }
 
 impl std::fmt::Debug for FakeUpstream {
@@ -93,7 +109,7 @@ impl FakeUpstream {
         let server = MockServer::builder().listener(listener).start().await;
         let issuer = format!("http://{bound}");
         let provider = config.provider;
-        let shared = Arc::new(Shared::new(config, issuer, keys));
+        let shared = Arc::new(Shared::new(config, issuer, bound, keys));
         let responder = |endpoint| Responder {
             shared: shared.clone(),
             endpoint,
@@ -129,7 +145,10 @@ impl FakeUpstream {
             .named("unmatched")
             .mount(&server)
             .await;
-        Ok(FakeUpstream { server, shared })
+        Ok(FakeUpstream {
+            server: Some(server),
+            shared,
+        })
     }
 
     /// `http://HOST:PORT`: the issuer of an OpenID fake.
@@ -138,7 +157,7 @@ impl FakeUpstream {
     }
 
     pub fn addr(&self) -> SocketAddr {
-        *self.server.address()
+        self.shared.addr
     }
 
     /// Where its OpenID Provider metadata is (OpenID Connect Discovery 1.0 §4).
@@ -162,7 +181,10 @@ impl FakeUpstream {
 
     /// Every request received, as `METHOD PATH`, oldest first.
     pub async fn received(&self) -> Vec<String> {
-        self.server
+        let Some(server) = &self.server else {
+            return Vec::new();
+        };
+        server
             .received_requests()
             .await
             .unwrap_or_default()

@@ -41,6 +41,7 @@ struct Grant {
 pub struct Shared {
     pub config: UpstreamConfig,
     pub issuer: String,
+    pub addr: std::net::SocketAddr,
     pub keys: Arc<UpstreamKeys>,
     users: Vec<UserClaims>,
     grants: Mutex<HashMap<String, Grant>>,
@@ -68,7 +69,12 @@ fn random_token() -> String {
 }
 
 impl Shared {
-    pub fn new(config: UpstreamConfig, issuer: String, keys: Arc<UpstreamKeys>) -> Self {
+    pub fn new(
+        config: UpstreamConfig,
+        issuer: String,
+        addr: std::net::SocketAddr,
+        keys: Arc<UpstreamKeys>,
+    ) -> Self {
         let users = if config.users.is_empty() {
             vec![UserClaims::default_user()]
         } else {
@@ -77,6 +83,7 @@ impl Shared {
         Shared {
             config,
             issuer,
+            addr,
             keys,
             users,
             grants: Mutex::new(HashMap::new()),
