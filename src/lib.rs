@@ -26,8 +26,8 @@
 
 pub mod bundled;
 pub mod driver;
-pub mod load;
 pub mod jose;
+pub mod load;
 pub mod matrix;
 pub mod report;
 pub mod runner;

@@ -569,6 +569,14 @@ pub fn redact_form(body: &str) -> String {
 /// Redacts the string values of secret keys in JSON text. Works on the text itself, so it
 /// keeps the server's formatting and copes with truncated or malformed JSON.
 pub fn redact_json_text(text: &str) -> String {
+    // In a JWK or JWK Set, the private members (RFC 7518 §6.2.2, §6.3.2,
+    // §6.4.1; RFC 8037 §2) are secrets too: a server that leaks its private
+    // key must not have the harness leak it again into a report.
+    let is_jwk = text.contains("\"kty\"");
+    let is_secret = |key: &str| {
+        is_secret_field(key)
+            || (is_jwk && matches!(key, "d" | "p" | "q" | "dp" | "dq" | "qi" | "k" | "oth"))
+    };
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -588,7 +596,7 @@ pub fn redact_json_text(text: &str) -> String {
         while j < bytes.len() && bytes[j].is_ascii_whitespace() {
             j += 1;
         }
-        if j < bytes.len() && bytes[j] == b':' && is_secret_field(key) {
+        if j < bytes.len() && bytes[j] == b':' && is_secret(key) {
             j += 1;
             while j < bytes.len() && bytes[j].is_ascii_whitespace() {
                 j += 1;
@@ -960,6 +968,17 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn jwk_private_members_are_redacted_only_in_jwks() {
+        let jwks =
+            r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"pub","d":"PRIVATE","k":"SHARED"}]}"#;
+        let out = redact_json_text(jwks);
+        assert!(!out.contains("PRIVATE") && !out.contains("SHARED"), "{out}");
+        assert!(out.contains("\"x\":\"pub\""), "{out}");
+        let other = r#"{"d":"kept","k":"kept"}"#;
+        assert_eq!(redact_json_text(other), other);
+    }
+
     use super::*;
 
     const JWT: &str =

@@ -268,29 +268,31 @@ async fn token_ok(w: &mut Spec) {
 #[then(expr = "the token request fails with {string}")]
 async fn token_fails(w: &mut Spec, code: String) {
     let res = token_answer(w);
-    let status_ok = if code == "invalid_client" {
-        res.status == 401
-    } else {
-        res.status == 400
+    // RFC 6749 §5.2: invalid_client is 401 when the client authenticated
+    // with the Authorization header, and may be 400 or 401 otherwise.
+    let basic = w.flow.last_token_used_basic;
+    let status_ok = match (code.as_str(), basic) {
+        ("invalid_client", Some(true)) => res.status == 401,
+        ("invalid_client", _) => res.status == 400 || res.status == 401,
+        _ => res.status == 400,
+    };
+    let expected_status = match (code.as_str(), basic) {
+        ("invalid_client", Some(true)) => "401",
+        ("invalid_client", _) => "400 or 401",
+        _ => "400",
     };
     let code_ok = res.error().is_some_and(|e| e.error == code);
     if res.success().is_some() {
         fail(Finding::security(
             format!("the token endpoint refuses this request with {code} (RFC 6749 §5.2)"),
-            format!(
-                "{} error={code}",
-                if code == "invalid_client" { 401 } else { 400 }
-            ),
+            format!("{expected_status} error={code}"),
             describe_token_answer(res),
         ));
     }
     if !status_ok || !code_ok {
         fail(Finding::format(
             format!("the refusal uses error={code} with the status RFC 6749 §5.2 gives"),
-            format!(
-                "{} error={code}",
-                if code == "invalid_client" { 401 } else { 400 }
-            ),
+            format!("{expected_status} error={code}"),
             describe_token_answer(res),
         ));
     }

@@ -83,6 +83,9 @@ pub struct Flow {
     pub last_body: Option<serde_json::Value>,
     /// The `state` of the last authorization request sent.
     pub last_state: Option<String>,
+    /// Whether the last token request authenticated with the `Authorization`
+    /// header (then a failure must be 401, RFC 6749 §5.2); `None` if unknown.
+    pub last_token_used_basic: Option<bool>,
 }
 
 impl Spec {
@@ -405,11 +408,14 @@ impl Spec {
             ))
         });
         self.keep_token_answer(res.clone());
+        self.flow.last_token_used_basic = Some(matches!(client.auth(), ClientAuth::Basic { .. }));
         res
     }
 
     /// Keeps a token-endpoint answer as the scenario's last, and its tokens.
+    /// Whoever made the request says how it authenticated, after this call.
     pub fn keep_token_answer(&mut self, res: EndpointResponse<TokenResponse>) {
+        self.flow.last_token_used_basic = None;
         if let Some(t) = res.success() {
             self.flow.tokens.push(t.clone());
         }
