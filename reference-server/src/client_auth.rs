@@ -123,7 +123,8 @@ pub fn authenticate(
             },
         ));
     }
-    if let Some(secret) = secret.filter(|_| !state.fault(crate::faults::Fault::WrongSecretAccepted)) {
+    if let Some(secret) = secret.filter(|_| !state.fault(crate::faults::Fault::WrongSecretAccepted))
+    {
         let ok = client
             .secret_hash
             .is_some_and(|h| h.ct_eq(&SecretHash::of(secret)));

@@ -219,7 +219,11 @@ impl Faults {
     }
 
     pub fn list(self) -> Vec<Fault> {
-        Fault::ALL.iter().copied().filter(|f| self.has(*f)).collect()
+        Fault::ALL
+            .iter()
+            .copied()
+            .filter(|f| self.has(*f))
+            .collect()
     }
 }
 
@@ -232,7 +236,10 @@ mod tests {
         assert!(Fault::ALL.len() <= 128);
         for f in Fault::ALL {
             assert_eq!(f.name().parse::<Fault>(), Ok(*f));
-            assert_eq!(Fault::ALL.iter().filter(|g| g.name() == f.name()).count(), 1);
+            assert_eq!(
+                Fault::ALL.iter().filter(|g| g.name() == f.name()).count(),
+                1
+            );
             assert!(!f.breaks().is_empty());
         }
         let set = Faults::from_list(&[Fault::PkceNotVerified, Fault::RsChallengeMissing]);

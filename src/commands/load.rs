@@ -166,11 +166,11 @@ pub async fn run(args: LoadArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    if let Some(a) = &args.signing_alg {
-        if !matches!(a.as_str(), "EdDSA" | "ES256" | "RS256") {
-            eprintln!("error: invalid --signing-alg `{a}`: use EdDSA, ES256 or RS256");
-            return exit::USAGE;
-        }
+    if let Some(a) = &args.signing_alg
+        && !matches!(a.as_str(), "EdDSA" | "ES256" | "RS256")
+    {
+        eprintln!("error: invalid --signing-alg `{a}`: use EdDSA, ES256 or RS256");
+        return exit::USAGE;
     }
     let (spawned, target_profile, name) = match &args.target {
         Some(path) => match TargetProfile::load(path) {

@@ -46,6 +46,7 @@
 pub mod authorization_code;
 pub mod client_authentication;
 pub mod client_credentials;
+pub mod common;
 pub mod discovery;
 pub mod expiry;
 pub mod introspection;
@@ -57,11 +58,10 @@ pub mod registration;
 pub mod resource_server;
 pub mod revocation;
 pub mod scopes;
-pub mod token_response;
-pub mod upstream_login;
-pub mod common;
 pub mod smoke;
 pub mod support;
+pub mod token_response;
+pub mod upstream_login;
 
 use std::fmt::Display;
 use std::future::Future;

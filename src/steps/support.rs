@@ -341,10 +341,11 @@ impl Spec {
                 e.to_string(),
             ))
         });
-        if let AuthorizationOutcome::NotRedirected(stopped) = &outcome {
-            if stopped.reason == flow::StopReason::NoMatchingButton && deny {
-                skip("the consent page offers no way to deny the request");
-            }
+        if let AuthorizationOutcome::NotRedirected(stopped) = &outcome
+            && stopped.reason == flow::StopReason::NoMatchingButton
+            && deny
+        {
+            skip("the consent page offers no way to deny the request");
         }
         self.flow.verifier = pending.verifier;
         self.flow.last_state = pending.request.get("state").map(str::to_owned);

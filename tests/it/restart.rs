@@ -11,7 +11,7 @@ use oauthspec::driver::flow::{
 };
 use oauthspec::driver::http::{Driver, DriverConfig, HostAllowlist, HostPort};
 use oauthspec::driver::pkce::{
-    AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier, RefreshToken,
+    AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier,
 };
 use serde_json::Value;
 

@@ -143,8 +143,13 @@ async fn sign(
     header.insert("kid".into(), json!(key.kid()));
     header.extend(req.header);
     header.insert("alg".into(), json!(key.alg().as_str()));
-    let enc = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap_or_default());
-    let input = format!("{}.{}", enc(&serde_json::Value::Object(header)), enc(&req.claims));
+    let enc =
+        |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap_or_default());
+    let input = format!(
+        "{}.{}",
+        enc(&serde_json::Value::Object(header)),
+        enc(&req.claims)
+    );
     match key.sign(input.as_bytes()) {
         Ok(sig) => Json(json!({ "token": format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)) }))
             .into_response(),

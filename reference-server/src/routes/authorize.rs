@@ -136,7 +136,11 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         }
         Ok(Some(uri))
             if state.fault(Fault::RedirectUriPrefixMatch)
-                && client.metadata.redirect_uris.iter().any(|r| uri.starts_with(r.as_str())) =>
+                && client
+                    .metadata
+                    .redirect_uris
+                    .iter()
+                    .any(|r| uri.starts_with(r.as_str())) =>
         {
             (uri.to_string(), true)
         }
@@ -201,9 +205,9 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         None => client.metadata.scope.clone(),
         Some(s) => match Scope::parse(s) {
             Err(e) => return fail(OAuthError::invalid_scope(e)),
-            Ok(scope) if state.fault(Fault::UnknownScopeAccepted) => Scope::from_tokens(
-                scope.iter().filter(|t| client.metadata.scope.contains(t)),
-            ),
+            Ok(scope) if state.fault(Fault::UnknownScopeAccepted) => {
+                Scope::from_tokens(scope.iter().filter(|t| client.metadata.scope.contains(t)))
+            }
             Ok(scope) => {
                 if let Some(unknown) = scope.missing_from(&client.metadata.scope).next() {
                     return fail(OAuthError::invalid_scope(format!(
@@ -355,8 +359,11 @@ pub async fn login_page(
 }
 
 /// Verifies a password against an argon2 hash off the async runtime.
-async fn verify_password(hash: Option<String>, password: String) -> bool {
+async fn verify_password(state: &AppState, hash: Option<String>, password: String) -> bool {
     use argon2::PasswordVerifier;
+    let Ok(_permit) = state.password_checks.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         // An unknown user costs the same as a known one.
         let hash = hash.unwrap_or_else(|| crate::config::ALICE_PASSWORD_HASH.to_string());
@@ -410,7 +417,7 @@ pub async fn login(
         .to_string();
     let known = state.users.get(&username).cloned();
     let is_known = known.is_some();
-    if verify_password(known, password).await && is_known {
+    if verify_password(&state, known, password).await && is_known {
         state.interactions.set_user(&id, &username);
         see_other(&format!("/interaction/{id}/consent"))
     } else {

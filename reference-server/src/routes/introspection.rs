@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::client_auth::authenticate;
-use crate::faults::Fault;
 use crate::error::OAuthError;
+use crate::faults::Fault;
 use crate::form::Form;
 use crate::routes::no_store;
 use crate::routes::resource::verify_access_with;
@@ -28,8 +28,8 @@ pub async fn introspect(
         if !state.fault(Fault::IntrospectionUnauthenticated) {
             let client = authenticate(&state, &headers, &params)?;
             if !client.metadata.token_endpoint_auth_method.is_confidential() {
-            return Err(OAuthError::invalid_client(
-                "introspection needs a confidential client",
+                return Err(OAuthError::invalid_client(
+                    "introspection needs a confidential client",
                 ));
             }
         }
@@ -46,8 +46,10 @@ fn describe(state: &AppState, token: &str) -> Value {
     let mut inactive = json!({ "active": false });
     if state.fault(Fault::IntrospectionLeaksInactive) {
         // Fault: whatever the token claims is told even when it is dead.
-        if let Some(serde_json::Value::Object(claims)) = crate::jwt::peek_claims(token) {
-            inactive.as_object_mut().map(|o| o.extend(claims));
+        if let Some(serde_json::Value::Object(claims)) = crate::jwt::peek_claims(token)
+            && let Some(o) = inactive.as_object_mut()
+        {
+            o.extend(claims);
         }
     }
     let check_exp = !state.fault(Fault::ExpiredTokenIntrospectsActive);

@@ -49,19 +49,19 @@ pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     use crate::faults::Fault;
     let mut body = state.keys().jwks(state.clock.now());
     if let Some(keys) = body["keys"].as_array_mut() {
-        if state.fault(Fault::JwksPrivateKey) {
-            if let Some(first) = keys.first_mut() {
-                // Fault: the private key ships with the public one.
-                first["d"] = json!(base64::Engine::encode(
-                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                    &state.keys().active.record.pkcs8
-                ));
-            }
+        if state.fault(Fault::JwksPrivateKey)
+            && let Some(first) = keys.first_mut()
+        {
+            // Fault: the private key ships with the public one.
+            first["d"] = json!(base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                &state.keys().active.record.pkcs8
+            ));
         }
-        if state.fault(Fault::JwksDuplicateKid) {
-            if let Some(first) = keys.first().cloned() {
-                keys.push(first);
-            }
+        if state.fault(Fault::JwksDuplicateKid)
+            && let Some(first) = keys.first().cloned()
+        {
+            keys.push(first);
         }
     }
     ([("content-type", "application/jwk-set+json")], Json(body))

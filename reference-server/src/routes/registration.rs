@@ -127,9 +127,16 @@ pub fn validate_metadata(
     for uri in &redirect_uris {
         match validate_redirect_uri(uri) {
             Ok(()) => {}
-            Err(RedirectUriError::Fragment(_)) if state.fault(Fault::RegistrationFragmentAccepted) => {}
-            Err(RedirectUriError::PlainHttp(_)) if state.fault(Fault::RegistrationPlainHttpAccepted) => {}
-            Err(e) => return Err(OAuthError::new(ErrorCode::InvalidRedirectUri, e.to_string())),
+            Err(RedirectUriError::Fragment(_))
+                if state.fault(Fault::RegistrationFragmentAccepted) => {}
+            Err(RedirectUriError::PlainHttp(_))
+                if state.fault(Fault::RegistrationPlainHttpAccepted) => {}
+            Err(e) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidRedirectUri,
+                    e.to_string(),
+                ));
+            }
         }
     }
     let scope = match string_member(obj, "scope")? {

@@ -5,8 +5,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::client_auth::authenticate;
-use crate::faults::Fault;
 use crate::error::OAuthError;
+use crate::faults::Fault;
 use crate::form::Form;
 use crate::routes::no_store;
 use crate::routes::resource::verify_access;
@@ -37,7 +37,11 @@ pub async fn revoke(
         if state.fault(Fault::RevocationNoop) {
             return Ok(());
         }
-        let not_owner = |owner: &str| client.as_ref().is_some_and(|c| c.client_id.as_str() != owner);
+        let not_owner = |owner: &str| {
+            client
+                .as_ref()
+                .is_some_and(|c| c.client_id.as_str() != owner)
+        };
         let store_err = |e: crate::store::StoreError| OAuthError::server_error(e.to_string());
         // The hint is only an optimisation (§2.1), so both kinds are tried.
         if let Some(refresh) = state

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::client_auth::authenticate;
-use crate::faults::Fault;
 use crate::error::{ErrorCode, OAuthError};
+use crate::faults::Fault;
 use crate::form::{Form, Params};
 use crate::jwt::AccessClaims;
 use crate::protocol::{GrantType, Scope, is_valid_code_verifier};
@@ -44,7 +44,10 @@ pub async fn token(
         let grant_type = params.required("grant_type")?.to_string();
         let client = match authenticate(&state, &headers, &params) {
             Ok(c) => c,
-            Err(e) if grant_type == "refresh_token" && state.fault(Fault::RefreshWithoutClientAuth) => {
+            Err(e)
+                if grant_type == "refresh_token"
+                    && state.fault(Fault::RefreshWithoutClientAuth) =>
+            {
                 // Fault: the refresh token alone identifies the client.
                 let presented = params.required("refresh_token")?;
                 state
@@ -63,7 +66,8 @@ pub async fn token(
                 format!("grant type {grant_type:?} is not supported"),
             )
         })?;
-        let public_cc = grant == GrantType::ClientCredentials && state.fault(Fault::ClientCredentialsPublic);
+        let public_cc =
+            grant == GrantType::ClientCredentials && state.fault(Fault::ClientCredentialsPublic);
         if !client.metadata.grant_types.contains(&grant) && !public_cc {
             return Err(OAuthError::unauthorized_client(format!(
                 "this client is not registered for the {} grant",
@@ -395,7 +399,9 @@ fn client_credentials(
             let requested = Scope::parse(s).map_err(OAuthError::invalid_scope)?;
             if state.fault(Fault::UnknownScopeAccepted) {
                 return Ok(Scope::from_tokens(
-                    requested.iter().filter(|t| client.metadata.scope.contains(t)),
+                    requested
+                        .iter()
+                        .filter(|t| client.metadata.scope.contains(t)),
                 ))
                 .and_then(|scope| client_credentials_with(state, client, scope));
             }
