@@ -291,7 +291,7 @@ impl Spec {
         let verifier = PkceCodeVerifier::new_random();
         let challenge = PkceCodeChallenge::s256(&verifier);
         let state = random_token(16);
-        let request = AuthorizationRequest::code(
+        let mut request = AuthorizationRequest::code(
             self.authorization_endpoint(),
             &client.id,
             &client.redirect_uri,
@@ -299,6 +299,11 @@ impl Spec {
             &state,
             Some(&challenge),
         );
+        if let Some(login) = &self.target().profile.login {
+            for (k, v) in &login.authorization_params {
+                request = request.set(k, v);
+            }
+        }
         PendingAuthorization {
             request,
             verifier: Some(verifier),

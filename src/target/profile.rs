@@ -148,6 +148,10 @@ pub struct LoginProfile {
     pub fields: LoginFields,
     /// Which consent button approves.
     pub consent: ConsentChoice,
+    /// Extra parameters every authorization request carries, e.g.
+    /// `prompt = "consent"`, which OpenID providers need before they honour
+    /// `offline_access` (OpenID Connect Core §11).
+    pub authorization_params: Vec<(String, String)>,
 }
 
 impl fmt::Debug for LoginProfile {
@@ -673,6 +677,8 @@ struct RawLogin {
     fields: Option<RawLoginFields>,
     /// Value or label of the button that approves on the consent page.
     consent_button: Option<String>,
+    #[serde(default)]
+    authorization_params: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -993,6 +999,11 @@ impl Validator<'_> {
                         .consent_button
                         .clone()
                         .map_or(ConsentChoice::Approve, ConsentChoice::Button),
+                    authorization_params: l
+                        .authorization_params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
                 })
             }
         };
