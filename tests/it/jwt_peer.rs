@@ -4,70 +4,38 @@
 //! are asserted scenario by scenario; the reason for each non-pass is in
 //! `examples/targets/flask-jwt-api.toml`.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use oauthspec::bundled;
 use oauthspec::report::{FindingKind, Verdict};
 use oauthspec::runner::{self, FeatureSource, Progress, RunOptions};
 use oauthspec::target::TargetProfile;
 
-/// Kills the peer when the test ends, however it ends.
-struct Peer(Child);
+use super::peers;
 
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-fn start_flask(root: &Path, port: u16) -> Peer {
-    let python = root.join("target/peers/venv/bin/python");
-    let app = root.join("../shared/peers/flask-jwt-api/app.py");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/install-peers (it installs the Flask peers into target/peers/venv)",
-        python.display()
+fn start_flask(port: u16) -> peers::Peer {
+    let root = peers::root();
+    let python = peers::require(
+        root.join("target/peers/venv/bin/python"),
+        "run scripts/install-peers (it installs the Flask peers into target/peers/venv)",
     );
-    assert!(
-        app.exists(),
-        "{} is missing: ../shared/peers must sit beside the checkout",
-        app.display()
+    let app = peers::require(
+        root.join("../shared/peers/flask-jwt-api/app.py"),
+        "../shared/peers must sit beside the checkout",
     );
-    let child = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(app)
         .env("PORT", port.to_string())
-        .env("HOST", "127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the flask-jwt-api peer");
-    let peer = Peer(child);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the flask-jwt-api peer did not listen on {port} within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    peer
+        .env("HOST", "127.0.0.1");
+    peers::start("the flask-jwt-api peer", command, &[port])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flask_jwt_api_refuses_every_forgery_with_precise_format_deviations() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let port = free_port();
-    let _peer = start_flask(root, port);
+    let root = peers::root();
+    let port = peers::free_port();
+    let _peer = start_flask(port);
     let text = std::fs::read_to_string(root.join("examples/targets/flask-jwt-api.toml"))
         .expect("the example profile")
         .replace("127.0.0.1:5000", &format!("127.0.0.1:{port}"));

@@ -3,6 +3,8 @@
 mod jwt_peer;
 mod kill_matrix;
 mod load;
+mod oidc_peer;
+mod peers;
 mod reports;
 mod restart;
 mod runner;
