@@ -22,7 +22,7 @@ pub struct FaultsArgs {
     #[arg(long, default_value = "reports")]
     report_dir: PathBuf,
     /// Runs at a time for `--matrix`.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     parallel: usize,
 }
 

@@ -9,7 +9,7 @@ use oauthspec_reference_server::Fault;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_caught_by_its_own_area_and_the_clean_server_passes() {
-    let m = matrix::build(Fault::ALL, FeatureSource::Embedded, 4)
+    let m = matrix::build(Fault::ALL, FeatureSource::Embedded, 8)
         .await
         .expect("the matrix runs");
     let md = m.to_markdown();
