@@ -36,10 +36,11 @@ use crate::upstream::{
 
 /// How long the reference server may wait on the fake, per call (set through
 /// its admin API), and how long `slow` holds the fake's answers.
-const RP_TIMEOUT: Duration = Duration::from_secs(2);
-const SLOW_DELAY: Duration = Duration::from_secs(12);
-/// Time a target gets beyond its own upstream timeout to answer the user.
-const GRACE: Duration = Duration::from_secs(3);
+const RP_TIMEOUT: Duration = Duration::from_secs(3);
+const SLOW_DELAY: Duration = Duration::from_secs(20);
+/// Time a target gets beyond its own upstream timeout to answer the user
+/// (generous: the kill matrix runs several servers at once on two cores).
+const GRACE: Duration = Duration::from_secs(5);
 
 /// Scenarios against one fixed upstream port take turns.
 static PORT_LOCKS: LazyLock<Mutex<HashMap<u16, Arc<tokio::sync::Mutex<()>>>>> =
