@@ -4,8 +4,6 @@
 //! are asserted scenario by scenario; the reason for each non-pass is in
 //! `examples/targets/flask-jwt-api.toml`.
 
-use std::process::Command;
-
 use oauthspec::bundled;
 use oauthspec::report::{FindingKind, Verdict};
 use oauthspec::runner::{self, FeatureSource, Progress, RunOptions};
@@ -14,18 +12,8 @@ use oauthspec::target::TargetProfile;
 use super::peers;
 
 fn start_flask(port: u16) -> peers::Peer {
-    let root = peers::root();
-    let python = peers::require(
-        root.join("target/peers/venv/bin/python"),
-        "run scripts/install-peers (it installs the Flask peers into target/peers/venv)",
-    );
-    let app = peers::require(
-        root.join("../shared/peers/flask-jwt-api/app.py"),
-        "../shared/peers must sit beside the checkout",
-    );
-    let mut command = Command::new(python);
+    let mut command = peers::flask("flask-jwt-api");
     command
-        .arg(app)
         .env("PORT", port.to_string())
         .env("HOST", "127.0.0.1");
     peers::start("the flask-jwt-api peer", command, &[port])

@@ -57,3 +57,19 @@ pub fn start(what: &str, mut command: Command, ports: &[u16]) -> Peer {
     }
     peer
 }
+
+/// A command that runs the Flask peer `../shared/peers/<name>/app.py` with
+/// the virtualenv `scripts/install-peers` made.
+pub fn flask(name: &str) -> Command {
+    let python = require(
+        root().join("target/peers/venv/bin/python"),
+        "run scripts/install-peers (it installs the Flask peers into target/peers/venv)",
+    );
+    let app = require(
+        root().join(format!("../shared/peers/{name}/app.py")),
+        "../shared/peers must sit beside the checkout",
+    );
+    let mut command = Command::new(python);
+    command.arg(app);
+    command
+}

@@ -7,72 +7,28 @@
 //! are asserted scenario by scenario; the reasons are in
 //! `examples/targets/flask-social-login.toml`.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use oauthspec::bundled;
 use oauthspec::report::Verdict;
 use oauthspec::runner::{self, FeatureSource, Progress, RunOptions};
 use oauthspec::target::TargetProfile;
 
-/// Kills the peer when the test ends, however it ends.
-struct Peer(Child);
+use super::peers;
 
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-fn start_app(root: &Path, port: u16, upstream_port: u16) -> Peer {
-    let python = root.join("target/peers/venv/bin/python");
-    let app = root.join("../shared/peers/flask-social-login/app.py");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/install-peers (it installs the Flask peers into target/peers/venv)",
-        python.display()
-    );
-    assert!(
-        app.exists(),
-        "{} is missing: ../shared/peers must sit beside the checkout",
-        app.display()
-    );
-    let child = Command::new(python)
-        .arg(app)
+fn start_app(port: u16, upstream_port: u16) -> peers::Peer {
+    let mut command = peers::flask("flask-social-login");
+    command
         .env("UPSTREAM", format!("http://127.0.0.1:{upstream_port}"))
         .env("CLIENT_ID", "app-client")
         .env("CLIENT_SECRET", "app-secret")
-        .env("PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the flask-social-login peer");
-    let peer = Peer(child);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the flask-social-login peer did not listen on {port} within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    peer
+        .env("PORT", port.to_string());
+    peers::start("the flask-social-login peer", command, &[port])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flask_social_login_refuses_every_forged_upstream_answer_but_hangs_on_a_slow_provider() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (port, upstream_port) = (free_port(), free_port());
-    let _peer = start_app(root, port, upstream_port);
+    let root = peers::root();
+    let (port, upstream_port) = (peers::free_port(), peers::free_port());
+    let _peer = start_app(port, upstream_port);
     let text = std::fs::read_to_string(root.join("examples/targets/flask-social-login.toml"))
         .expect("the example profile")
         .replace("127.0.0.1:8765", &format!("127.0.0.1:{port}"))

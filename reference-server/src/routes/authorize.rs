@@ -378,6 +378,27 @@ async fn verify_password(state: &AppState, hash: Option<String>, password: Strin
     .unwrap_or(false)
 }
 
+/// Loads the interaction a form was posted to and checks the post: this
+/// browser's cookie, a readable form body, and the form's CSRF token.
+pub(crate) fn posted_form(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+    form: Result<Form, OAuthError>,
+) -> Result<(Interaction, Params), Response> {
+    let ix = interaction(state, id, headers)?;
+    let params = form.map(|Form(p)| p).map_err(|e| {
+        error_page(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &e.description,
+        )
+    })?;
+    check_csrf(state, &ix, &params)?;
+    Ok((ix, params))
+}
+
 /// `POST /interaction/{id}`: checks the credentials.
 pub async fn login(
     State(state): State<AppState>,
@@ -385,24 +406,10 @@ pub async fn login(
     headers: HeaderMap,
     form: Result<Form, OAuthError>,
 ) -> Response {
-    let ix = match interaction(&state, &id, &headers) {
-        Ok(ix) => ix,
+    let (ix, params) = match posted_form(&state, &id, &headers, form) {
+        Ok(posted) => posted,
         Err(res) => return res,
     };
-    let params = match form {
-        Ok(Form(p)) => p,
-        Err(e) => {
-            return error_page(
-                &state.templates,
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &e.description,
-            );
-        }
-    };
-    if let Err(res) = check_csrf(&state, &ix, &params) {
-        return res;
-    }
     let username = params
         .single("username")
         .ok()
@@ -463,24 +470,10 @@ pub async fn consent(
     headers: HeaderMap,
     form: Result<Form, OAuthError>,
 ) -> Response {
-    let ix = match interaction(&state, &id, &headers) {
-        Ok(ix) => ix,
+    let (ix, params) = match posted_form(&state, &id, &headers, form) {
+        Ok(posted) => posted,
         Err(res) => return res,
     };
-    let params = match form {
-        Ok(Form(p)) => p,
-        Err(e) => {
-            return error_page(
-                &state.templates,
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &e.description,
-            );
-        }
-    };
-    if let Err(res) = check_csrf(&state, &ix, &params) {
-        return res;
-    }
     let Some(user) = ix.user.clone() else {
         return see_other(&format!("/interaction/{id}"));
     };

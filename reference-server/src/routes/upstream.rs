@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde_json::json;
 
-use super::authorize::{check_csrf, cookie, error_redirect, interaction, see_other};
+use super::authorize::{cookie, error_redirect, posted_form, see_other};
 use crate::error::{ErrorCode, OAuthError};
 use crate::faults::Fault;
 use crate::form::{Form, Params};
@@ -70,24 +70,10 @@ pub async fn start(
     headers: HeaderMap,
     form: Result<Form, OAuthError>,
 ) -> Response {
-    let ix = match interaction(&state, &id, &headers) {
-        Ok(ix) => ix,
+    let (ix, _) = match posted_form(&state, &id, &headers, form) {
+        Ok(posted) => posted,
         Err(res) => return res,
     };
-    let params = match form {
-        Ok(Form(p)) => p,
-        Err(e) => {
-            return error_page(
-                &state.templates,
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &e.description,
-            );
-        }
-    };
-    if let Err(res) = check_csrf(&state, &ix, &params) {
-        return res;
-    }
     let Some(settings) = state.upstreams.get(&name) else {
         return error_page(
             &state.templates,
@@ -190,22 +176,7 @@ pub async fn abort(
     headers: HeaderMap,
     form: Result<Form, OAuthError>,
 ) -> Response {
-    let ix = match interaction(&state, &id, &headers) {
-        Ok(ix) => ix,
-        Err(res) => return res,
-    };
-    let params = match form {
-        Ok(Form(p)) => p,
-        Err(e) => {
-            return error_page(
-                &state.templates,
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &e.description,
-            );
-        }
-    };
-    if let Err(res) = check_csrf(&state, &ix, &params) {
+    if let Err(res) = posted_form(&state, &id, &headers, form) {
         return res;
     }
     let Some(ix) = state.interactions.take(&id, state.clock.now()) else {
