@@ -59,6 +59,8 @@ pub struct DriverFlows {
     cc_client: Option<LoadClient>,
     code_client: Option<LoadClient>,
     walk: WalkOptions,
+    /// The profile's extra authorization parameters (e.g. `prompt=consent`).
+    authorization_params: Vec<(String, String)>,
 }
 
 fn missing(what: &str) -> String {
@@ -208,6 +210,11 @@ impl DriverFlows {
             .as_ref()
             .map(|l| l.walk_options())
             .unwrap_or_default();
+        let authorization_params = p
+            .login
+            .as_ref()
+            .map(|l| l.authorization_params.clone())
+            .unwrap_or_default();
         Ok(Self {
             name,
             base,
@@ -219,6 +226,7 @@ impl DriverFlows {
             cc_client,
             code_client,
             walk,
+            authorization_params,
             fast,
             walker,
         })
@@ -289,7 +297,7 @@ impl Flows for DriverFlows {
             let redirect_uri = c.redirect_uri.clone().unwrap_or_default();
             let verifier = PkceCodeVerifier::new_random();
             let state = random_token(16);
-            let request = AuthorizationRequest::code(
+            let mut request = AuthorizationRequest::code(
                 ep.clone(),
                 &c.id,
                 &redirect_uri,
@@ -297,6 +305,9 @@ impl Flows for DriverFlows {
                 &state,
                 Some(&PkceCodeChallenge::s256(&verifier)),
             );
+            for (k, v) in &self.authorization_params {
+                request = request.set(k, v);
+            }
             let driver = self.walker.with_fresh_evidence();
             let browser = driver.new_browser();
             let outcome =
