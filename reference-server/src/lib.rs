@@ -29,6 +29,7 @@ pub mod interaction;
 pub mod jwt;
 pub mod keys;
 pub mod pages;
+pub mod password;
 pub mod protocol;
 pub mod routes;
 pub mod secrets;

@@ -42,10 +42,8 @@ pub struct Inner {
     /// Users and their argon2 hashes (PHC strings).
     pub users: HashMap<String, String>,
     pub interactions: Interactions,
-    /// Password checks in flight at once: each argon2 verification holds its
-    /// memory cost (19 MiB by default), so a burst of logins must queue
-    /// rather than multiply the server's memory.
-    pub password_checks: tokio::sync::Semaphore,
+    /// Argon2 checks of the login page, bounded in time and memory.
+    pub passwords: crate::password::PasswordChecker,
     /// The test-admin bearer token, when the admin API is on.
     pub admin_token: Option<Secret>,
     pub templates: minijinja::Environment<'static>,
@@ -165,9 +163,7 @@ impl AppState {
             max_access_ttl: AtomicI64::new(settings.lifetimes.access_token),
             users,
             interactions: Interactions::default(),
-            password_checks: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, usize::from),
-            ),
+            passwords: crate::password::PasswordChecker::default(),
             admin_token,
             templates: crate::pages::environment(),
             key_rotation: Mutex::new(()),
