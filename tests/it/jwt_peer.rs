@@ -4,10 +4,7 @@
 //! are asserted scenario by scenario; the reason for each non-pass is in
 //! `examples/targets/flask-jwt-api.toml`.
 
-use oauthspec::bundled;
 use oauthspec::report::{FindingKind, Verdict};
-use oauthspec::runner::{self, FeatureSource, Progress, RunOptions};
-use oauthspec::target::TargetProfile;
 
 use super::peers;
 
@@ -27,22 +24,12 @@ async fn flask_jwt_api_refuses_every_forgery_with_precise_format_deviations() {
     let text = std::fs::read_to_string(root.join("examples/targets/flask-jwt-api.toml"))
         .expect("the example profile")
         .replace("127.0.0.1:5000", &format!("127.0.0.1:{port}"));
-    let profile = TargetProfile::parse(&text, "flask-jwt-api.toml").expect("a valid profile");
-    let ctx = bundled::context(profile, "profile")
-        .await
-        .expect("the peer resolves");
-    let options = RunOptions {
-        progress: Progress::Never,
-        ..RunOptions::default()
-    };
-    let report = runner::run(
-        FeatureSource::Embedded,
-        ctx,
-        Some("@jwt_attacks or @resource_server".into()),
-        &options,
+    let report = peers::check(
+        &text,
+        "flask-jwt-api.toml",
+        "@jwt_attacks or @resource_server",
     )
-    .await
-    .expect("the run completes");
+    .await;
 
     use Verdict::{Fail, Pass, Skip, Warn};
     let expected: &[(&str, Verdict)] = &[

@@ -6,10 +6,7 @@
 
 use std::process::Command;
 
-use oauthspec::bundled;
 use oauthspec::report::Verdict::{self, Fail, Skip, Warn};
-use oauthspec::runner::{self, FeatureSource, Progress, RunOptions};
-use oauthspec::target::TargetProfile;
 
 use super::peers;
 
@@ -215,24 +212,9 @@ async fn oidc_provider_gets_the_verdicts_its_behaviour_deserves() {
         .expect("the example profile")
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{as_port}"))
         .replace("127.0.0.1:3001", &format!("127.0.0.1:{rs_port}"));
-    let profile = TargetProfile::parse(&text, "oidc-provider.toml").expect("a valid profile");
-    let ctx = bundled::context(profile, "profile")
-        .await
-        .expect("the peer resolves");
-    let options = RunOptions {
-        progress: Progress::Never,
-        ..RunOptions::default()
-    };
     // upstream_login needs a relying-party target or a test-admin API: it
     // SKIPs here, and is left out to keep the run short.
-    let report = runner::run(
-        FeatureSource::Embedded,
-        ctx,
-        Some("not @upstream_login".into()),
-        &options,
-    )
-    .await
-    .expect("the run completes");
+    let report = peers::check(&text, "oidc-provider.toml", "not @upstream_login").await;
 
     let mut wrong = Vec::new();
     for s in &report.scenarios {

@@ -73,3 +73,24 @@ pub fn flask(name: &str) -> Command {
     command.arg(app);
     command
 }
+
+/// Runs the embedded spec, filtered by `tags`, against the target the
+/// profile text describes (`source` names it in errors), quietly.
+pub async fn check(text: &str, source: &str, tags: &str) -> oauthspec::report::RunReport {
+    let profile = oauthspec::target::TargetProfile::parse(text, source).expect("a valid profile");
+    let ctx = oauthspec::bundled::context(profile, "profile")
+        .await
+        .expect("the peer resolves");
+    let options = oauthspec::runner::RunOptions {
+        progress: oauthspec::runner::Progress::Never,
+        ..oauthspec::runner::RunOptions::default()
+    };
+    oauthspec::runner::run(
+        oauthspec::runner::FeatureSource::Embedded,
+        ctx,
+        Some(tags.into()),
+        &options,
+    )
+    .await
+    .expect("the run completes")
+}

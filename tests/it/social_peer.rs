@@ -7,10 +7,7 @@
 //! are asserted scenario by scenario; the reasons are in
 //! `examples/targets/flask-social-login.toml`.
 
-use oauthspec::bundled;
 use oauthspec::report::Verdict;
-use oauthspec::runner::{self, FeatureSource, Progress, RunOptions};
-use oauthspec::target::TargetProfile;
 
 use super::peers;
 
@@ -36,22 +33,7 @@ async fn flask_social_login_refuses_every_forged_upstream_answer_but_hangs_on_a_
             "upstream_port = 8766",
             &format!("upstream_port = {upstream_port}"),
         );
-    let profile = TargetProfile::parse(&text, "flask-social-login.toml").expect("a valid profile");
-    let ctx = bundled::context(profile, "profile")
-        .await
-        .expect("the profile resolves");
-    let options = RunOptions {
-        progress: Progress::Never,
-        ..RunOptions::default()
-    };
-    let report = runner::run(
-        FeatureSource::Embedded,
-        ctx,
-        Some("@upstream_login".into()),
-        &options,
-    )
-    .await
-    .expect("the run completes");
+    let report = peers::check(&text, "flask-social-login.toml", "@upstream_login").await;
 
     use Verdict::{Fail, Pass};
     let expected: &[(&str, Verdict)] = &[
