@@ -25,6 +25,14 @@ pub enum FlowError {
     Driver(#[from] DriverError),
 }
 
+impl From<FlowError> for DriverError {
+    fn from(e: FlowError) -> Self {
+        match e {
+            FlowError::Driver(d) => d,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Authorization request
 
@@ -136,6 +144,9 @@ pub struct WalkOptions {
     /// `None`: a login form stops the walk with `StopReason::LoginRequired`.
     pub login: Option<LoginCredentials>,
     pub consent: ConsentChoice,
+    /// `false`: the server is said to have no consent page, so a form after
+    /// login stops the walk with `StopReason::UnexpectedForm`.
+    pub consent_page: bool,
     /// Requests at most (redirects and form submissions together).
     pub max_steps: usize,
 }
@@ -145,6 +156,7 @@ impl Default for WalkOptions {
         Self {
             login: None,
             consent: ConsentChoice::Approve,
+            consent_page: true,
             max_steps: 10,
         }
     }
@@ -230,6 +242,11 @@ pub enum StopReason {
     ErrorStatus,
     /// A page with nothing to submit.
     NoForm,
+    /// A page with nothing to submit that loads a script: a login or consent
+    /// page built with JavaScript, which a form walker cannot use.
+    ScriptPage,
+    /// A form, where the profile says there is no consent page.
+    UnexpectedForm,
     /// The login form came back after it was submitted.
     LoginRejected,
     /// A login form, and no credentials in the options.
@@ -247,6 +264,12 @@ impl fmt::Display for StopReason {
         match self {
             StopReason::ErrorStatus => f.write_str("error status"),
             StopReason::NoForm => f.write_str("a page with no form to submit"),
+            StopReason::ScriptPage => f.write_str(
+                "a page with no form to submit that loads a script (a JavaScript login or consent page)",
+            ),
+            StopReason::UnexpectedForm => f.write_str(
+                "a form, although the profile says there is no consent page ([login] consent = \"none\")",
+            ),
             StopReason::LoginRejected => {
                 f.write_str("the login form came back after submitting the credentials")
             }
@@ -436,6 +459,9 @@ pub async fn authorize(
         }
 
         // A consent (or any other interstitial) form.
+        if !options.consent_page && !forms.is_empty() {
+            return stop(StopReason::UnexpectedForm, &resp);
+        }
         let candidate = forms
             .iter()
             .find(|f| f.choose_button(&options.consent).is_some())
@@ -451,10 +477,19 @@ pub async fn authorize(
                 request = submit(form, button);
             }
             Some(_) => return stop(StopReason::TooManySteps, &resp),
+            None if forms.is_empty() && loads_script(&resp.body) => {
+                return stop(StopReason::ScriptPage, &resp);
+            }
             None if forms.is_empty() => return stop(StopReason::NoForm, &resp),
             None => return stop(StopReason::NoMatchingButton, &resp),
         }
     }
+}
+
+/// Whether an HTML page loads or runs a script.
+fn loads_script(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+    text.contains("<script")
 }
 
 /// The request a browser sends when `button` of `form` is pressed.

@@ -3,7 +3,10 @@
 //! One `<testsuite>` per area, one `<testcase>` per scenario
 //! (`classname` = area, `name` = scenario title). FAIL and WARN become
 //! `<failure type="FAIL|WARN">` carrying the requirement, the expectation,
-//! what came back and the evidence; SKIP becomes `<skipped message="…"/>`.
+//! what came back and the evidence; a scenario that could not be set up
+//! becomes `<error type="ERROR">` with its cause and the fix (CI tools show
+//! it as "errored", not "failed": the server was not judged); SKIP becomes
+//! `<skipped message="…"/>`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -23,9 +26,10 @@ pub fn render(report: &RunReport) -> String {
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"oauthspec\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\">",
+        "<testsuites name=\"oauthspec\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
         totals.total(),
         totals.fail + totals.warn,
+        totals.error,
         totals.skip,
         secs(report.duration),
     );
@@ -38,10 +42,14 @@ pub fn render(report: &RunReport) -> String {
             .iter()
             .filter(|s| s.verdict == Verdict::Skip)
             .count();
+        let errors = scenarios
+            .iter()
+            .filter(|s| s.verdict == Verdict::Error)
+            .count();
         let time: Duration = scenarios.iter().map(|s| s.duration).sum();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{}\" timestamp=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{}\" timestamp=\"{}\">",
             attr(area),
             scenarios.len(),
             secs(time),
@@ -82,9 +90,28 @@ fn testcase(out: &mut String, s: &ScenarioOutcome) {
             let _ = writeln!(out, "{open}/>");
         }
         Verdict::Skip => {
-            let reason = s.skip_reason.as_deref().unwrap_or("skipped");
+            let reason = match (s.reason(), s.fix()) {
+                (Some(r), Some(f)) => format!("{r} (to run it: {f})"),
+                (Some(r), None) => r.to_owned(),
+                _ => "skipped".to_owned(),
+            };
             let _ = writeln!(out, "{open}>");
-            let _ = writeln!(out, "      <skipped message=\"{}\"/>", attr(reason));
+            let _ = writeln!(out, "      <skipped message=\"{}\"/>", attr(&reason));
+            out.push_str("    </testcase>\n");
+        }
+        Verdict::Error => {
+            let message = format!(
+                "could not be set up: {}",
+                s.reason().unwrap_or("no reason given")
+            );
+            let _ = writeln!(out, "{open}>");
+            let _ = write!(
+                out,
+                "      <error message=\"{}\" type=\"ERROR\">",
+                attr(&message)
+            );
+            out.push_str(&text(&failure_body(s)));
+            out.push_str("</error>\n");
             out.push_str("    </testcase>\n");
         }
         Verdict::Fail | Verdict::Warn => {
@@ -118,10 +145,22 @@ pub(crate) fn failure_body(s: &ScenarioOutcome) -> String {
     if !s.sources.is_empty() {
         let _ = writeln!(b, "source: {}", s.sources.join(", "));
     }
+    if !s.rule.is_empty() {
+        let _ = writeln!(b, "rule: {}", s.rule);
+    }
     if let Some(f) = &s.finding {
         let _ = writeln!(b, "requirement: {}", f.requirement);
         let _ = writeln!(b, "expected: {}", f.expected);
         let _ = writeln!(b, "actual: {}", f.actual);
+    }
+    if let Some(r) = s.reason() {
+        let _ = writeln!(b, "not reached: {r}");
+    }
+    if let Some(f) = s.fix() {
+        let _ = writeln!(b, "to run it: {f}");
+    }
+    for c in &s.controls {
+        let _ = writeln!(b, "control: {c}");
     }
     if !s.steps.is_empty() {
         b.push_str("steps:\n");

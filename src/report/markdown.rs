@@ -1,28 +1,36 @@
 //! `summary.md`: a GitHub-flavoured Markdown summary, fit to append to
 //! `$GITHUB_STEP_SUMMARY`.
 //!
-//! A headline verdict, one table with a row per area, then each FAIL and
-//! WARN with its requirement, source, expected/actual and the evidence in a
-//! collapsible `<details>` block, then the skipped scenarios with reasons.
-//! Text that comes from the target (expected/actual, evidence) is escaped or
-//! fenced so it cannot inject HTML or break the layout.
+//! The headline says the verdict and how many scenarios reached their rule;
+//! one table with a row per area; then each FAIL and WARN with its
+//! requirement (the RFC sentence), expected/actual, the controls it showed
+//! and its evidence in a collapsible `<details>` block; then the scenarios
+//! that could not be set up (ERROR) and those skipped, grouped by cause with
+//! the change that would run them. PASSes keep their evidence in
+//! `results.json` only, so this file stays small. Text that comes from the
+//! target is escaped or fenced so it cannot inject HTML or break the layout.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::model::{RunReport, ScenarioOutcome, Verdict};
+use super::model::{Counts, RunReport, ScenarioOutcome, Verdict};
 
 /// Renders the report as Markdown.
 pub fn render(report: &RunReport) -> String {
     let t = report.totals();
     let overall = report.overall();
-    let icon = icon(overall);
     let mut out = String::new();
 
-    let _ = writeln!(out, "# {icon} oauthspec: {overall}");
+    let _ = writeln!(
+        out,
+        "# {} oauthspec: {overall}: {}",
+        icon(overall),
+        headline(&t)
+    );
     out.push('\n');
     let _ = writeln!(
         out,
-        "**{}** ({}, {}): {} passed, {} failed, {} warned, {} skipped of {} scenarios in {:.1} s. Started {}, oauthspec {}.",
+        "**{}** ({}, {}): {} passed, {} failed, {} warned; {} skipped, {} could not be set up. {:.1} s, started {}, oauthspec {}.",
         inline(&report.target.name),
         inline(&report.target.kind),
         code_inline(&report.target.issuer),
@@ -30,42 +38,37 @@ pub fn render(report: &RunReport) -> String {
         t.fail,
         t.warn,
         t.skip,
-        t.total(),
+        t.error,
         report.duration.as_secs_f64(),
         inline(&report.started_at),
         inline(&report.tool_version),
     );
     out.push('\n');
 
-    out.push_str("| area | pass | fail | warn | skip |\n");
-    out.push_str("|:-----|-----:|-----:|-----:|-----:|\n");
+    out.push_str("| area | pass | fail | warn | skip | error |\n");
+    out.push_str("|:-----|-----:|-----:|-----:|-----:|------:|\n");
     for a in report.summary() {
+        let c = a.counts;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             cell(&a.area),
-            a.counts.pass,
-            a.counts.fail,
-            a.counts.warn,
-            a.counts.skip
+            c.pass,
+            c.fail,
+            c.warn,
+            c.skip,
+            c.error
         );
     }
     let _ = writeln!(
         out,
-        "| **total** | **{}** | **{}** | **{}** | **{}** |",
-        t.pass, t.fail, t.warn, t.skip
+        "| **total** | **{}** | **{}** | **{}** | **{}** | **{}** |",
+        t.pass, t.fail, t.warn, t.skip, t.error
     );
 
     let problems: Vec<&ScenarioOutcome> = report
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict == Verdict::Fail)
-        .chain(
-            report
-                .scenarios
-                .iter()
-                .filter(|s| s.verdict == Verdict::Warn),
-        )
+        .with_verdict(Verdict::Fail)
+        .chain(report.with_verdict(Verdict::Warn))
         .collect();
     if !problems.is_empty() {
         out.push_str("\n## Failures and warnings\n");
@@ -73,21 +76,58 @@ pub fn render(report: &RunReport) -> String {
             finding(&mut out, s);
         }
     }
-
-    let skipped: Vec<&ScenarioOutcome> = report.with_verdict(Verdict::Skip).collect();
-    if !skipped.is_empty() {
-        out.push_str("\n## Skipped\n\n");
-        for s in skipped {
-            let _ = writeln!(
-                out,
-                "- `{}` {}: {}",
-                s.id,
-                inline(&s.scenario),
-                inline(s.skip_reason.as_deref().unwrap_or("no reason given"))
-            );
-        }
-    }
+    grouped(
+        &mut out,
+        report,
+        Verdict::Error,
+        "Could not be set up",
+        "These scenarios never reached their rule: nothing is known about the server here. Each group says what to change.",
+    );
+    grouped(
+        &mut out,
+        report,
+        Verdict::Skip,
+        "Skipped",
+        "The target (as its profile describes it) does not offer what these scenarios need.",
+    );
     out
+}
+
+/// "143 of 146 scenarios checked".
+pub fn headline(t: &Counts) -> String {
+    format!("{} of {} scenarios checked", t.checked(), t.total())
+}
+
+/// The scenarios with `verdict`, grouped by reason and fix.
+fn grouped(out: &mut String, report: &RunReport, verdict: Verdict, title: &str, intro: &str) {
+    let mut groups: BTreeMap<(String, String), Vec<&ScenarioOutcome>> = BTreeMap::new();
+    for s in report.with_verdict(verdict) {
+        let key = (
+            s.reason().unwrap_or("no reason given").to_owned(),
+            s.fix().unwrap_or("").to_owned(),
+        );
+        groups.entry(key).or_default().push(s);
+    }
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## {title}\n\n{intro}\n");
+    let mut ordered: Vec<_> = groups.into_iter().collect();
+    ordered.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    for ((reason, fix), scenarios) in ordered {
+        let _ = writeln!(
+            out,
+            "- **{}** ({} scenario{})",
+            inline(&reason),
+            scenarios.len(),
+            if scenarios.len() == 1 { "" } else { "s" }
+        );
+        if !fix.is_empty() {
+            let _ = writeln!(out, "  - to run them: {}", inline(&fix));
+        }
+        let ids: Vec<String> = scenarios.iter().map(|s| code_inline(&s.id)).collect();
+        let _ = writeln!(out, "  - {}", ids.join(", "));
+    }
 }
 
 fn finding(out: &mut String, s: &ScenarioOutcome) {
@@ -111,10 +151,16 @@ fn finding(out: &mut String, s: &ScenarioOutcome) {
     if !s.sources.is_empty() {
         let _ = writeln!(out, "- **source:** {}", inline(&s.sources.join(", ")));
     }
+    if !s.rule.is_empty() {
+        let _ = writeln!(out, "- **the rule:**{}", value(&s.rule));
+    }
     if let Some(f) = &s.finding {
         let _ = writeln!(out, "- **requirement:** {}", inline(&f.requirement));
         let _ = writeln!(out, "- **expected:**{}", value(&f.expected));
         let _ = writeln!(out, "- **actual:**{}", value(&f.actual));
+    }
+    for c in &s.controls {
+        let _ = writeln!(out, "- **control:** {}", inline(c));
     }
     if let Some(st) = s.steps.iter().find(|st| {
         matches!(
@@ -150,6 +196,7 @@ fn icon(v: Verdict) -> &'static str {
         Verdict::Fail => "❌",
         Verdict::Warn => "⚠️",
         Verdict::Skip => "⏭️",
+        Verdict::Error => "🛠️",
     }
 }
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Identifier of the results schema, written as `"schema"` in `results.json`.
-pub const SCHEMA_VERSION: &str = "oauthspec/results/v1";
+/// v2 added the ERROR verdict, `reason`/`fix` (replacing v1's `skip_reason`),
+/// `rule`, `controls` and evidence on every verdict.
+pub const SCHEMA_VERSION: &str = "oauthspec/results/v2";
 
 /// Everything one run found out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -68,30 +70,47 @@ impl fmt::Display for Level {
     }
 }
 
-/// How a scenario ended (DESIGN.md, "Verdicts").
+/// How a scenario ended (README, "Verdicts").
+///
+/// Only [`Verdict::Fail`] and [`Verdict::Warn`] say something about the
+/// server, and only because a When or Then step saw it break the rule.
+/// [`Verdict::Skip`] and [`Verdict::Error`] say the rule was never reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
-    /// Every step passed.
+    /// The rule held, shown by the scenario's own exchanges (and, for a
+    /// refusal, after a positive control in the same scenario).
     Pass,
-    /// A MUST was broken, or the harness itself could not run the scenario
-    /// (undefined step, failing hook).
+    /// A MUST was broken by the server.
     Fail,
-    /// A SHOULD or MAY was broken.
+    /// A SHOULD was broken by the server.
     Warn,
-    /// The target does not offer what the scenario needs; always with a reason.
+    /// The target (or its profile) does not offer what the scenario needs;
+    /// always with the reason and, when there is one, the profile change
+    /// that would run it.
     Skip,
+    /// The scenario could not be set up, so its rule was never checked: a
+    /// login page the harness cannot use, a registration or setup request
+    /// that failed, a host the profile does not allow, a control that did
+    /// not hold, a harness bug. Never the server's verdict; JUnit `<error>`.
+    Error,
 }
 
 impl Verdict {
-    /// Upper-case name: `PASS`, `FAIL`, `WARN`, `SKIP`.
+    /// Upper-case name: `PASS`, `FAIL`, `WARN`, `SKIP`, `ERROR`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
             Verdict::Warn => "WARN",
             Verdict::Skip => "SKIP",
+            Verdict::Error => "ERROR",
         }
+    }
+
+    /// Whether the scenario reached its rule (PASS, FAIL or WARN).
+    pub fn checked(self) -> bool {
+        matches!(self, Verdict::Pass | Verdict::Fail | Verdict::Warn)
     }
 }
 
@@ -101,16 +120,18 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// What sort of deviation a FAIL or WARN is.
+/// What sort of deviation a FAIL or WARN is. It comes from what happened,
+/// never from the scenario's tags: a `@security` scenario whose server
+/// refused in the wrong shape has a format finding.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingKind {
-    /// The server let something through that it must not (a forged token
-    /// accepted, a code redeemed twice). Scenarios tagged `@security`.
+    /// The server granted or accepted what it had to refuse (a forged token
+    /// accepted, a code redeemed twice). Built with [`Finding::security`].
     Security,
-    /// The right decision in the wrong shape (a 422 where RFC 6750 asks for
-    /// 401, a missing `error` field). Scenarios tagged `@format`, or findings
-    /// built with [`Finding::format`].
+    /// The server refused, but not in the shape the RFC asks (a 422 where
+    /// RFC 6750 asks for 401, a missing `error` field). Built with
+    /// [`Finding::format`].
     Format,
     /// Any other behaviour that differs from the requirement.
     #[default]
@@ -202,6 +223,21 @@ impl fmt::Display for Finding {
     }
 }
 
+/// Why a scenario did not reach its rule (SKIP or ERROR), and what would
+/// let it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotReached {
+    /// The cause in words ("the profile names no second client for the
+    /// authorization code flow"). Scenarios with the same cause share it
+    /// word for word, so reports can group them.
+    pub reason: String,
+    /// The profile change (or other action) that would let the scenario
+    /// run, when there is one ("add a second [[clients]] entry with
+    /// grant_types = [\"authorization_code\"]").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
 /// Status of one step as it ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -255,27 +291,51 @@ pub struct ScenarioOutcome {
     /// All tags of the scenario (feature, rule and scenario), without `@`.
     pub tags: Vec<String>,
     pub verdict: Verdict,
+    /// The requirement as the feature file states it: the RFC sentence,
+    /// quoted, and the answers the scenario accepts (the scenario's
+    /// description). Empty when the feature gives none.
+    #[serde(default)]
+    pub rule: String,
     /// Set for FAIL and WARN only.
     pub kind: Option<FindingKind>,
     /// Set for FAIL and WARN only.
     pub finding: Option<Finding>,
-    /// Set for SKIP only.
-    pub skip_reason: Option<String>,
+    /// Set for SKIP and ERROR only.
+    #[serde(default)]
+    pub not_reached: Option<NotReached>,
+    /// The positive controls the scenario showed before judging a refusal
+    /// ("the genuine access token was accepted by GET …/api/profile: 200").
+    #[serde(default)]
+    pub controls: Vec<String>,
     #[serde(rename = "duration_secs", with = "secs")]
     pub duration: Duration,
     pub steps: Vec<StepOutcome>,
     /// Rendered HTTP exchanges (secrets already redacted), oldest first.
-    /// Recorded for FAIL, WARN and SKIP.
+    /// Recorded for every verdict, PASS included.
     pub evidence: Vec<String>,
 }
 
-/// PASS/FAIL/WARN/SKIP counts.
+impl ScenarioOutcome {
+    /// Why the scenario did not reach its rule (SKIP and ERROR).
+    pub fn reason(&self) -> Option<&str> {
+        self.not_reached.as_ref().map(|n| n.reason.as_str())
+    }
+
+    /// What would let it run (SKIP and ERROR), when known.
+    pub fn fix(&self) -> Option<&str> {
+        self.not_reached.as_ref().and_then(|n| n.fix.as_deref())
+    }
+}
+
+/// PASS/FAIL/WARN/SKIP/ERROR counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub pass: usize,
     pub fail: usize,
     pub warn: usize,
     pub skip: usize,
+    #[serde(default)]
+    pub error: usize,
 }
 
 impl Counts {
@@ -285,12 +345,52 @@ impl Counts {
             Verdict::Fail => self.fail += 1,
             Verdict::Warn => self.warn += 1,
             Verdict::Skip => self.skip += 1,
+            Verdict::Error => self.error += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.warn + self.skip
+        self.pass + self.fail + self.warn + self.skip + self.error
     }
+
+    /// Scenarios that reached their rule: PASS, FAIL or WARN.
+    pub fn checked(&self) -> usize {
+        self.pass + self.fail + self.warn
+    }
+
+    /// The share of scenarios that reached their rule, in percent (100 for
+    /// an empty run).
+    pub fn checked_percent(&self) -> f64 {
+        if self.total() == 0 {
+            100.0
+        } else {
+            100.0 * self.checked() as f64 / self.total() as f64
+        }
+    }
+}
+
+/// When a run's exit code says it failed (README, "Exit codes").
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ExitPolicy {
+    /// A broken SHOULD fails the run too.
+    pub strict: bool,
+    /// The run fails (exit 3) when fewer than this percentage of its
+    /// scenarios reached their rule (`--min-checked`).
+    pub min_checked_percent: Option<f64>,
+}
+
+/// Process exit codes (README, "Exit codes").
+pub mod exit {
+    /// Every checked MUST held (and every SHOULD, with `--strict`).
+    pub const OK: u8 = 0;
+    /// The server broke a MUST (or a SHOULD, with `--strict`).
+    pub const FAILED: u8 = 1;
+    /// Bad usage or an invalid target profile.
+    pub const USAGE: u8 = 2;
+    /// The target could not be reached, the run broke, a scenario could
+    /// not be set up (ERROR), nothing could be checked, or fewer scenarios
+    /// reached their rule than `--min-checked` asks.
+    pub const NOT_CHECKED: u8 = 3;
 }
 
 /// Counts of one area (feature file).
@@ -326,13 +426,15 @@ impl RunReport {
         c
     }
 
-    /// The verdict of the run as a whole: FAIL if any scenario failed, else
-    /// WARN if any warned, else PASS (a run of only skips is a PASS: nothing
-    /// was found wrong).
+    /// The verdict of the run as a whole: FAIL if any scenario failed; else
+    /// ERROR if any could not be set up or none reached its rule; else WARN
+    /// if any warned; else PASS.
     pub fn overall(&self) -> Verdict {
         let t = self.totals();
         if t.fail > 0 {
             Verdict::Fail
+        } else if t.error > 0 || t.checked() == 0 {
+            Verdict::Error
         } else if t.warn > 0 {
             Verdict::Warn
         } else {
@@ -340,15 +442,32 @@ impl RunReport {
         }
     }
 
-    /// Process exit code (DESIGN.md, "Command line"): 0 when no scenario
-    /// failed (and, with `strict`, none warned), else 1.
+    /// Process exit code with `--strict` or not and no coverage floor; see
+    /// [`RunReport::exit_code_with`].
     pub fn exit_code(&self, strict: bool) -> u8 {
+        self.exit_code_with(ExitPolicy {
+            strict,
+            min_checked_percent: None,
+        })
+    }
+
+    /// Process exit code: 1 when the server broke a MUST (or a SHOULD under
+    /// `strict`); else 3 when a scenario could not be set up, when nothing
+    /// reached its rule, or when fewer scenarios did than the policy's
+    /// floor; else 0. "Your server is wrong" (1) wins over "the harness
+    /// could not check everything" (3).
+    pub fn exit_code_with(&self, policy: ExitPolicy) -> u8 {
         let t = self.totals();
-        if t.fail > 0 || (strict && t.warn > 0) {
-            1
-        } else {
-            0
+        if t.fail > 0 || (policy.strict && t.warn > 0) {
+            return exit::FAILED;
         }
+        let below_floor = policy
+            .min_checked_percent
+            .is_some_and(|floor| t.checked_percent() + 1e-9 < floor);
+        if t.error > 0 || t.checked() == 0 || below_floor {
+            return exit::NOT_CHECKED;
+        }
+        exit::OK
     }
 
     /// Scenarios with the given verdict, in report order.
@@ -399,19 +518,6 @@ fn source_from_tag(tag: &str) -> Option<String> {
             Some(format!("RFC {number} §{s}"))
         }
         Some(_) => None,
-    }
-}
-
-/// The kind of a FAIL/WARN: a `@security` tag makes it [`FindingKind::Security`],
-/// a `@format` tag [`FindingKind::Format`]; otherwise the finding's own kind.
-pub fn kind_from_tags<S: AsRef<str>>(tags: &[S], finding: Option<&Finding>) -> FindingKind {
-    let has = |name: &str| tags.iter().any(|t| t.as_ref().eq_ignore_ascii_case(name));
-    if has("security") {
-        FindingKind::Security
-    } else if has("format") {
-        FindingKind::Format
-    } else {
-        finding.map(|f| f.kind).unwrap_or_default()
     }
 }
 

@@ -1,12 +1,14 @@
-//! The plain-text summary table printed at the end of a run: one row per
-//! area with pass/fail/warn/skip counts, a total row and the overall verdict.
-//! No colours, so it reads the same in a terminal and in a CI log.
+//! The plain-text summary printed at the end of a run: a first line saying
+//! how many scenarios reached their rule, one row per area with
+//! pass/fail/warn/skip/error counts, a total row, the overall verdict and
+//! the scenarios that failed, warned or could not be set up. No colours, so
+//! it reads the same in a terminal and in a CI log.
 
 use std::fmt::Write as _;
 
 use super::model::{Counts, RunReport, Verdict};
 
-/// Renders the summary table.
+/// Renders the summary.
 pub fn render(report: &RunReport) -> String {
     let areas = report.summary();
     let totals = report.totals();
@@ -18,19 +20,29 @@ pub fn render(report: &RunReport) -> String {
         .unwrap_or(5);
 
     let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} passed, {} failed, {} warned; {} skipped, {} could not be set up",
+        super::markdown::headline(&totals),
+        totals.pass,
+        totals.fail,
+        totals.warn,
+        totals.skip,
+        totals.error
+    );
     let row = |out: &mut String, name: &str, c: &Counts| {
         let _ = writeln!(
             out,
-            "{name:<width$}  {:>5}  {:>5}  {:>5}  {:>5}",
-            c.pass, c.fail, c.warn, c.skip
+            "{name:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>5}",
+            c.pass, c.fail, c.warn, c.skip, c.error
         );
     };
     let _ = writeln!(
         out,
-        "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}",
-        "area", "pass", "fail", "warn", "skip"
+        "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>5}",
+        "area", "pass", "fail", "warn", "skip", "error"
     );
-    let rule = "-".repeat(width + 4 * 7);
+    let rule = "-".repeat(width + 5 * 7);
     let _ = writeln!(out, "{rule}");
     for a in &areas {
         row(&mut out, &a.area, &a.counts);
@@ -46,19 +58,18 @@ pub fn render(report: &RunReport) -> String {
         report.target.issuer,
         report.duration.as_secs_f64()
     );
-    for s in report
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict == Verdict::Fail)
-    {
-        let _ = writeln!(out, "  FAIL {}", s.id);
+    for v in [Verdict::Fail, Verdict::Warn] {
+        for s in report.with_verdict(v) {
+            let _ = writeln!(out, "  {v} {}", s.id);
+        }
     }
-    for s in report
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict == Verdict::Warn)
-    {
-        let _ = writeln!(out, "  WARN {}", s.id);
+    for s in report.with_verdict(Verdict::Error) {
+        let _ = writeln!(
+            out,
+            "  ERROR {} ({})",
+            s.id,
+            s.reason().unwrap_or("no reason given")
+        );
     }
     out
 }

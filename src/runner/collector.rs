@@ -15,9 +15,9 @@ use cucumber::event::{self, Source, StepError};
 use cucumber::{Event, Writer, cli, gherkin, parser, writer};
 
 use crate::report::model::{
-    self, Finding, FindingKind, Level, ScenarioOutcome, StepOutcome, StepStatus, Verdict,
+    self, Finding, Level, NotReached, ScenarioOutcome, StepOutcome, StepStatus, Verdict,
 };
-use crate::steps::{Skip, Spec};
+use crate::steps::{Skip, Spec, Unmet};
 
 type Key = (
     Source<gherkin::Feature>,
@@ -28,16 +28,41 @@ type Key = (
 /// How the scenario went wrong, as decided by the first failing event.
 #[derive(Debug)]
 enum Resolution {
-    Skip {
-        reason: String,
-        evidence: Vec<String>,
-    },
-    Failed {
-        finding: Finding,
-        evidence: Vec<String>,
-        harness_bug: bool,
-    },
+    /// The target or its profile does not offer what the scenario needs.
+    Skip(NotReached),
+    /// The scenario could not be set up (or the harness broke).
+    Unmet(NotReached),
+    /// The server broke the rule: a finding raised by a When or Then step.
+    Failed(Finding),
 }
+
+/// What the `after` hook takes from a finished scenario's world: its
+/// evidence and the controls it showed. Keyed like [`World::key`].
+#[derive(Debug, Default)]
+pub(crate) struct WorldSummary {
+    pub evidence: Vec<String>,
+    pub controls: Vec<String>,
+}
+
+/// What identifies a scenario between the `after` hook and the collector.
+pub(crate) type WorldKey = (String, usize, usize, String);
+
+/// The key of a scenario of a feature.
+pub(crate) fn world_key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> WorldKey {
+    (
+        feature
+            .path
+            .as_deref()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        scenario.position.line,
+        scenario.position.col,
+        scenario.name.clone(),
+    )
+}
+
+/// Filled by the runner's `after` hook, read by the collector.
+pub(crate) type Summaries = Arc<Mutex<HashMap<WorldKey, WorldSummary>>>;
 
 #[derive(Debug)]
 struct Pending {
@@ -66,13 +91,15 @@ pub(crate) struct State {
 #[derive(Debug)]
 pub struct Collector {
     state: Arc<Mutex<State>>,
+    summaries: Summaries,
     progress: bool,
 }
 
 impl Collector {
-    pub(crate) fn new(progress: bool) -> Self {
+    pub(crate) fn new(progress: bool, summaries: Summaries) -> Self {
         Collector {
             state: Arc::default(),
+            summaries,
             progress,
         }
     }
@@ -130,23 +157,19 @@ impl Writer<Spec> for Collector {
                 });
                 on_step(pending, &step, st);
             }
-            event::Scenario::Hook(ty, event::Hook::Failed(world, info)) => {
+            event::Scenario::Hook(ty, event::Hook::Failed(_world, info)) => {
                 let pending = state.pending.entry(key).or_insert_with(|| Pending {
                     started: Instant::now(),
                     steps: Vec::new(),
                     resolution: None,
                 });
-                if pending.resolution.is_none() {
-                    pending.resolution = Some(Resolution::Failed {
-                        finding: Finding::new(
-                            format!("the harness's {ty} hook completes (harness bug)"),
-                            "the hook to complete",
-                            panic_message(info.as_ref()),
-                        ),
-                        evidence: world.map(|w| w.collected_evidence()).unwrap_or_default(),
-                        harness_bug: true,
-                    });
-                }
+                resolve(
+                    pending,
+                    harness_bug(format!(
+                        "the harness's {ty} hook failed: {}",
+                        panic_message(info.as_ref())
+                    )),
+                );
             }
             event::Scenario::Hook(..) | event::Scenario::Log(_) => {}
             event::Scenario::Finished => {
@@ -155,7 +178,13 @@ impl Writer<Spec> for Collector {
                     steps: Vec::new(),
                     resolution: None,
                 });
-                let done = finish(&feature, rule.as_deref(), &scenario, pending);
+                let summary = self
+                    .summaries
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&world_key(&feature, &scenario))
+                    .unwrap_or_default();
+                let done = finish(&feature, rule.as_deref(), &scenario, pending, summary);
                 if self.progress {
                     progress_line(&done.outcome);
                 }
@@ -175,70 +204,68 @@ fn on_step(pending: &mut Pending, step: &gherkin::Step, ev: event::Step<Spec>) {
             resolve(pending, undefined(step));
             StepStatus::Undefined
         }
-        event::Step::Failed(_, _, world, err) => {
-            let evidence = world
-                .as_ref()
-                .map(|w| w.collected_evidence())
-                .unwrap_or_default();
-            match err {
-                StepError::NotFound => {
-                    resolve(pending, undefined(step));
-                    StepStatus::Undefined
-                }
-                StepError::AmbiguousMatch(e) => {
+        event::Step::Failed(_, _, _world, err) => match err {
+            StepError::NotFound => {
+                resolve(pending, undefined(step));
+                StepStatus::Undefined
+            }
+            StepError::AmbiguousMatch(e) => {
+                resolve(
+                    pending,
+                    harness_bug(format!(
+                        "the step `{}` matches more than one definition: {e}",
+                        step.value
+                    )),
+                );
+                StepStatus::Failed
+            }
+            StepError::Panic(info) => {
+                if let Some(Skip { reason, fix }) = info.downcast_ref::<Skip>() {
                     resolve(
                         pending,
-                        Resolution::Failed {
-                            finding: Finding::new(
-                                "every step matches exactly one definition (harness bug)",
-                                format!("one definition for `{}`", step.value),
-                                e.to_string(),
-                            ),
-                            evidence,
-                            harness_bug: true,
-                        },
+                        Resolution::Skip(NotReached {
+                            reason: reason.clone(),
+                            fix: fix.clone(),
+                        }),
+                    );
+                    StepStatus::Skipped
+                } else if let Some(Unmet { reason, fix }) = info.downcast_ref::<Unmet>() {
+                    resolve(
+                        pending,
+                        Resolution::Unmet(NotReached {
+                            reason: reason.clone(),
+                            fix: fix.clone(),
+                        }),
+                    );
+                    StepStatus::Failed
+                } else if let Some(f) = info.downcast_ref::<Finding>() {
+                    // Setup is not assertion: a Given step establishes a
+                    // precondition, so whatever it found, the scenario
+                    // never reached its rule.
+                    let r = if step.ty == gherkin::StepType::Given {
+                        Resolution::Unmet(NotReached {
+                            reason: format!("a precondition did not hold: {f}"),
+                            fix: None,
+                        })
+                    } else {
+                        Resolution::Failed(f.clone())
+                    };
+                    resolve(pending, r);
+                    StepStatus::Failed
+                } else {
+                    resolve(
+                        pending,
+                        harness_bug(format!(
+                            "the step `{} {}` panicked: {}",
+                            step.keyword.trim(),
+                            step.value,
+                            panic_message(info.as_ref())
+                        )),
                     );
                     StepStatus::Failed
                 }
-                StepError::Panic(info) => {
-                    if let Some(Skip(reason)) = info.downcast_ref::<Skip>() {
-                        resolve(
-                            pending,
-                            Resolution::Skip {
-                                reason: reason.clone(),
-                                evidence,
-                            },
-                        );
-                        StepStatus::Skipped
-                    } else if let Some(f) = info.downcast_ref::<Finding>() {
-                        resolve(
-                            pending,
-                            Resolution::Failed {
-                                finding: f.clone(),
-                                evidence,
-                                harness_bug: false,
-                            },
-                        );
-                        StepStatus::Failed
-                    } else {
-                        let finding = Finding::new(
-                            format!("the step `{} {}` succeeds", step.keyword.trim(), step.value),
-                            "the step to succeed",
-                            panic_message(info.as_ref()),
-                        );
-                        resolve(
-                            pending,
-                            Resolution::Failed {
-                                finding,
-                                evidence,
-                                harness_bug: false,
-                            },
-                        );
-                        StepStatus::Failed
-                    }
-                }
             }
-        }
+        },
     };
     pending.steps.push(StepOutcome {
         keyword: step.keyword.trim().to_owned(),
@@ -247,20 +274,19 @@ fn on_step(pending: &mut Pending, step: &gherkin::Step, ev: event::Step<Spec>) {
     });
 }
 
+fn harness_bug(what: String) -> Resolution {
+    Resolution::Unmet(NotReached {
+        reason: format!("harness bug: {what}"),
+        fix: Some("report it to the oauthspec project".into()),
+    })
+}
+
 fn undefined(step: &gherkin::Step) -> Resolution {
-    Resolution::Failed {
-        finding: Finding::new(
-            "every step of the spec has a definition (harness bug)",
-            format!(
-                "a step definition matching `{} {}`",
-                step.keyword.trim(),
-                step.value
-            ),
-            "no matching step definition",
-        ),
-        evidence: Vec::new(),
-        harness_bug: true,
-    }
+    harness_bug(format!(
+        "no step definition matches `{} {}`",
+        step.keyword.trim(),
+        step.value
+    ))
 }
 
 fn resolve(pending: &mut Pending, r: Resolution) {
@@ -284,6 +310,7 @@ fn finish(
     rule: Option<&gherkin::Rule>,
     scenario: &gherkin::Scenario,
     mut pending: Pending,
+    summary: WorldSummary,
 ) -> Finished {
     let duration: Duration = pending.started.elapsed();
 
@@ -325,29 +352,27 @@ fn finish(
     let sources = model::sources_from_tags(&tags);
     let area = super::features::area_of(feature);
 
-    let (verdict, kind, finding, skip_reason, evidence) = match pending.resolution {
-        None => (Verdict::Pass, None, None, None, Vec::new()),
-        Some(Resolution::Skip { reason, evidence }) => {
-            (Verdict::Skip, None, None, Some(reason), evidence)
-        }
-        Some(Resolution::Failed {
-            finding,
-            evidence,
-            harness_bug,
-        }) => {
-            let verdict = if harness_bug || level == Level::Must {
-                Verdict::Fail
-            } else {
-                Verdict::Warn
-            };
-            let kind: FindingKind = if harness_bug {
-                FindingKind::Behaviour
-            } else {
-                model::kind_from_tags(&tags, Some(&finding))
-            };
-            (verdict, Some(kind), Some(finding), None, evidence)
-        }
+    let (verdict, finding, not_reached) = match pending.resolution {
+        None => (Verdict::Pass, None, None),
+        Some(Resolution::Skip(n)) => (Verdict::Skip, None, Some(n)),
+        Some(Resolution::Unmet(n)) => (Verdict::Error, None, Some(n)),
+        Some(Resolution::Failed(finding)) => match level {
+            Level::Must => (Verdict::Fail, Some(finding), None),
+            Level::Should => (Verdict::Warn, Some(finding), None),
+            // A MAY never warns: what the server left out is optional.
+            Level::May => (
+                Verdict::Skip,
+                None,
+                Some(NotReached {
+                    reason: format!(
+                        "the server does not offer this optional (MAY) behaviour: {finding}"
+                    ),
+                    fix: None,
+                }),
+            ),
+        },
     };
+    let kind = finding.as_ref().map(|f| f.kind);
 
     let id = format!("{area}/{}", model::slug(&scenario.name));
     let order = (
@@ -368,19 +393,42 @@ fn finish(
             sources,
             tags,
             verdict,
+            rule: scenario
+                .description
+                .as_deref()
+                .map(rule_text)
+                .unwrap_or_default(),
             kind,
             finding,
-            skip_reason,
+            not_reached,
+            controls: summary.controls,
             duration,
             steps: pending.steps,
-            evidence,
+            evidence: summary.evidence,
         },
         order,
     }
 }
 
+/// A scenario's description as one paragraph per sentence group: the
+/// quoted rule, then its "Accepted:" line.
+fn rule_text(description: &str) -> String {
+    let mut out = String::new();
+    for line in description.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() {
+            out.push(if line.starts_with("Accepted:") {
+                '\n'
+            } else {
+                ' '
+            });
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 fn progress_line(o: &ScenarioOutcome) {
-    let detail = match (&o.finding, &o.skip_reason) {
+    let detail = match (&o.finding, o.reason()) {
         (Some(f), _) => format!("  ({})", f.requirement),
         (None, Some(r)) => format!("  ({r})"),
         _ => String::new(),

@@ -123,7 +123,10 @@ fn quiet_step_panics() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let payload = info.payload();
-            if payload.is::<crate::steps::Skip>() || payload.is::<crate::steps::Finding>() {
+            if payload.is::<crate::steps::Skip>()
+                || payload.is::<crate::steps::Unmet>()
+                || payload.is::<crate::steps::Finding>()
+            {
                 return;
             }
             previous(info);
@@ -209,7 +212,8 @@ async fn run_batch(
     progress: bool,
     timeout: Option<(Duration, Duration)>,
 ) -> Result<Vec<collector::Finished>, RunError> {
-    let collector = Collector::new(progress);
+    let summaries: collector::Summaries = Arc::default();
+    let collector = Collector::new(progress, Arc::clone(&summaries));
     let state = collector.state();
     let hook_ctx = Arc::clone(ctx);
     let runner = cucumber::runner::Basic::default()
@@ -219,7 +223,24 @@ async fn run_batch(
             world.set_context(Arc::clone(&hook_ctx));
             world.scenario = scenario.name.clone();
             Box::pin(async {})
-        });
+        })
+        // Every verdict keeps its evidence and names its controls: the
+        // world hands them over before cucumber reports the scenario done.
+        .after(
+            move |feature, _rule, scenario, _ev, world: Option<&mut Spec>| {
+                if let Some(w) = world {
+                    let summary = collector::WorldSummary {
+                        evidence: w.collected_evidence(),
+                        controls: w.controls.iter().map(ToString::to_string).collect(),
+                    };
+                    summaries
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(collector::world_key(feature, scenario), summary);
+                }
+                Box::pin(async {})
+            },
+        );
     let cucumber = cucumber::Cucumber::<_, _, _, _, _, cli::Empty>::custom(
         Preparsed,
         runner,

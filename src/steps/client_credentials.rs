@@ -5,18 +5,35 @@
 use cucumber::{given, then, when};
 use serde_json::json;
 
-use super::common::describe_token_answer;
-use super::support::TestClient;
-use super::{Finding, Spec, fail, skip};
-use crate::driver::flow::{self, AuthMethod, EndpointResponse, TokenResponse};
+use super::clients::{ClientNeed, TestClient};
+use super::control::ControlKind;
+use super::outcome::{skip_with, unmet};
+use super::tokens::describe_token_answer;
+use super::{Finding, Spec, fail};
+use crate::driver::flow::{self, AuthMethod};
 
-const PUBLIC_CC_REGISTRATION: &str = "client_credentials.public_registration";
+/// What this area keeps between its steps.
+#[derive(Default)]
+struct CcState {
+    /// The public client of the negative scenario, when one was had.
+    public: Option<TestClient>,
+    /// What registering a public client for client_credentials answered.
+    registration: Option<super::answer::Answer>,
+}
 
-fn token_answer(w: &Spec) -> &EndpointResponse<TokenResponse> {
-    w.flow
-        .token_answer
-        .as_ref()
-        .unwrap_or_else(|| panic!("harness bug: no token request was made"))
+impl Spec {
+    /// Asks for a client-credentials token as `client`; keeps the answer.
+    async fn client_credentials_as(&mut self, client: &TestClient) {
+        let endpoint = self.token_endpoint();
+        let driver = self.http();
+        let res =
+            flow::client_credentials(&driver, &endpoint, &client.auth(), client.scope.as_ref())
+                .await;
+        let res = self.answered(res, "the token endpoint");
+        self.keep_token_answer(res);
+        self.flow.last_token_used_basic =
+            Some(matches!(client.method, AuthMethod::ClientSecretBasic));
+    }
 }
 
 #[given("the server offers the client credentials grant")]
@@ -24,40 +41,26 @@ async fn offered(w: &mut Spec) {
     if let Some(m) = &w.target().metadata {
         let grants = m.grant_types();
         if !grants.iter().any(|g| g == "client_credentials") {
-            skip(format!(
-                "the server does not offer the client credentials grant (grant_types_supported = {grants:?})"
-            ));
+            skip_with(
+                format!(
+                    "the server does not offer the client credentials grant (grant_types_supported = {})",
+                    grants.join(", ")
+                ),
+                "nothing to change: the server does not offer it",
+            );
         }
     }
 }
 
 #[given("a public client that asked to be allowed client credentials")]
 async fn public_cc_client(w: &mut Spec) {
-    let target = w.target();
-    if !(target.can_register() && target.profile.registration_enabled()) {
-        let c = target
-            .profile
-            .clients
-            .iter()
-            .find(|c| c.is_public())
-            .cloned()
-            .unwrap_or_else(|| {
-                skip("the target has no registration and the profile names no public client")
-            });
-        w.flow.client = Some(TestClient {
-            id: c.id,
-            secret: None,
-            method: AuthMethod::None,
-            redirect_uri: c.redirect_uri.unwrap_or_default(),
-            scope: c.scope.or_else(|| w.wanted_scope()),
-            grant_types: c.grant_types,
-            registration: None,
-        });
+    if !w.registers_clients() {
+        let c = w.client_for(ClientNeed::Public, "authorization_code").await;
+        w.area::<CcState>().public = Some(c);
         return;
     }
-    // First ask to register a public client for exactly this grant. A server
-    // that refuses is right (RFC 6749 §4.4); the scenario then tries the
-    // grant with a public client registered for the code flow.
+    // A server may refuse to register a public client for this grant
+    // (RFC 6749 §4.4): that refusal is the answer the scenario judges.
     let mut metadata = json!({
         "client_name": format!("oauthspec: {}", w.scenario),
         "grant_types": ["client_credentials"],
@@ -67,40 +70,75 @@ async fn public_cc_client(w: &mut Spec) {
     if let Some(s) = w.wanted_scope() {
         metadata["scope"] = json!(s.to_string());
     }
-    let answer = w
-        .register_metadata("a public client for client_credentials", &metadata)
-        .await;
-    w.vars
-        .insert(PUBLIC_CC_REGISTRATION.into(), json!(answer.describe()));
-    let client = if (200..300).contains(&answer.status) {
-        w.client_from_registration(&answer, AuthMethod::None, &["client_credentials"])
-    } else {
-        w.public_client().await
-    };
-    w.flow.client = Some(client);
+    let endpoint = w.registration_endpoint();
+    let reg = w
+        .target()
+        .profile
+        .registration
+        .clone()
+        .unwrap_or_else(|| unmet("harness bug: registering without [registration]"));
+    let driver = w.http();
+    let res = flow::register(
+        &driver,
+        &endpoint,
+        &metadata,
+        reg.initial_access_token.as_deref(),
+    )
+    .await;
+    let res = w.answered(res, "the registration endpoint");
+    let answer = super::answer::Answer::of_endpoint(format!("POST {endpoint}"), &res);
+    let state = w.area::<CcState>();
+    state.registration = Some(answer);
+    if let Some(ok) = res.into_success() {
+        state.public = Some(TestClient {
+            id: ok.client_id,
+            secret: None,
+            method: AuthMethod::None,
+            redirect_uri: reg.redirect_uri,
+            scope: ok.scope,
+            grant_types: vec!["client_credentials".into()],
+            registration: None,
+        });
+    }
 }
 
-#[given("the client asks for a token with client credentials")]
+#[given("the client gets a token with client credentials")]
+async fn control_cc(w: &mut Spec) {
+    let client = w.client();
+    w.client_credentials_as(&client).await;
+    let res = w.token_answer();
+    if res.success().is_none() {
+        unmet(format!(
+            "control: the confidential client {} got no client-credentials token: {}",
+            client.id,
+            describe_token_answer(res)
+        ));
+    }
+    let status = res.status;
+    w.control_held(
+        ControlKind::TokenEndpoint(client.id.clone()),
+        format!("{status} with a client-credentials token"),
+    );
+}
+
 #[when("the client asks for a token with client credentials")]
 async fn ask(w: &mut Spec) {
     let client = w.client();
-    let endpoint = w.token_endpoint();
-    let driver = w.http();
-    let res = flow::client_credentials(&driver, &endpoint, &client.auth(), client.scope.as_ref())
-        .await
-        .unwrap_or_else(|e| {
-            fail(Finding::new(
-                "the token endpoint answers",
-                "an HTTP answer",
-                e.to_string(),
-            ))
-        });
-    w.keep_token_answer(res);
+    w.client_credentials_as(&client).await;
+}
+
+#[when("the public client asks for a token with client credentials")]
+async fn public_asks(w: &mut Spec) {
+    // A refused registration leaves nothing to ask with: the server has
+    // already enforced the rule.
+    if let Some(c) = w.area::<CcState>().public.clone() {
+        w.client_credentials_as(&c).await;
+    }
 }
 
 #[then("the client credentials response carries no refresh token")]
 async fn no_refresh(w: &mut Spec) {
-    let res = token_answer(w);
+    let res = w.token_answer();
     let Some(t) = res.success() else {
         fail(Finding::new(
             "a confidential client gets a token with its client credentials (RFC 6749 §4.4.3)",
@@ -119,18 +157,33 @@ async fn no_refresh(w: &mut Spec) {
 
 #[then("the client credentials request is refused")]
 async fn refused(w: &mut Spec) {
-    let res = token_answer(w);
-    let registration = w
-        .vars
-        .get(PUBLIC_CC_REGISTRATION)
-        .and_then(|v| v.as_str())
-        .map(|r| format!(" (registering it for client_credentials answered: {r})"))
+    let client = w.client();
+    w.control(&ControlKind::TokenEndpoint(client.id.clone()));
+    let state = w.area::<CcState>();
+    let registration = state.registration.clone();
+    if state.public.is_none() {
+        // Registration refused: the public client never came to exist.
+        let line = registration.map_or_else(String::new, |a| a.describe());
+        w.record(format!(
+            "note: the server refused to register a public client for client_credentials: {line}"
+        ));
+        return;
+    }
+    // The area's own state is left behind: the token answer is the public client's.
+    let res = w.token_answer();
+    let registered = registration
+        .map(|a| {
+            format!(
+                " (registering it for client_credentials answered: {})",
+                a.describe()
+            )
+        })
         .unwrap_or_default();
     if res.success().is_some() {
         fail(Finding::security(
-            "only confidential clients may use the client credentials grant (RFC 6749 §4.4)",
-            "400 error=unauthorized_client or 401 error=invalid_client",
-            format!("{}{registration}", describe_token_answer(res)),
+            "only confidential clients may use the client credentials grant; the server must authenticate the client (RFC 6749 §4.4, §4.4.2)",
+            "400 error=unauthorized_client or 400/401 error=invalid_client",
+            format!("{}{registered}", describe_token_answer(res)),
         ));
     }
     let ok = res.error().is_some_and(|e| {
@@ -140,7 +193,7 @@ async fn refused(w: &mut Spec) {
     if !ok {
         fail(Finding::format(
             "the refusal is a standard error (RFC 6749 §5.2)",
-            "400 error=unauthorized_client or 401 error=invalid_client",
+            "400 error=unauthorized_client or 400/401 error=invalid_client",
             describe_token_answer(res),
         ));
     }

@@ -1,143 +1,196 @@
 //! Steps of `features/jwks.feature`: the JWK Set at the server's `jwks_uri`
 //! (RFC 7517), fetched again by each scenario so the exchange is evidence.
+//!
+//! The set is read into a lean shape (type, kid, which private members
+//! are present) rather than kept as JSON: a hostile 100,000-key set costs
+//! a few megabytes, not hundreds.
 
 use std::collections::BTreeMap;
 
 use cucumber::{given, then};
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 
-use super::{Finding, Spec, fail, skip};
+use super::outcome::{skip_with, unmet};
+use super::{Finding, Spec, fail};
 use crate::driver::http::HttpRequest;
 
 /// Members that only a private or secret key has (RFC 7518 §6.2.2, §6.3.2,
 /// §6.4.1; RFC 8037 §2 uses `d` too).
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 
-const FETCHED: &str = "jwks.fetched";
+/// Findings list at most this many keys.
+const SHOWN: usize = 10;
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-struct FetchedJwks {
+/// What a key is, without its key material.
+#[derive(Clone, Debug, Default, Deserialize)]
+struct KeyShape {
+    kty: Option<serde_json::Value>,
+    kid: Option<serde_json::Value>,
+    d: Option<IgnoredAny>,
+    p: Option<IgnoredAny>,
+    q: Option<IgnoredAny>,
+    dp: Option<IgnoredAny>,
+    dq: Option<IgnoredAny>,
+    qi: Option<IgnoredAny>,
+    oth: Option<IgnoredAny>,
+    k: Option<IgnoredAny>,
+}
+
+impl KeyShape {
+    fn kty(&self) -> Option<&str> {
+        self.kty.as_ref().and_then(|v| v.as_str())
+    }
+
+    fn kid(&self) -> Option<&str> {
+        self.kid.as_ref().and_then(|v| v.as_str())
+    }
+
+    fn private_members(&self) -> Vec<&'static str> {
+        let present = [
+            self.d.is_some(),
+            self.p.is_some(),
+            self.q.is_some(),
+            self.dp.is_some(),
+            self.dq.is_some(),
+            self.qi.is_some(),
+            self.oth.is_some(),
+        ];
+        PRIVATE_MEMBERS
+            .iter()
+            .zip(present)
+            .filter(|(_, p)| *p)
+            .map(|(m, _)| *m)
+            .collect()
+    }
+
+    /// How a key is named in findings: its kid, else its position and type.
+    fn name(&self, i: usize) -> String {
+        match self.kid() {
+            Some(kid) => format!("kid {kid:?}"),
+            None => format!("key #{i} (kty {}, no kid)", self.kty().unwrap_or("?")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    Key(KeyShape),
+    Other(IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct SetShape {
+    keys: Option<Vec<Entry>>,
+}
+
+/// The key set as this scenario fetched it.
+#[derive(Clone, Debug, Default)]
+struct Fetched {
     url: String,
-    status: u16,
-    content_type: Option<String>,
-    body: Option<Value>,
+    /// Why the document is not a JWK Set, if it is not one.
+    problem: Option<String>,
+    keys: Vec<KeyShape>,
+}
+
+/// Lists at most [`SHOWN`] items, saying how many more there are.
+fn listed(items: Vec<String>) -> String {
+    let n = items.len();
+    let mut shown: Vec<String> = items.into_iter().take(SHOWN).collect();
+    if n > SHOWN {
+        shown.push(format!("and {} more", n - SHOWN));
+    }
+    shown.join("; ")
 }
 
 impl Spec {
-    fn jwks_fetched(&self) -> FetchedJwks {
-        self.vars
-            .get(FETCHED)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_else(|| {
-                panic!("harness bug: the JWK Set was not fetched (add the Given step)")
-            })
-    }
-
-    /// The keys of the fetched set, or a failure saying why there is no set.
-    fn jwks_keys(&self) -> Vec<Map<String, Value>> {
-        let f = self.jwks_fetched();
-        let requirement = "the jwks_uri serves a JWK Set: a JSON object whose keys member is an array of JWKs (RFC 7517 §5, RFC 8414 §2)";
-        if f.status != 200 {
-            fail(Finding::new(
-                requirement,
-                format!("200 with a JWK Set at {}", f.url),
-                format!("{} at {}", f.status, f.url),
-            ));
+    fn jwks(&mut self) -> Fetched {
+        let f = self.area::<Fetched>().clone();
+        if f.url.is_empty() {
+            unmet("harness bug: the JWK Set was not fetched (add the Given step)");
         }
-        let Some(keys) = f
-            .body
-            .as_ref()
-            .and_then(|b| b.get("keys"))
-            .and_then(Value::as_array)
-        else {
-            fail(Finding::new(
-                requirement,
-                r#"{"keys": [ … ]}"#,
-                match &f.body {
-                    Some(b) => format!("a JSON body without a keys array: {}", excerpt(b)),
-                    None => format!(
-                        "a body that is not JSON (content type {})",
-                        f.content_type.as_deref().unwrap_or("none")
-                    ),
-                },
-            ));
-        };
-        let mut out = Vec::new();
-        for (i, k) in keys.iter().enumerate() {
-            match k.as_object() {
-                Some(o) if o.get("kty").and_then(Value::as_str).is_some() => out.push(o.clone()),
-                _ => fail(Finding::new(
-                    "every member of keys is a JWK with a kty (RFC 7517 §4.1, §5)",
-                    "a JSON object with a string kty",
-                    format!("key #{i}: {}", excerpt(k)),
-                )),
-            }
-        }
-        out
-    }
-}
-
-fn excerpt(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 200 {
-        format!("{}…", s.chars().take(200).collect::<String>())
-    } else {
-        s
-    }
-}
-
-/// How a key is named in findings: its kid, else its position and type.
-fn key_name(i: usize, k: &Map<String, Value>) -> String {
-    match k.get("kid").and_then(Value::as_str) {
-        Some(kid) => format!("kid {kid:?}"),
-        None => format!(
-            "key #{i} (kty {}, no kid)",
-            k.get("kty").and_then(Value::as_str).unwrap_or("?")
-        ),
+        f
     }
 }
 
 #[given("the server's key set is fetched from its jwks_uri")]
 async fn fetch(w: &mut Spec) {
     let Some(url) = w.target().endpoints.jwks.clone() else {
-        skip(
+        skip_with(
             "the target publishes no jwks_uri (no metadata, and none in the profile's [endpoints])",
+            "give [endpoints] jwks in the profile, if the server publishes keys",
         );
     };
     let driver = w.http();
-    if !driver.allowlist().allows(&url) {
-        skip(format!(
-            "the jwks_uri {url} is on a host the profile does not name, so the harness may not fetch it"
-        ));
-    }
     let res = driver
         .send(
             HttpRequest::get(url.clone())
                 .header("Accept", "application/jwk-set+json, application/json"),
         )
-        .await
-        .unwrap_or_else(|e| {
-            fail(Finding::new(
-                "the jwks_uri answers (RFC 8414 §2)",
-                "an HTTP answer",
-                e.to_string(),
-            ))
-        });
-    let fetched = FetchedJwks {
-        url: url.to_string(),
-        status: res.status,
-        content_type: res.content_type().map(str::to_owned),
-        body: res.json().ok(),
+        .await;
+    let res = w.answered(res, "the jwks_uri");
+    let problem = if res.status != 200 {
+        Some(format!("{} at {url}", res.status))
+    } else {
+        None
     };
-    w.vars.insert(FETCHED.into(), json!(fetched));
+    let (keys, problem) = match (problem, serde_json::from_slice::<SetShape>(&res.body)) {
+        (Some(p), _) => (Vec::new(), Some(p)),
+        (None, Err(e)) => (
+            Vec::new(),
+            Some(format!(
+                "a body that is not a JSON object ({} bytes, content type {}): {e}",
+                res.body.len(),
+                res.content_type().unwrap_or("none")
+            )),
+        ),
+        (None, Ok(SetShape { keys: None })) => (
+            Vec::new(),
+            Some("a JSON object without a keys array".into()),
+        ),
+        (
+            None,
+            Ok(SetShape {
+                keys: Some(entries),
+            }),
+        ) => {
+            let mut keys = Vec::with_capacity(entries.len());
+            let mut bad = None;
+            for (i, e) in entries.into_iter().enumerate() {
+                match e {
+                    Entry::Key(k) if k.kty().is_some() => keys.push(k),
+                    _ => {
+                        bad.get_or_insert(format!(
+                            "key #{i} is not a JWK with a string kty (RFC 7517 §4.1)"
+                        ));
+                    }
+                }
+            }
+            (keys, bad)
+        }
+    };
+    *w.area::<Fetched>() = Fetched {
+        url: url.to_string(),
+        problem,
+        keys,
+    };
 }
 
 #[then("the key set is a JSON object with a list of keys")]
 async fn is_a_set(w: &mut Spec) {
-    let keys = w.jwks_keys();
-    if keys.is_empty() {
+    let f = w.jwks();
+    let requirement = "the jwks_uri serves a JWK Set: a JSON object whose keys member is an array of JWKs (RFC 7517 §5, RFC 8414 §2)";
+    if let Some(p) = f.problem {
         fail(Finding::new(
-            "the JWK Set holds the keys that verify the server's signatures (RFC 8414 §2 jwks_uri)",
+            requirement,
+            format!(r#"200 with {{"keys": [ … ]}} at {}"#, f.url),
+            p,
+        ));
+    }
+    if f.keys.is_empty() {
+        fail(Finding::new(
+            requirement,
             "at least one key",
             "an empty keys array",
         ));
@@ -146,72 +199,63 @@ async fn is_a_set(w: &mut Spec) {
 
 #[then("every key in the set has its own key ID")]
 async fn unique_kids(w: &mut Spec) {
-    let keys = w.jwks_keys();
-    if keys.len() < 2 {
-        return;
-    }
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut without = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        match k.get("kid").and_then(Value::as_str) {
-            Some(kid) => *seen.entry(kid.to_owned()).or_default() += 1,
-            None => without.push(key_name(i, k)),
+    let f = w.jwks();
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for k in &f.keys {
+        if let (Some(kty), Some(kid)) = (k.kty(), k.kid()) {
+            *seen.entry((kty.to_owned(), kid.to_owned())).or_default() += 1;
         }
     }
     let dups: Vec<String> = seen
         .iter()
         .filter(|(_, n)| **n > 1)
-        .map(|(kid, n)| format!("kid {kid:?} on {n} keys"))
+        .map(|((kty, kid), n)| format!("kid {kid:?} on {n} {kty} keys"))
         .collect();
-    if !dups.is_empty() || !without.is_empty() {
-        let mut actual = dups;
-        actual.extend(without.into_iter().map(|k| format!("{k} has none")));
+    if !dups.is_empty() {
         fail(Finding::new(
             "different keys of a JWK Set use distinct kid values, so a verifier can pick the right one (RFC 7517 §4.5)",
-            format!("{} keys with {} distinct kids", keys.len(), keys.len()),
-            actual.join("; "),
+            "distinct kids among keys of one type",
+            listed(dups),
         ));
     }
 }
 
 #[then("no key in the set carries private key material")]
 async fn no_private(w: &mut Spec) {
-    let keys = w.jwks_keys();
-    let leaks: Vec<String> = keys
+    let f = w.jwks();
+    let leaks: Vec<String> = f
+        .keys
         .iter()
         .enumerate()
         .filter_map(|(i, k)| {
-            let found: Vec<&str> = PRIVATE_MEMBERS
-                .iter()
-                .copied()
-                .filter(|m| k.contains_key(*m))
-                .collect();
-            (!found.is_empty()).then(|| format!("{} has {}", key_name(i, k), found.join(", ")))
+            let found = k.private_members();
+            (!found.is_empty()).then(|| format!("{} has {}", k.name(i), found.join(", ")))
         })
         .collect();
     if !leaks.is_empty() {
         fail(Finding::security(
-            "a published JWK Set holds public keys only: anyone holding the private part can forge the server's tokens (RFC 7517 §4, RFC 8725 §3)",
+            "a published JWK Set holds public keys only: anyone holding the private part can forge the server's tokens (OpenID Connect Discovery §3)",
             format!("no private members ({})", PRIVATE_MEMBERS.join(", ")),
-            format!("private members published: {}", leaks.join("; ")),
+            format!("private members published: {}", listed(leaks)),
         ));
     }
 }
 
 #[then("no key in the set is a shared secret")]
 async fn no_symmetric(w: &mut Spec) {
-    let keys = w.jwks_keys();
-    let secrets: Vec<String> = keys
+    let f = w.jwks();
+    let secrets: Vec<String> = f
+        .keys
         .iter()
         .enumerate()
-        .filter(|(_, k)| k.get("kty").and_then(Value::as_str) == Some("oct") || k.contains_key("k"))
-        .map(|(i, k)| key_name(i, k))
+        .filter(|(_, k)| k.kty() == Some("oct") || k.k.is_some())
+        .map(|(i, k)| k.name(i))
         .collect();
     if !secrets.is_empty() {
         fail(Finding::security(
-            "a published JWK Set holds no symmetric keys: a shared secret in it lets anyone forge HMAC-signed tokens (RFC 8725 §3.1, RFC 7518 §6.4)",
+            "a published JWK Set holds no symmetric keys: a shared secret in it lets anyone forge HMAC-signed tokens (OpenID Connect Discovery §3)",
             "no key with kty \"oct\" or a k member",
-            format!("symmetric keys published: {}", secrets.join("; ")),
+            format!("symmetric keys published: {}", listed(secrets)),
         ));
     }
 }

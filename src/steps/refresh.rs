@@ -1,118 +1,86 @@
 //! Steps of `features/refresh.feature`: the refresh token grant (RFC 6749
 //! §6), rotation and replay detection (RFC 9700 §4.14.2), scope on refresh,
 //! and the binding of a refresh token to its client.
-//!
-//! The helpers on [`Spec`] here (`current_refresh_token`, `send_refresh`,
-//! `refresh_with`) are used by the expiry, revocation and introspection
-//! steps too.
 
 use cucumber::{given, then, when};
 
-use super::common::describe_token_answer;
-use super::support::TestClient;
-use super::{Finding, Spec, fail, skip};
-use crate::driver::flow::{self, ClientAuth, EndpointResponse, TokenResponse};
+use super::clients::TestClient;
+use super::common::expect_token_error;
+use super::control::ControlKind;
+use super::outcome::{skip_with, unmet};
+use super::tokens::describe_token_answer;
+use super::{Finding, Spec, fail};
+use crate::driver::flow::ClientAuth;
 use crate::driver::forms::ConsentChoice;
-use crate::driver::pkce::{RefreshToken, Scope};
-
-/// `vars` key: the refresh tokens the client has presented, oldest first.
-const USED: &str = "refresh.used";
-/// `vars` key: the narrower scope a scenario asked for.
-const NARROW: &str = "refresh.narrow_scope";
+use crate::driver::pkce::Scope;
 
 impl Spec {
-    /// The refresh token of the latest token response that carried one (the
-    /// client's current one). SKIPs when the target issued none.
-    pub(crate) fn current_refresh_token(&self) -> RefreshToken {
-        self.flow
-            .tokens
-            .iter()
-            .rev()
-            .find_map(|t| t.refresh_token.clone())
-            .unwrap_or_else(|| {
-                skip("the target issued no refresh token with the tokens (RFC 6749 §1.5 makes them optional)")
-            })
-    }
-
-    /// The refresh tokens the client has already presented, oldest first.
-    pub(crate) fn used_refresh_tokens(&self) -> Vec<RefreshToken> {
-        self.vars
-            .get(USED)
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str())
-                    .map(RefreshToken::new)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Sends a refresh request (RFC 6749 §6) with this authentication,
-    /// token and scope. Keeps the answer as the last token answer, but not
-    /// its tokens: use [`Spec::refresh_with`] for the client's own refresh.
-    pub(crate) async fn send_refresh(
-        &mut self,
-        auth: &ClientAuth,
-        token: &RefreshToken,
-        scope: Option<&Scope>,
-    ) -> EndpointResponse<TokenResponse> {
-        let endpoint = self.token_endpoint();
-        let driver = self.http();
-        let res = super::with_timeout(
-            self.step_timeout(),
-            "the refresh request",
-            flow::refresh(&driver, &endpoint, auth, token, scope),
-        )
-        .await
-        .unwrap_or_else(|e| {
-            fail(Finding::new(
-                "the token endpoint answers a refresh request (RFC 6749 §6)",
-                "an HTTP answer",
-                e.to_string(),
-            ))
-        });
-        self.flow.token_answer = Some(res.clone());
-        res
-    }
-
-    /// The client refreshes with its current refresh token, properly
-    /// authenticated; a successful answer's tokens become the client's.
-    pub(crate) async fn refresh_with(
-        &mut self,
-        scope: Option<&Scope>,
-    ) -> EndpointResponse<TokenResponse> {
-        let client = self.client();
-        let token = self.current_refresh_token();
-        let res = self.send_refresh(&client.auth(), &token, scope).await;
-        let used = self
-            .vars
-            .entry(USED)
-            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-        if let Some(a) = used.as_array_mut() {
-            a.push(serde_json::Value::String(token.secret().to_owned()));
-        }
-        self.keep_token_answer(res.clone());
-        res
-    }
-
     /// A scope narrower than the client's: the scope the first scoped
     /// resource of the profile needs. SKIPs when there is nothing narrower.
-    pub(crate) fn narrower_scope(&self, client: &TestClient) -> Scope {
+    fn narrower_scope(&self, client: &TestClient) -> Scope {
+        let fix =
+            "give the client a scope of several values, and [[resources]] that need one of them";
         let full = client
             .scope
             .clone()
-            .unwrap_or_else(|| skip("the client has no scope to narrow"));
+            .unwrap_or_else(|| skip_with("the client has no scope to narrow", fix));
         let narrow = self
-            .scoped_resource()
-            .scope
-            .unwrap_or_else(|| skip("the profile names no protected resource with a scope"));
+            .target()
+            .profile
+            .resources
+            .iter()
+            .find_map(|r| r.scope.clone())
+            .unwrap_or_else(|| {
+                skip_with("the profile names no protected resource with a scope", fix)
+            });
         if !full.includes(&narrow) || narrow == full {
-            skip(format!(
-                "the client's scope \"{full}\" has nothing narrower that a resource of the profile needs"
-            ));
+            skip_with(
+                format!(
+                    "the client's scope \"{full}\" has nothing narrower that a resource of the profile needs"
+                ),
+                fix,
+            );
         }
         narrow
+    }
+
+    /// The refresh answer's tokens, or a finding that the refresh failed.
+    fn refreshed(&self) -> crate::driver::flow::TokenResponse {
+        let res = self.token_answer();
+        res.success().cloned().unwrap_or_else(|| {
+            fail(Finding::new(
+                "a valid refresh request succeeds (RFC 6749 §6)",
+                "200 with tokens",
+                describe_token_answer(res),
+            ))
+        })
+    }
+
+    /// Calls every scoped resource of the profile with `token`; the ones
+    /// that accepted it beyond `allowed`, and the ones that refused it
+    /// within `allowed`.
+    async fn scope_check(&mut self, token: &str, allowed: &Scope) -> (Vec<String>, Vec<String>) {
+        let resources = self.target().profile.resources.clone();
+        let (mut beyond, mut within_refused) = (Vec::new(), Vec::new());
+        for r in &resources {
+            let Some(needed) = &r.scope else { continue };
+            let a = self.call(r, Some(token)).await;
+            if a.status.is_none() {
+                unmet(a.describe());
+            }
+            let at = format!(
+                "{} {} (needs \"{needed}\"): {}",
+                r.method,
+                r.url,
+                a.describe()
+            );
+            match (allowed.includes(needed), a.accepted()) {
+                (false, true) => beyond.push(at),
+                (true, false) => within_refused.push(at),
+                _ => {}
+            }
+        }
+        (beyond, within_refused)
     }
 }
 
@@ -125,30 +93,40 @@ async fn holds_narrow_tokens(w: &mut Spec) {
     let mut pending = w.new_authorization(&client);
     pending.request = pending.request.clone().set("scope", &narrow.to_string());
     w.flow.pending = Some(pending);
-    w.send_authorization(ConsentChoice::Approve).await;
-    let code = w.expect_code();
+    w.walk(ConsentChoice::Approve).await;
+    let code = w.setup_code();
     let verifier = w.flow.verifier.take();
     let res = w.exchange(&client, &code, verifier.as_ref()).await;
-    if res.success().is_none() {
-        fail(Finding::new(
-            "a valid code is exchanged for tokens (RFC 6749 §4.1.3)",
-            "200 with an access token",
-            describe_token_answer(&res),
+    let Some(t) = res.success().cloned() else {
+        unmet(format!(
+            "a code for the narrower scope \"{narrow}\" was not exchanged: {}",
+            describe_token_answer(&res)
         ));
-    }
-    if let Some(granted) = res.success().and_then(|t| t.scope.clone())
-        && !narrow.includes(&granted)
+    };
+    w.control_held(
+        ControlKind::TokenEndpoint(client.id.clone()),
+        format!("{} with tokens for \"{narrow}\"", res.status),
+    );
+    if let Some(granted) = &t.scope
+        && !narrow.includes(granted)
     {
-        skip(format!(
-            "the user asked for \"{narrow}\" but the target granted \"{granted}\", so there is no narrower grant to widen"
-        ));
+        skip_with(
+            format!(
+                "the user asked for \"{narrow}\" but the target granted \"{granted}\", so there is no narrower grant to widen"
+            ),
+            "nothing to change",
+        );
     }
-    w.vars.insert(NARROW.into(), narrow.to_string().into());
+    w.flow.narrow_scope = Some(narrow);
 }
 
 // ── refreshing ────────────────────────────────────────────────────────
 
-#[given("the client refreshes its tokens")]
+#[given("the client has refreshed its tokens")]
+async fn has_refreshed(w: &mut Spec) {
+    w.refresh_as_setup().await;
+}
+
 #[when("the client refreshes its tokens")]
 async fn refreshes(w: &mut Spec) {
     w.refresh_with(None).await;
@@ -158,7 +136,7 @@ async fn refreshes(w: &mut Spec) {
 async fn refreshes_narrower(w: &mut Spec) {
     let client = w.client();
     let narrow = w.narrower_scope(&client);
-    w.vars.insert(NARROW.into(), narrow.to_string().into());
+    w.flow.narrow_scope = Some(narrow.clone());
     w.refresh_with(Some(&narrow)).await;
 }
 
@@ -168,16 +146,13 @@ async fn refreshes_full(w: &mut Spec) {
     let full = client
         .scope
         .clone()
-        .unwrap_or_else(|| skip("the client has no scope to ask for"));
+        .unwrap_or_else(|| unmet("harness bug: the client has no scope to ask for"));
     w.refresh_with(Some(&full)).await;
 }
 
 #[when("the client refreshes its tokens without authenticating")]
 async fn refreshes_unauthenticated(w: &mut Spec) {
-    let client = w.client();
-    if client.is_public() {
-        skip("the scenario needs a confidential client and the target gave a public one");
-    }
+    let client = w.confidential();
     let token = w.current_refresh_token();
     // Identifies itself with client_id, as a public client would, but
     // presents no secret.
@@ -195,14 +170,16 @@ async fn refreshes_unauthenticated(w: &mut Spec) {
 async fn replays_used(w: &mut Spec) {
     let client = w.client();
     let used = w
-        .used_refresh_tokens()
+        .flow
+        .used_refresh
         .first()
         .cloned()
-        .unwrap_or_else(|| panic!("harness bug: the client has not refreshed yet"));
+        .unwrap_or_else(|| unmet("harness bug: the client has not refreshed yet"));
     let current = w.current_refresh_token();
     if used == current {
-        skip(
+        skip_with(
             "the target did not issue a new refresh token on refresh, so there is no replaced token to replay",
+            "nothing to change: the server does not rotate refresh tokens for this client",
         );
     }
     w.send_refresh(&client.auth(), &used, None).await;
@@ -210,11 +187,8 @@ async fn replays_used(w: &mut Spec) {
 
 #[when("the second client refreshes with the client's refresh token")]
 async fn other_client_refreshes(w: &mut Spec) {
-    let other = w
-        .flow
-        .other_client
-        .clone()
-        .unwrap_or_else(|| panic!("harness bug: no second client in this scenario"));
+    let other = w.other_client();
+    w.control(&ControlKind::TokenEndpoint(other.id.clone()));
     let token = w.current_refresh_token();
     w.send_refresh(&other.auth(), &token, None).await;
 }
@@ -223,19 +197,20 @@ async fn other_client_refreshes(w: &mut Spec) {
 
 #[then("the client receives a new refresh token, different from the one it used")]
 async fn rotated(w: &mut Spec) {
-    let requirement =
-        "a public client's refresh token is replaced by a new one at every use (RFC 9700 §4.14.2)";
+    let requirement = "a public client's refresh token is replaced by a new one at every use (RFC 9700 §2.2.2, §4.14.2)";
     let used = w
-        .used_refresh_tokens()
+        .flow
+        .used_refresh
         .last()
         .cloned()
-        .unwrap_or_else(|| panic!("harness bug: the client has not refreshed yet"));
-    let answer = w
-        .flow
-        .token_answer
-        .as_ref()
-        .and_then(|a| a.success())
-        .unwrap_or_else(|| panic!("harness bug: no successful refresh to look at"));
+        .unwrap_or_else(|| unmet("harness bug: the client has not refreshed yet"));
+    let answer = w.refreshed();
+    if answer.token_type.eq_ignore_ascii_case("dpop") {
+        skip_with(
+            "the server sender-constrains its tokens (token_type DPoP), which RFC 9700 §2.2.2 accepts instead of rotation",
+            "nothing to change: the harness cannot present DPoP proofs",
+        );
+    }
     match &answer.refresh_token {
         None => fail(Finding::security(
             requirement,
@@ -254,6 +229,7 @@ async fn rotated(w: &mut Spec) {
 #[then("the client's newest refresh token no longer works")]
 async fn newest_dead(w: &mut Spec) {
     let client = w.client();
+    w.control(&ControlKind::Refresh(client.id.clone()));
     let newest = w.current_refresh_token();
     let res = w.send_refresh(&client.auth(), &newest, None).await;
     let requirement = "replaying a replaced refresh token revokes the active refresh token of its family (RFC 9700 §4.14.2)";
@@ -276,52 +252,85 @@ async fn newest_dead(w: &mut Spec) {
     }
 }
 
-#[then("the refreshed access token works only within the narrower scope")]
+#[then("the refreshed access token works within the scope the answer names")]
 async fn narrower_holds(w: &mut Spec) {
-    let narrow = Scope::parse(
-        w.vars
-            .get(NARROW)
-            .and_then(|v| v.as_str())
-            .unwrap_or_else(|| panic!("harness bug: no narrower scope was asked for")),
-    );
-    let answer = w
+    let narrow = w
         .flow
-        .token_answer
-        .as_ref()
-        .and_then(|a| a.success())
-        .cloned()
-        .unwrap_or_else(|| panic!("harness bug: no successful refresh to look at"));
-    if let Some(s) = &answer.scope
-        && *s != narrow
-    {
-        fail(Finding::new(
-            "a refresh asking for less scope gets exactly that scope (RFC 6749 §6, §5.1)",
-            format!("scope \"{narrow}\""),
-            format!("scope \"{s}\" in the refresh response"),
+        .narrow_scope
+        .clone()
+        .unwrap_or_else(|| unmet("harness bug: no narrower scope was asked for"));
+    let answer = w.refreshed();
+    // What the server says it granted: the scope parameter, else (RFC 6749
+    // §5.1) exactly what was asked for.
+    let said = answer.scope.clone().unwrap_or_else(|| narrow.clone());
+    let token = answer.access_token.secret().to_owned();
+    let (beyond, refused) = w.scope_check(&token, &said).await;
+    if !beyond.is_empty() {
+        fail(Finding::format(
+            "a refresh whose token differs from the scope asked for says so in the scope parameter (RFC 6749 §3.3, §5.1)",
+            format!("a token limited to \"{said}\", as the answer says"),
+            format!(
+                "the token works beyond it: {}{}",
+                beyond.join("; "),
+                if answer.scope.is_none() {
+                    " (the answer carried no scope parameter, which means the scope asked for)"
+                } else {
+                    ""
+                }
+            ),
         ));
     }
-    let token = answer.access_token.secret().to_owned();
-    let resources = w.target().profile.resources.clone();
-    for r in &resources {
-        let Some(needed) = &r.scope else { continue };
-        let status = w.call(r, Some(&token)).await;
-        let within = narrow.includes(needed);
-        if within && !(200..300).contains(&status) {
-            fail(Finding::new(
-                "the refreshed access token works for the scope it was given (RFC 6749 §6)",
-                format!("2xx from {} {} (needs \"{needed}\")", r.method, r.url),
-                format!("{status}"),
-            ));
-        }
-        if !within && (200..300).contains(&status) {
-            fail(Finding::security(
-                "a refresh asking for less scope gives a token limited to that scope (RFC 6749 §6)",
-                format!(
-                    "403 insufficient_scope from {} {} (needs \"{needed}\", the token has \"{narrow}\")",
-                    r.method, r.url
-                ),
-                format!("{status}: the narrowed token still carries the dropped scope"),
-            ));
-        }
+    if !refused.is_empty() {
+        fail(Finding::new(
+            "the refreshed access token works for the scope it was given (RFC 6749 §6)",
+            format!("2xx within \"{said}\""),
+            refused.join("; "),
+        ));
+    }
+}
+
+#[then("no token beyond the granted scope is issued")]
+async fn no_widening(w: &mut Spec) {
+    super::common::token_endpoint_control(w);
+    let granted = w
+        .flow
+        .narrow_scope
+        .clone()
+        .unwrap_or_else(|| unmet("harness bug: no narrower grant"));
+    let res = w.token_answer();
+    let requirement = "a refresh cannot widen the scope the resource owner granted (RFC 6749 §6, RFC 9700 §4.14.2)";
+    let Some(t) = res.success().cloned() else {
+        // Refused: it must be invalid_scope ("exceeds the scope granted by
+        // the resource owner", RFC 6749 §5.2).
+        expect_token_error(w, &["invalid_scope".into()]);
+        return;
+    };
+    if let Some(s) = &t.scope
+        && !granted.includes(s)
+    {
+        fail(Finding::security(
+            requirement,
+            format!("invalid_scope, or a token for at most \"{granted}\""),
+            format!("200 with scope \"{s}\""),
+        ));
+    }
+    let token = t.access_token.secret().to_owned();
+    let (beyond, _) = w.scope_check(&token, &granted).await;
+    if !beyond.is_empty() {
+        fail(Finding::security(
+            requirement,
+            format!("invalid_scope, or a token for at most \"{granted}\""),
+            format!(
+                "the refreshed token works beyond the grant: {}",
+                beyond.join("; ")
+            ),
+        ));
+    }
+    if t.scope.is_none() {
+        fail(Finding::format(
+            "a refresh answered with another scope than asked for says so in the scope parameter (RFC 6749 §3.3, §5.1)",
+            format!("scope \"{granted}\" in the answer"),
+            "200 without a scope parameter, which claims the wider scope asked for was granted",
+        ));
     }
 }

@@ -1,26 +1,24 @@
 //! Steps of `features/resource_server.feature`: what a resource server must
-//! check besides the signature (RFC 9068 §4, RFC 7519 §4.1, RFC 6750 §2),
-//! checked with tokens the target itself signed with edited claims, and
-//! with genuine tokens sent the wrong way or after revocation.
+//! check besides the signature (RFC 9068 §4, RFC 7519 §4.1), and the shape
+//! of its refusals (RFC 6750 §3), checked with tokens the target itself
+//! signed with edited claims, with genuine tokens sent another way or after
+//! revocation, and with the forgeries of the JWT-attack steps.
 
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
-use super::jwt_attacks::{Answer, Carrier, id_token, refresh_token, store_answers};
-use super::{Finding, OrSkip, Spec, fail, skip};
-use crate::driver::flow;
-use crate::driver::jwt_api;
+use super::api::{Carrier, Presented};
+use super::control::ControlKind;
+use super::outcome::{OrSkip, skip, skip_with, unmet};
+use super::time::now;
+use super::{Finding, Spec, fail};
+use crate::driver::flow::Challenge;
+use crate::driver::http::HttpRequest;
 use crate::driver::pkce::AccessToken;
 use crate::target::TargetKind;
 
 /// Far enough from now that no leeway covers it.
 const HOUR: i64 = 3600;
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-}
 
 /// The target's idea of now: the genuine token's `iat`, else the local clock
 /// (the reference server's test clock may run ahead of ours).
@@ -37,8 +35,13 @@ async fn present_one(w: &mut Spec, name: &str, token: &str, how: Carrier<'_>) {
         token: token.to_owned(),
     }
     .describe();
-    let a = w.present(name, describe, token, how).await;
-    store_answers(w, vec![a]);
+    let resource = w.api_resource();
+    let answer = w.present_to(&resource, Some(token), how).await;
+    w.flow.presented.push(Presented {
+        name: name.to_owned(),
+        describe,
+        answer,
+    });
 }
 
 #[when(expr = "the API is presented a token the target signed with {string}")]
@@ -57,10 +60,6 @@ async fn signed_with(w: &mut Spec, edit: String) {
         }
         "nbf in the future" => {
             claims.insert("nbf".into(), json!(t + HOUR));
-        }
-        "iat far in the future" => {
-            claims.insert("iat".into(), json!(t + 24 * HOUR));
-            claims.insert("exp".into(), json!(t + 25 * HOUR));
         }
         "no exp" => {
             claims.remove("exp");
@@ -81,17 +80,10 @@ async fn signed_with(w: &mut Spec, edit: String) {
             );
         }
         "typ JWT instead of at+jwt" => {
-            let typ = jws.header.get("typ").and_then(Value::as_str).unwrap_or("");
-            if !typ.eq_ignore_ascii_case("at+jwt")
-                && !typ.eq_ignore_ascii_case("application/at+jwt")
-            {
-                skip(format!(
-                    "the target's access tokens have typ {typ:?}, not at+jwt: RFC 9068's typ check applies to targets that issue at+jwt tokens"
-                ));
-            }
+            at_jwt_only(w);
             header = json!({"typ": "JWT"});
         }
-        other => panic!("harness bug: no claim edit named {other:?}"),
+        other => unmet(format!("harness bug: no claim edit named {other:?}")),
     }
     let token = w.signed_by_target(header, Value::Object(claims)).await;
     present_one(
@@ -103,26 +95,41 @@ async fn signed_with(w: &mut Spec, edit: String) {
     .await;
 }
 
+/// SKIPs unless the genuine token is typed `at+jwt` (RFC 9068 §2.1).
+fn at_jwt_only(w: &Spec) {
+    let jws = w.genuine_jws();
+    let typ = jws.header.get("typ").and_then(Value::as_str).unwrap_or("");
+    if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
+        skip_with(
+            format!(
+                "the target's access tokens have typ {typ:?}, not at+jwt: RFC 9068's rules apply to targets that issue RFC 9068 access tokens"
+            ),
+            "nothing to change: the target does not issue RFC 9068 access tokens",
+        );
+    }
+}
+
+#[given("the target's access tokens are typed at+jwt")]
+async fn typed_at_jwt(w: &mut Spec) {
+    at_jwt_only(w);
+}
+
 /// Without a signing oracle, an expired token is had by waiting for the
-/// genuine one to expire, up to the profile's `max_wait`.
+/// genuine one to expire (its `exp` plus the clock-skew margin), up to the
+/// profile's `max_wait`.
 async fn wait_for_expiry(w: &mut Spec, claims: &serde_json::Map<String, Value>) {
     let exp = claims
         .get("exp")
         .and_then(Value::as_i64)
         .or_skip("the genuine token has no exp to wait for");
-    let wait = (exp - now() + 2).max(0);
-    let max = w.target().profile.expiry.max_wait;
-    if u64::try_from(wait).unwrap_or(u64::MAX) > max.as_secs() {
-        skip(format!(
-            "the genuine token expires in {wait} s, beyond the profile's max_wait of {} s, and the target has no test-admin API to sign an expired token",
-            max.as_secs()
-        ));
-    }
-    tokio::time::sleep(std::time::Duration::from_secs(
-        u64::try_from(wait).unwrap_or(0),
-    ))
+    let skew = w.clock_skew();
+    let wait = u64::try_from((exp - now()).max(0)).unwrap_or(0) + skew;
+    w.let_time_pass(
+        wait,
+        &format!("until the genuine token's exp, plus the clock-skew margin ({skew} s)"),
+    )
     .await;
-    let token = w.genuine();
+    let token = w.genuine().access;
     present_one(
         w,
         "the genuine token, after its exp has passed",
@@ -134,88 +141,92 @@ async fn wait_for_expiry(w: &mut Spec, claims: &serde_json::Map<String, Value>) 
 
 #[when("the API is presented the refresh token as an access token")]
 async fn refresh_as_access(w: &mut Spec) {
-    let t = refresh_token(w);
+    let t = w.genuine().refresh.unwrap_or_else(|| {
+        skip_with(
+            "the target issued no refresh token with the genuine access token",
+            "nothing to change, unless refresh tokens need a scope (e.g. offline_access) the client does not ask for",
+        )
+    });
     present_one(w, "the refresh token", &t, Carrier::Header("Bearer")).await;
 }
 
 #[when("the API is presented the ID token as an access token")]
 async fn id_as_access(w: &mut Spec) {
-    let t = id_token(w);
+    let t = w.genuine().id_token.unwrap_or_else(|| {
+        skip_with(
+            "the target issued no ID token with the genuine access token",
+            "nothing to change: the target issues no ID tokens here",
+        )
+    });
     present_one(w, "the ID token", &t, Carrier::Header("Bearer")).await;
 }
 
 #[when("the API is presented the genuine token in the query string")]
 async fn in_query(w: &mut Spec) {
-    let t = w.genuine();
+    let t = w.genuine().access;
     present_one(w, "the genuine token as ?access_token=", &t, Carrier::Query).await;
 }
 
-#[when("the API is presented the genuine token in a form-encoded body")]
-async fn in_form(w: &mut Spec) {
-    let t = w.genuine();
-    present_one(
-        w,
-        "the genuine token as a form body access_token",
-        &t,
-        Carrier::Form,
-    )
-    .await;
+#[then("an answer that accepts it is marked private for caches")]
+async fn query_private(w: &mut Spec) {
+    let p = last(w);
+    if !p.answer.accepted() {
+        skip_with(
+            "the API does not take tokens from the query string, which RFC 6750 §2.3 allows",
+            "nothing to change: the API does not offer it",
+        );
+    }
+    if !p.answer.has_directive("cache-control", "private") {
+        fail(Finding::format(
+            "a 2xx answer to a request that carried its token in the query string tells shared caches not to keep it (RFC 6750 §2.3)",
+            "Cache-Control: private",
+            p.line(),
+        ));
+    }
 }
 
 #[then(expr = "the API accepts the genuine token with the scheme written {string}")]
 async fn scheme_case(w: &mut Spec, scheme: String) {
-    let t = w.genuine();
-    let a = w
-        .present(&scheme, String::new(), &t, Carrier::Header(&scheme))
-        .await;
+    let t = w.genuine().access;
+    let r = w.api_resource();
+    let a = w.present_to(&r, Some(&t), Carrier::Header(&scheme)).await;
+    if a.status.is_none() {
+        unmet(a.describe());
+    }
     if !a.accepted() {
-        let r = w.attack_resource();
         fail(Finding::format(
             "the auth scheme name is case-insensitive (RFC 9110 §11.1, RFC 6750 §2.1)",
             format!("2xx for \"Authorization: {scheme} <genuine token>\""),
-            format!("{} from {} {}", a.line(), r.method, r.url),
+            format!("{} from {} {}", a.describe(), r.method, r.url),
         ));
     }
 }
 
 #[when("the genuine token is revoked")]
 async fn revoke(w: &mut Spec) {
-    let token = w.genuine();
-    let driver = w.http();
+    let genuine = w.genuine();
     match w.target().profile.kind {
         TargetKind::OAuth => {
             let endpoint = w.revocation_endpoint();
             let client = w.client();
-            let res = flow::revoke(
-                &driver,
-                &endpoint,
-                &client.auth(),
-                &token,
-                Some("access_token"),
-            )
-            .await
-            .unwrap_or_else(|e| {
-                fail(Finding::new(
-                    "the revocation endpoint answers",
-                    "an HTTP answer",
-                    e.to_string(),
-                ))
-            });
-            if res
-                .error()
-                .is_some_and(|e| e.error == "unsupported_token_type")
-            {
+            let mut form = vec![
+                ("token".to_owned(), genuine.access.clone()),
+                ("token_type_hint".to_owned(), "access_token".to_owned()),
+            ];
+            let req = client.auth().apply(HttpRequest::post(endpoint), &mut form);
+            let a = w.send(req.form(form)).await;
+            if a.error_code().as_deref() == Some("unsupported_token_type") {
                 // RFC 7009 §2.2.1: a server may decline to revoke access
-                // tokens; revocation is then for the revocation area to judge.
-                skip(
+                // tokens (RFC 7009 §2: it SHOULD support it).
+                skip_with(
                     "the target does not revoke access tokens (RFC 7009 §2.2.1 unsupported_token_type)",
+                    "nothing to change: the server does not offer it",
                 );
             }
-            if res.status != 200 {
-                fail(Finding::new(
-                    "the revocation request succeeds (RFC 7009 §2.2)",
-                    "200",
-                    format!("{} {}", res.status, String::from_utf8_lossy(&res.body)),
+            if a.status != Some(200) {
+                unmet(format!(
+                    "revoking the genuine access token failed: {}",
+                    a.describe()
                 ));
             }
         }
@@ -229,43 +240,154 @@ async fn revoke(w: &mut Spec) {
                 .jwt_api
                 .clone()
                 .or_skip("the profile has no [jwt_api] section");
-            let res = jwt_api::logout(&driver, &api, &AccessToken::new(token))
-                .await
-                .unwrap_or_else(|e| fail(Finding::new("the logout endpoint answers", "an HTTP answer", e.to_string())))
-                .or_skip("the target has no logout or revocation endpoint (the profile names no logout_url)");
+            let driver = w.http();
+            let res = crate::driver::jwt_api::logout(
+                &driver,
+                &api,
+                &AccessToken::new(genuine.access.clone()),
+            )
+            .await;
+            let res = w.answered(res, "the logout endpoint").unwrap_or_else(|| {
+                skip_with(
+                    "the target has no logout or revocation endpoint",
+                    "give [jwt_api] logout_url, if the API has one",
+                )
+            });
             if !(200..300).contains(&res.status) {
-                fail(Finding::new(
-                    "logging out succeeds",
-                    "2xx",
-                    format!("{} {}", res.status, res.text()),
+                unmet(format!(
+                    "logging out failed: {} {}",
+                    res.status,
+                    res.text().chars().take(200).collect::<String>()
                 ));
             }
         }
     }
-    let t = w.genuine();
     present_one(
         w,
         "the genuine token, after it was revoked",
-        &t,
+        &genuine.access,
         Carrier::Header("Bearer"),
     )
     .await;
 }
 
-/// The one answer of a single presentation.
-fn answer(w: &Spec) -> Answer {
-    w.answers().remove(0)
+/// The last presentation.
+fn last(w: &Spec) -> Presented {
+    w.flow
+        .presented
+        .last()
+        .cloned()
+        .unwrap_or_else(|| unmet("harness bug: nothing was presented"))
+}
+
+fn resource_control(w: &mut Spec) {
+    let r = w.api_resource();
+    w.control(&ControlKind::Resource(format!("{} {}", r.method, r.url)));
 }
 
 #[then("the API refuses it")]
 async fn refuses_it(w: &mut Spec) {
-    let a = answer(w);
-    if a.accepted() {
-        let r = w.attack_resource();
+    resource_control(w);
+    let p = last(w);
+    if p.answer.accepted() {
+        let r = w.api_resource();
         fail(Finding::security(
             format!("{} {} refuses this token", r.method, r.url),
             "a refusal (RFC 6750 §3.1: 401 invalid_token)",
-            format!("{} → {}", a.describe, a.line()),
+            format!("{} → {}", p.describe, p.line()),
+        ));
+    }
+}
+
+/// The refusals among the presentations (accepted forgeries are judged by
+/// the security scenarios; a missing answer is no challenge to judge).
+fn refusals(w: &mut Spec) -> Vec<Presented> {
+    resource_control(w);
+    w.flow
+        .presented
+        .iter()
+        .filter(|p| p.answer.status.is_some() && !p.answer.accepted())
+        .cloned()
+        .collect()
+}
+
+fn bearer_challenges(p: &Presented) -> Vec<Challenge> {
+    p.answer
+        .challenges()
+        .into_iter()
+        .filter(|c| c.scheme.eq_ignore_ascii_case("bearer"))
+        .collect()
+}
+
+fn lines(bad: &[Presented]) -> String {
+    bad.iter()
+        .map(|p| format!("{} → {}", p.name, p.line()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[then("none of the refusals is a server error")]
+async fn no_server_error(w: &mut Spec) {
+    let bad: Vec<Presented> = refusals(w)
+        .into_iter()
+        .filter(|p| p.answer.status.is_some_and(|s| s >= 500))
+        .collect();
+    if !bad.is_empty() {
+        fail(Finding::format(
+            "a malformed token is refused as invalid, not with a server error (RFC 6750 §3.1)",
+            "a 4xx refusal (401 invalid_token)",
+            lines(&bad),
+        ));
+    }
+}
+
+#[then("every refusal carries a Bearer challenge in WWW-Authenticate")]
+async fn refusals_have_challenge(w: &mut Spec) {
+    let bad: Vec<Presented> = refusals(w)
+        .into_iter()
+        .filter(|p| bearer_challenges(p).is_empty())
+        .collect();
+    if !bad.is_empty() {
+        fail(Finding::format(
+            "a resource server that refuses a token includes a WWW-Authenticate header with a Bearer challenge (RFC 6750 §3: MUST)",
+            "WWW-Authenticate: Bearer error=\"invalid_token\"",
+            lines(&bad),
+        ));
+    }
+}
+
+#[then(expr = "every refusal has the error {string} in its challenge")]
+async fn refusals_error(w: &mut Spec, code: String) {
+    let bad: Vec<Presented> = refusals(w)
+        .into_iter()
+        .filter(|p| {
+            !bearer_challenges(p)
+                .iter()
+                .any(|c| c.param("error") == Some(code.as_str()))
+        })
+        .collect();
+    if !bad.is_empty() {
+        fail(Finding::format(
+            format!(
+                "a refused JWT access token is answered with error=\"{code}\" (RFC 9068 §4, RFC 6750 §3.1)"
+            ),
+            format!("WWW-Authenticate: Bearer error=\"{code}\""),
+            lines(&bad),
+        ));
+    }
+}
+
+#[then(expr = "every refusal is {int}")]
+async fn refusals_status(w: &mut Spec, status: u16) {
+    let bad: Vec<Presented> = refusals(w)
+        .into_iter()
+        .filter(|p| p.answer.status != Some(status))
+        .collect();
+    if !bad.is_empty() {
+        fail(Finding::format(
+            format!("an invalid token is answered {status} (RFC 6750 §3.1: SHOULD)"),
+            format!("{status}"),
+            lines(&bad),
         ));
     }
 }

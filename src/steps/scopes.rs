@@ -8,41 +8,36 @@
 
 use cucumber::{given, then, when};
 
-use super::common::{describe, describe_token_answer};
-use super::{Finding, OrSkip, Spec, fail, skip};
-use crate::driver::flow::{self, Challenge, parse_www_authenticate};
+use super::answer::Answer;
+use super::authorize::describe;
+use super::control::ControlKind;
+use super::outcome::{OrSkip, skip_with, unmet};
+use super::tokens::describe_token_answer;
+use super::{Finding, Spec, fail};
+use crate::driver::flow::{self, AuthorizationOutcome, Challenge};
 use crate::driver::forms::ConsentChoice;
-use crate::driver::jwt_api;
 use crate::driver::pkce::{Scope, random_token};
 use crate::target::TargetKind;
 use crate::target::profile::ResourceProfile;
 
 /// A scope no server defines.
-pub(crate) const UNKNOWN_SCOPE: &str = "oauthspec-unknown-scope";
+const UNKNOWN_SCOPE: &str = "oauthspec-unknown-scope";
 
-/// Keys in `w.vars`.
-const VAR_TOKEN: &str = "scopes.token";
-const VAR_RESOURCE: &str = "scopes.resource";
-const VAR_NEEDED: &str = "scopes.needed";
-
-fn pending(w: &mut Spec) -> &mut super::support::PendingAuthorization {
-    w.flow
-        .pending
-        .as_mut()
-        .unwrap_or_else(|| panic!("harness bug: no authorization request prepared"))
+/// What this area keeps between its steps.
+#[derive(Default)]
+struct ScopeProbe {
+    /// A token lacking what `resource` needs.
+    token: String,
+    /// The resource to call with it, and what it needs.
+    resource: Option<ResourceProfile>,
+    needed: String,
 }
 
 // ── unknown scopes ────────────────────────────────────────────────────
 
-#[given("the request asks only for a scope the server does not know")]
-async fn only_unknown_scope(w: &mut Spec) {
-    let p = pending(w);
-    p.request = p.request.clone().set("scope", UNKNOWN_SCOPE);
-}
-
 #[given("the request also asks for a scope the server does not know")]
 async fn also_unknown_scope(w: &mut Spec) {
-    let p = pending(w);
+    let p = w.pending();
     let scope = match p.request.get("scope") {
         Some(s) if !s.is_empty() => format!("{s} {UNKNOWN_SCOPE}"),
         _ => UNKNOWN_SCOPE.to_owned(),
@@ -52,24 +47,52 @@ async fn also_unknown_scope(w: &mut Spec) {
 
 #[when("the client exchanges any code it received for tokens")]
 async fn exchange_any_code(w: &mut Spec) {
-    super::pkce::exchange_any_code(w).await;
+    let code = match &w.flow.outcome {
+        Some(AuthorizationOutcome::Redirected(r)) => r.code.as_ref().map(|c| c.secret().to_owned()),
+        _ => None,
+    };
+    let Some(code) = code else { return };
+    let client = w.client();
+    let verifier = w.flow.verifier.take();
+    w.flow.token_answer = None;
+    w.exchange(&client, &code, verifier.as_ref()).await;
 }
 
 #[then("no token carries the scope the server does not know")]
 async fn unknown_scope_not_granted(w: &mut Spec) {
+    super::common::token_endpoint_control(w);
     let requirement = "a scope the server does not know is never granted; a token response whose scope differs from the request says so in scope (RFC 6749 §3.3, §5.1)";
-    let Some(res) = &w.flow.token_answer else {
-        // Refused at the authorization endpoint: nothing was granted.
-        if let Some(outcome) = &w.flow.outcome {
-            let line = format!(
-                "note: no code to redeem; the authorization endpoint answered: {}",
-                describe(outcome)
-            );
-            w.record(line);
+    let refused_at_authorization = matches!(
+        &w.flow.outcome,
+        Some(AuthorizationOutcome::Redirected(r)) if r.code.is_none()
+    );
+    let Some(res) = w.flow.token_answer.clone() else {
+        // Nothing came back to redeem: refused at the authorization
+        // endpoint (an error redirect or an error page).
+        if let Some(o) = w.flow.outcome.clone() {
+            if !refused_at_authorization && !matches!(o, AuthorizationOutcome::NotRedirected(_)) {
+                super::authorize::walk_failed(&o);
+            }
+            w.record(format!(
+                "note: nothing was granted: the authorization endpoint answered {}",
+                describe(&o)
+            ));
         }
         return;
     };
     let Some(t) = res.success() else {
+        // Client credentials: the refusal must be invalid_scope.
+        if w.flow.outcome.is_none() && res.error().is_none_or(|e| e.error != "invalid_scope") {
+            fail(Finding::format(
+                "a token request for an unknown scope is refused with invalid_scope (RFC 6749 §5.2)",
+                "400 error=invalid_scope",
+                describe_token_answer(&res),
+            ));
+        }
+        w.record(format!(
+            "note: nothing was granted: the token endpoint answered {}",
+            describe_token_answer(&res)
+        ));
         return;
     };
     match &t.scope {
@@ -95,16 +118,12 @@ async fn cc_unknown_scope(w: &mut Spec) {
     let client = w.client();
     let endpoint = w.token_endpoint();
     let driver = w.http();
-    let scope = Scope::parse(UNKNOWN_SCOPE);
-    let res = flow::client_credentials(&driver, &endpoint, &client.auth(), Some(&scope))
-        .await
-        .unwrap_or_else(|e| {
-            fail(Finding::new(
-                "the token endpoint answers",
-                "an HTTP answer",
-                e.to_string(),
-            ))
-        });
+    let scope = Scope::parse(&match &client.scope {
+        Some(s) => format!("{s} {UNKNOWN_SCOPE}"),
+        None => UNKNOWN_SCOPE.to_owned(),
+    });
+    let res = flow::client_credentials(&driver, &endpoint, &client.auth(), Some(&scope)).await;
+    let res = w.answered(res, "the token endpoint");
     w.keep_token_answer(res);
 }
 
@@ -125,119 +144,123 @@ fn scope_pair(resources: &[ResourceProfile]) -> Option<(usize, usize)> {
     None
 }
 
-/// OAuth targets: a token for the scope of one resource only, through the
-/// authorization code flow. Returns the token, the resource index to call and
-/// the scope it needs.
-async fn token_for_one_scope(w: &mut Spec) -> (String, usize, String) {
+/// OAuth targets: a token for the scope of one resource only, shown to work
+/// there (the control). Returns the token, the resource it lacks the scope
+/// for, and that scope.
+async fn token_for_one_scope(w: &mut Spec) -> (String, ResourceProfile, String) {
     let resources = w.target().profile.resources.clone();
-    let (granted_for, needs) = scope_pair(&resources)
-        .or_skip("the profile names no two protected resources that need different scopes");
+    let (granted_for, needs) = scope_pair(&resources).unwrap_or_else(|| {
+        skip_with(
+            "the profile names no two protected resources that need different scopes",
+            "list two [[resources]] whose scopes differ (e.g. profile and notes:read)",
+        )
+    });
     let asked = resources[granted_for].scope.clone().unwrap_or_default();
     let needed = resources[needs].scope.clone().unwrap_or_default();
     if w.flow.client.is_none() {
-        let c = w.confidential_client("authorization_code").await;
+        let c = w
+            .client_for(super::clients::ClientNeed::Any, "authorization_code")
+            .await;
         w.flow.client = Some(c);
     }
     let client = w.client();
     let mut p = w.new_authorization(&client);
     p.request = p.request.set("scope", &asked.to_string());
     w.flow.pending = Some(p);
-    w.send_authorization(ConsentChoice::Approve).await;
-    let code = w.expect_code();
+    w.walk(ConsentChoice::Approve).await;
+    let code = w.setup_code();
     let verifier = w.flow.verifier.take();
     let res = w.exchange(&client, &code, verifier.as_ref()).await;
-    let Some(t) = res.success() else {
-        fail(Finding::new(
-            format!("a token for the scope \"{asked}\" is issued (RFC 6749 §4.1.3)"),
-            "200 with an access token",
-            describe_token_answer(&res),
+    let Some(t) = res.success().cloned() else {
+        unmet(format!(
+            "a code for the scope \"{asked}\" was not exchanged for tokens: {}",
+            describe_token_answer(&res)
         ));
     };
     if let Some(granted) = &t.scope
         && granted.includes(&needed)
     {
-        skip(format!(
-            "asked for \"{asked}\" only, the server granted \"{granted}\", which covers \"{needed}\": no token lacking a scope to test with"
-        ));
+        skip_with(
+            format!(
+                "asked for \"{asked}\" only, the server granted \"{granted}\", which covers \"{needed}\": no token lacking a scope to test with"
+            ),
+            "nothing to change: the server grants more than asked",
+        );
     }
-    (
-        t.access_token.secret().to_owned(),
-        needs,
-        needed.to_string(),
+    let token = t.access_token.secret().to_owned();
+    w.accepted_by(
+        &resources[granted_for],
+        &token,
+        &format!("a token for \"{asked}\" at the API that needs it"),
     )
+    .await;
+    (token, resources[needs].clone(), needed.to_string())
 }
 
-/// jwt-api targets: a token of a user without the role a resource needs.
-async fn token_without_role(w: &mut Spec) -> (String, usize, String) {
+/// jwt-api targets: a token of a user without the role a resource needs,
+/// shown to work at a resource that needs no role (the control).
+async fn token_without_role(w: &mut Spec) -> (String, ResourceProfile, String) {
     let profile = w.target().profile.clone();
     let api = profile
         .jwt_api
         .clone()
         .or_skip("the profile has no [jwt_api] section to log in with");
-    let found = profile.resources.iter().enumerate().find_map(|(i, r)| {
+    let found = profile.resources.iter().find_map(|r| {
         let role = r.role.as_ref()?;
         let user = api.user_without_role(role)?;
-        Some((i, role.clone(), user.clone()))
+        Some((r.clone(), role.clone(), user.clone()))
     });
-    let (index, role, user) = found.or_skip(
-        "the profile names no resource needing a role together with a user who lacks that role",
-    );
-    let driver = w.http();
-    let login = jwt_api::login(&driver, &api, &user)
-        .await
-        .unwrap_or_else(|e| {
-            fail(Finding::new(
-                "the login endpoint answers",
-                "an HTTP answer",
-                e.to_string(),
-            ))
+    let (resource, role, user) = found.unwrap_or_else(|| {
+        skip_with(
+            "the profile names no resource needing a role together with a user who lacks that role",
+            "list a [[resources]] entry with a role, and a [[jwt_api.users]] entry without it",
+        )
+    });
+    let (token, _) = w.jwt_api_login(&user).await;
+    let open = profile
+        .resources
+        .iter()
+        .find(|r| r.role.is_none())
+        .cloned()
+        .unwrap_or_else(|| {
+            skip_with(
+                "the profile names no resource that any logged-in user may call, to show the token works",
+                "list a [[resources]] entry without a role",
+            )
         });
-    let Some(token) = login.access_token else {
-        fail(Finding::new(
-            format!("the login endpoint issues a token to {}", user.username),
-            format!("2xx with {}", api.token_field),
-            format!("{} {}", login.response.status, login.response.text()),
-        ));
-    };
-    (token.secret().to_owned(), index, role)
+    w.accepted_by(&open, &token, &format!("{}'s token", user.username))
+        .await;
+    (token, resource, role)
 }
 
 #[given("the client holds an access token granted only the scope of another API")]
 async fn token_lacking_scope(w: &mut Spec) {
-    let (token, index, needed) = match w.target().profile.kind {
+    let (token, resource, needed) = match w.target().profile.kind {
         TargetKind::OAuth => token_for_one_scope(w).await,
         TargetKind::JwtApi => token_without_role(w).await,
         TargetKind::RelyingParty => {
-            skip("a relying-party target issues no access tokens for scopes")
+            super::skip("a relying-party target issues no access tokens for scopes")
         }
     };
-    w.vars.insert(VAR_TOKEN.into(), token.into());
-    w.vars.insert(VAR_RESOURCE.into(), index.into());
-    w.vars.insert(VAR_NEEDED.into(), needed.into());
+    *w.area::<ScopeProbe>() = ScopeProbe {
+        token,
+        resource: Some(resource),
+        needed,
+    };
 }
 
-fn chosen_resource(w: &Spec) -> ResourceProfile {
-    let index = w
-        .vars
-        .get(VAR_RESOURCE)
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|i| usize::try_from(i).ok())
-        .unwrap_or_else(|| panic!("harness bug: no resource was chosen (add the Given step)"));
-    w.target().profile.resources[index].clone()
-}
-
-fn var_str(w: &Spec, key: &str) -> String {
-    w.vars
-        .get(key)
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("harness bug: {key} is not set (add the Given step)"))
+fn probe(w: &mut Spec) -> (String, ResourceProfile, String) {
+    let p = w.area::<ScopeProbe>();
+    let r = p
+        .resource
+        .clone()
+        .unwrap_or_else(|| unmet("harness bug: no resource was chosen (add the Given step)"));
+    (p.token.clone(), r, p.needed.clone())
 }
 
 #[when("the client calls the API that needs a scope the token lacks")]
 async fn call_lacking_scope(w: &mut Spec) {
-    let resource = chosen_resource(w);
-    let token = var_str(w, VAR_TOKEN);
+    let (token, resource, _) = probe(w);
     w.call(&resource, Some(&token)).await;
 }
 
@@ -249,154 +272,156 @@ fn any_resource(w: &Spec) -> ResourceProfile {
         .resources
         .first()
         .cloned()
-        .or_skip("the profile names no protected resource")
+        .unwrap_or_else(|| {
+            skip_with(
+                "the profile names no protected resource",
+                "add a [[resources]] entry",
+            )
+        })
 }
 
 #[when("the client calls a protected API without any access token")]
 async fn call_without_token(w: &mut Spec) {
     let resource = any_resource(w);
-    w.vars
-        .insert(VAR_RESOURCE.into(), serde_json::Value::from(0_u64));
     w.call(&resource, None).await;
 }
 
 #[when("the client calls a protected API with a token the server never issued")]
 async fn call_with_made_up_token(w: &mut Spec) {
     let resource = any_resource(w);
-    w.vars
-        .insert(VAR_RESOURCE.into(), serde_json::Value::from(0_u64));
     let token = format!("oauthspec-made-up-{}", random_token(24));
     w.call(&resource, Some(&token)).await;
 }
 
 // ── what the API answered ────────────────────────────────────────────
 
-/// One line saying what the API answered: status, challenge, body.
-fn describe_answer(w: &Spec) -> String {
-    let status = w.flow.last_status.unwrap_or_default();
-    let challenges: Vec<&str> = www_authenticate(w);
-    let challenge = if challenges.is_empty() {
-        "no WWW-Authenticate header".to_owned()
-    } else {
-        format!("WWW-Authenticate: {}", challenges.join(" | "))
-    };
-    let body = w
+/// The API's last answer, and where it came from.
+fn answer(w: &Spec) -> (ResourceProfile, Answer) {
+    let (r, a) = w
         .flow
-        .last_body
-        .as_ref()
-        .map(|b| format!(", body {b}"))
-        .unwrap_or_default();
-    let resource = w
-        .vars
-        .get(VAR_RESOURCE)
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|i| usize::try_from(i).ok())
-        .and_then(|i| w.target().profile.resources.get(i))
-        .map(|r| format!(" from {} {}", r.method, r.url))
-        .unwrap_or_default();
-    format!("{status}{resource}, {challenge}{body}")
+        .resource_answer
+        .clone()
+        .unwrap_or_else(|| unmet("harness bug: no resource was called"));
+    if a.status.is_none() {
+        unmet(a.describe());
+    }
+    (r, a)
 }
 
-fn www_authenticate(w: &Spec) -> Vec<&str> {
-    w.flow
-        .last_headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-        .map(|(_, v)| v.as_str())
-        .collect()
+/// The lacking-scope scenarios judge a refusal only after the token was
+/// shown to work where its scope (or role) suffices.
+fn probe_control(w: &mut Spec) {
+    if w.area::<ScopeProbe>().resource.is_some()
+        && !w
+            .controls
+            .iter()
+            .any(|c| matches!(c.kind, ControlKind::Resource(_)))
+    {
+        unmet(
+            "no positive control: the token was never shown to work at an API whose scope it has",
+        );
+    }
 }
 
-fn bearer_challenge(w: &Spec) -> Option<Challenge> {
-    www_authenticate(w)
-        .into_iter()
-        .flat_map(parse_www_authenticate)
-        .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
+fn describe_answer(r: &ResourceProfile, a: &Answer) -> String {
+    format!("{} from {} {}", a.describe(), r.method, r.url)
 }
 
-fn accepted(w: &Spec) -> bool {
-    w.flow.last_status.is_some_and(|s| (200..300).contains(&s))
+fn bearer_challenge(a: &Answer) -> Option<Challenge> {
+    a.challenge("bearer")
 }
 
 #[then("the API refuses the call")]
 async fn api_refuses(w: &mut Spec) {
-    if accepted(w) {
-        let needed = var_str(w, VAR_NEEDED);
-        fail(Finding::security(
+    probe_control(w);
+    let (r, a) = answer(w);
+    if a.accepted() {
+        let needed = w.area::<ScopeProbe>().needed.clone();
+        let what = if needed.is_empty() {
+            "a protected API refuses a request that carries no access token (RFC 6749 §7, RFC 6750 §3)".to_owned()
+        } else {
             format!(
                 "a protected API checks that the token's scope covers the request, here \"{needed}\" (RFC 6749 §7)"
-            ),
-            "a refusal: 403 with error=\"insufficient_scope\"",
-            describe_answer(w),
+            )
+        };
+        fail(Finding::security(
+            what,
+            "a refusal (403 insufficient_scope, or 401 without a token)",
+            describe_answer(&r, &a),
         ));
     }
 }
 
 #[then("the answer carries a Bearer challenge in WWW-Authenticate")]
 async fn carries_bearer_challenge(w: &mut Spec) {
-    if accepted(w) {
+    probe_control(w);
+    let (r, a) = answer(w);
+    if a.accepted() {
         fail(Finding::security(
             "a protected API refuses a request without a token that grants access (RFC 6749 §7, RFC 6750 §3)",
             "a refusal with WWW-Authenticate: Bearer",
-            describe_answer(w),
+            describe_answer(&r, &a),
         ));
     }
-    if bearer_challenge(w).is_none() {
+    if bearer_challenge(&a).is_none() {
         fail(Finding::format(
             "a refused request to a protected API gets a WWW-Authenticate header with the Bearer scheme (RFC 6750 §3)",
             "WWW-Authenticate: Bearer …",
-            describe_answer(w),
+            describe_answer(&r, &a),
         ));
     }
 }
 
 #[then(expr = "the API answers {int}")]
 async fn api_answers_status(w: &mut Spec, status: u16) {
-    if accepted(w) {
+    let (r, a) = answer(w);
+    if a.accepted() {
         fail(Finding::security(
             "a protected API refuses a request that carries no access token (RFC 6749 §7, RFC 6750 §3)",
             format!("{status} with WWW-Authenticate: Bearer"),
-            describe_answer(w),
+            describe_answer(&r, &a),
         ));
     }
-    if w.flow.last_status != Some(status) {
+    if a.status != Some(status) {
         fail(Finding::format(
-            format!(
-                "a request without credentials is answered {status} (RFC 6750 §3, RFC 9110 §15.5.2)"
-            ),
-            format!("{status} with WWW-Authenticate: Bearer"),
-            describe_answer(w),
+            format!("a request without credentials is answered {status} (RFC 9110 §15.5.2)"),
+            format!("{status}"),
+            describe_answer(&r, &a),
         ));
     }
 }
 
 #[then(expr = "the API answers {int} with the error {string} in its challenge")]
 async fn api_answers_error(w: &mut Spec, status: u16, code: String) {
+    probe_control(w);
+    let (r, a) = answer(w);
     let expected = format!("{status} with WWW-Authenticate: Bearer error=\"{code}\"");
-    if accepted(w) {
+    if a.accepted() {
         fail(Finding::security(
             format!(
                 "a protected API refuses this request with {code} (RFC 6749 §7, RFC 6750 §3.1)"
             ),
             expected,
-            describe_answer(w),
+            describe_answer(&r, &a),
         ));
     }
-    let error = bearer_challenge(w).and_then(|c| c.param("error").map(str::to_owned));
-    if w.flow.last_status != Some(status) || error.as_deref() != Some(code.as_str()) {
+    let error = bearer_challenge(&a).and_then(|c| c.param("error").map(str::to_owned));
+    if a.status != Some(status) || error.as_deref() != Some(code.as_str()) {
         fail(Finding::format(
             format!(
                 "the refusal is {status} with error=\"{code}\" in the Bearer challenge (RFC 6750 §3.1)"
             ),
             expected,
-            describe_answer(w),
+            describe_answer(&r, &a),
         ));
     }
 }
 
 #[then("the challenge names the scope the API needs, if it names one")]
 async fn challenge_names_scope(w: &mut Spec) {
-    let needed = var_str(w, VAR_NEEDED);
-    let Some(named) = bearer_challenge(w).and_then(|c| c.param("scope").map(str::to_owned)) else {
+    let (r, a) = answer(w);
+    let needed = w.area::<ScopeProbe>().needed.clone();
+    let Some(named) = bearer_challenge(&a).and_then(|c| c.param("scope").map(str::to_owned)) else {
         // RFC 6750 §3.1: the scope attribute MAY be included.
         return;
     };
@@ -408,25 +433,26 @@ async fn challenge_names_scope(w: &mut Spec) {
         fail(Finding::format(
             "the scope attribute of an insufficient_scope challenge names the scope the resource needs (RFC 6750 §3)",
             format!("scope=\"{needed}\""),
-            describe_answer(w),
+            describe_answer(&r, &a),
         ));
     }
 }
 
 #[then("the Bearer challenge carries no error code")]
 async fn bare_challenge(w: &mut Spec) {
-    let Some(c) = bearer_challenge(w) else {
+    let (r, a) = answer(w);
+    let Some(c) = bearer_challenge(&a) else {
         fail(Finding::format(
             "a request without credentials gets a bare Bearer challenge (RFC 6750 §3.1)",
             "WWW-Authenticate: Bearer (with at most realm and scope)",
-            describe_answer(w),
+            describe_answer(&r, &a),
         ));
     };
     if c.param("error").is_some() || c.param("error_description").is_some() {
         fail(Finding::format(
             "a request that carries no credentials at all gets no error code in its challenge (RFC 6750 §3.1: SHOULD NOT)",
             "WWW-Authenticate: Bearer (with at most realm and scope)",
-            describe_answer(w),
+            describe_answer(&r, &a),
         ));
     }
 }

@@ -7,26 +7,26 @@
 use std::time::Duration;
 
 use cucumber::{given, then, when};
-use serde_json::json;
 
-use super::{Finding, Spec, expect_eq, fail, skip, with_timeout};
+use super::{Finding, Spec, expect_eq, fail, skip, skip_with, unmet, with_timeout};
 
-fn number(w: &Spec) -> i64 {
-    w.vars
-        .get("smoke.number")
-        .and_then(|v| v.as_i64())
-        .unwrap_or(0)
+/// The number the smoke steps work on.
+#[derive(Default)]
+struct Number(i64);
+
+fn number(w: &mut Spec) -> i64 {
+    w.area::<Number>().0
 }
 
 #[given(expr = "smoke: the number {int}")]
 fn the_number(w: &mut Spec, n: i64) {
-    w.vars.insert("smoke.number".into(), json!(n));
+    w.area::<Number>().0 = n;
 }
 
 #[when(expr = "smoke: I add {int}")]
 fn add(w: &mut Spec, n: i64) {
     let sum = number(w).saturating_add(n);
-    w.vars.insert("smoke.number".into(), json!(sum));
+    w.area::<Number>().0 = sum;
 }
 
 #[then(expr = "smoke: the result is {int}")]
@@ -44,9 +44,40 @@ fn security_hole(w: &mut Spec) {
     ));
 }
 
+#[then("smoke: the refusal has the wrong shape")]
+fn wrong_shape(_w: &mut Spec) {
+    fail(Finding::format(
+        "a refused token is answered 401",
+        "401",
+        "403",
+    ));
+}
+
 #[given(expr = "smoke: the target does not offer {string}")]
 fn not_offered(_w: &mut Spec, what: String) {
     skip(format!("the target does not offer {what}"));
+}
+
+#[given(expr = "smoke: the profile lacks {string}")]
+fn profile_lacks(_w: &mut Spec, what: String) {
+    skip_with(
+        format!("the profile names no {what}"),
+        format!("add {what} to the profile"),
+    );
+}
+
+#[given(expr = "smoke: the setup fails with {string}")]
+fn setup_fails(_w: &mut Spec, why: String) {
+    unmet(why);
+}
+
+#[given("smoke: a precondition finds the server wrong")]
+fn given_finding(w: &mut Spec) {
+    fail(Finding::new(
+        "a precondition holds",
+        "200",
+        format!("500 (number {})", number(w)),
+    ));
 }
 
 #[when(expr = "smoke: I record the evidence {string}")]

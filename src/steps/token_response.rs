@@ -4,9 +4,16 @@
 use cucumber::{then, when};
 use serde_json::Value;
 
-use super::common::describe_token_answer;
+use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
-use crate::driver::flow::{self, EndpointResponse, TokenResponse};
+use crate::driver::flow::{self, ClientAuth, EndpointResponse, TokenResponse};
+
+/// Whether a content type is `application/json` (parameters such as charset
+/// allowed).
+fn is_json_content_type(ct: Option<&str>) -> bool {
+    ct.and_then(|c| c.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
 
 /// Error codes of RFC 6749 §5.2, and those of the OAuth Extensions Error
 /// Registry a token endpoint may send (RFC 8628 §3.5, RFC 8693 §2.2.2,
@@ -53,10 +60,7 @@ fn offending(s: &str, ok: fn(char) -> bool) -> Vec<String> {
 }
 
 fn answer(w: &Spec) -> &EndpointResponse<TokenResponse> {
-    w.flow
-        .token_answer
-        .as_ref()
-        .unwrap_or_else(|| panic!("harness bug: no token request was made"))
+    w.token_answer()
 }
 
 /// The answer's tokens, or a failure saying the request did not succeed.
@@ -92,16 +96,11 @@ impl Spec {
         let endpoint = self.token_endpoint();
         let driver = self.http();
         let form = vec![("grant_type".to_owned(), grant_type.to_owned())];
-        let res = flow::token_request(&driver, &endpoint, &client.auth(), form)
-            .await
-            .unwrap_or_else(|e| {
-                fail(Finding::new(
-                    "the token endpoint answers",
-                    "an HTTP answer",
-                    e.to_string(),
-                ))
-            });
+        let auth = client.auth();
+        let res = flow::token_request(&driver, &endpoint, &auth, form).await;
+        let res = self.answered(res, "the token endpoint");
         self.keep_token_answer(res);
+        self.flow.last_token_used_basic = Some(matches!(auth, ClientAuth::Basic { .. }));
     }
 }
 
@@ -160,7 +159,7 @@ async fn json_bearer(w: &mut Spec) {
     let res = answer(w);
     let t = tokens(res);
     let ct = res.header("content-type");
-    if !super::discovery::is_json_content_type(ct) {
+    if !is_json_content_type(ct) {
         fail(Finding::format(
             "the token response is sent as application/json (RFC 6749 §5.1)",
             "Content-Type: application/json",
@@ -217,7 +216,7 @@ async fn error_format(w: &mut Spec) {
     let body: Option<Value> = serde_json::from_slice(&res.body).ok();
     let error = body.as_ref().and_then(|b| b.get("error"));
     let mut problems = Vec::new();
-    if !super::discovery::is_json_content_type(ct) {
+    if !is_json_content_type(ct) {
         problems.push(format!("Content-Type: {}", ct.unwrap_or("(none)")));
     }
     match (&body, error) {

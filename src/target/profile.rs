@@ -122,8 +122,20 @@ impl ClientProfile {
     }
 }
 
+/// Where the clients of scenarios come from when the harness may register.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScenarioClients {
+    /// Each scenario registers its own clients (RFC 7591); the default.
+    #[default]
+    Registered,
+    /// Scenarios use the profile's `[[clients]]`; registration is used only
+    /// by the registration area.
+    Profile,
+}
+
 /// Clients the harness registers itself (RFC 7591).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RegistrationProfile {
     pub enabled: bool,
     pub redirect_uri: String,
@@ -131,6 +143,24 @@ pub struct RegistrationProfile {
     pub auth_method: AuthMethod,
     /// Bearer token for the registration endpoint, if it is protected.
     pub initial_access_token: Option<String>,
+    /// Whether scenarios register their clients or use the profile's.
+    pub scenario_clients: ScenarioClients,
+}
+
+impl fmt::Debug for RegistrationProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistrationProfile")
+            .field("enabled", &self.enabled)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scope", &self.scope)
+            .field("auth_method", &self.auth_method)
+            .field(
+                "initial_access_token",
+                &self.initial_access_token.as_ref().map(|_| "«redacted»"),
+            )
+            .field("scenario_clients", &self.scenario_clients)
+            .finish()
+    }
 }
 
 /// Names of the login form's fields.
@@ -140,12 +170,38 @@ pub struct LoginFields {
     pub password: String,
 }
 
+/// How the harness gets a user through the login page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginStrategy {
+    /// Fill the HTML login form like a browser without scripts (the default).
+    #[default]
+    Form,
+    /// There is no login page: the authorization endpoint redirects straight
+    /// back to the client (auto-approve, e.g. a server configured for CI).
+    None,
+}
+
+/// Whether the server shows a consent page after login.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentPage {
+    /// An HTML consent form, approved or denied with its buttons (the default).
+    #[default]
+    Form,
+    /// No consent page: approval is implicit.
+    None,
+}
+
 /// How to get through the authorization endpoint as a user.
 #[derive(Clone)]
 pub struct LoginProfile {
+    pub strategy: LoginStrategy,
     pub username: String,
     pub password: String,
     pub fields: LoginFields,
+    /// Whether there is a consent page at all.
+    pub consent_page: ConsentPage,
     /// Which consent button approves.
     pub consent: ConsentChoice,
     /// Extra parameters every authorization request carries, e.g.
@@ -157,6 +213,7 @@ pub struct LoginProfile {
 impl fmt::Debug for LoginProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LoginProfile")
+            .field("strategy", &self.strategy)
             .field("username", &self.username)
             .field("password", &"«redacted»")
             .field("fields", &self.fields)
@@ -175,11 +232,13 @@ impl LoginProfile {
         }
     }
 
-    /// Options for `driver::flow::authorize` that log in as this user and approve.
+    /// Options for `driver::flow::authorize` that log in as this user (when
+    /// there is a login page) and approve (when there is a consent page).
     pub fn walk_options(&self) -> WalkOptions {
         WalkOptions {
-            login: Some(self.credentials()),
+            login: (self.strategy == LoginStrategy::Form).then(|| self.credentials()),
             consent: self.consent.clone(),
+            consent_page: self.consent_page == ConsentPage::Form,
             ..WalkOptions::default()
         }
     }
@@ -202,6 +261,35 @@ pub struct ResourceProfile {
 pub struct ExpiryProfile {
     /// How long an expiry scenario may wait for a token to expire.
     pub max_wait: Duration,
+}
+
+/// How long the target's credentials live, as far as the profile knows
+/// (`[lifetimes]`): expiry scenarios wait exactly what these imply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Authorization codes; `None`: not known (RFC 6749 §4.1.2 recommends
+    /// at most 600 s, which a scenario of its own checks).
+    pub code: Option<Duration>,
+    /// Access tokens; `None`: the token response's `expires_in`.
+    pub access: Option<Duration>,
+    /// Refresh tokens, from the time they are issued; `None`: what
+    /// introspection says (`exp`), else unknown.
+    pub refresh: Option<Duration>,
+    /// How long past its end of life a credential may still be accepted
+    /// (RFC 7519 §4.1.4: "some small leeway, usually no more than a few
+    /// minutes, to account for clock skew"). Default 60 s.
+    pub clock_skew: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            code: None,
+            access: None,
+            refresh: None,
+            clock_skew: Duration::from_secs(60),
+        }
+    }
 }
 
 /// The reference server's admin API (`serve --test-admin`).
@@ -366,13 +454,15 @@ pub struct TargetProfile {
     pub login: Option<LoginProfile>,
     pub resources: Vec<ResourceProfile>,
     pub expiry: ExpiryProfile,
+    pub lifetimes: Lifetimes,
     pub test_admin: Option<TestAdminProfile>,
     pub jwt_api: Option<JwtApiProfile>,
     pub relying_party: Option<RelyingPartyProfile>,
     /// Timeout of every request to the target.
     pub timeout: Duration,
     /// Every host:port the profile names (issuer, endpoints, resources, jwt-api URLs, test
-    /// admin): the only ones the driver may contact. Redirect URIs are not in it.
+    /// admin, `[http] allow_hosts`): the only ones the driver may contact. Redirect URIs are
+    /// not in it.
     pub allowed_hosts: HostAllowlist,
 }
 
@@ -445,6 +535,25 @@ impl TargetProfile {
     /// Whether the harness may register clients itself.
     pub fn registration_enabled(&self) -> bool {
         self.registration.as_ref().is_some_and(|r| r.enabled)
+    }
+
+    /// Whether scenarios register their own clients (rather than use the
+    /// profile's `[[clients]]`).
+    pub fn scenarios_register(&self) -> bool {
+        self.registration
+            .as_ref()
+            .is_some_and(|r| r.enabled && r.scenario_clients == ScenarioClients::Registered)
+    }
+
+    /// Another client of the profile than `not`, allowed `grant`:
+    /// confidential ones first.
+    pub fn other_client(&self, not: &str, grant: &str) -> Option<&ClientProfile> {
+        let fits = |c: &&ClientProfile| c.id.as_str() != not && c.supports_grant(grant);
+        self.clients
+            .iter()
+            .filter(fits)
+            .find(|c| !c.is_public())
+            .or_else(|| self.clients.iter().find(fits))
     }
 }
 
@@ -603,6 +712,7 @@ struct RawProfile {
     #[serde(default)]
     resources: Vec<RawResource>,
     expiry: Option<RawExpiry>,
+    lifetimes: Option<RawLifetimes>,
     test_admin: Option<RawTestAdmin>,
     jwt_api: Option<RawJwtApi>,
     relying_party: Option<RawRelyingParty>,
@@ -662,6 +772,7 @@ struct RawRegistration {
     scope: Option<String>,
     auth_method: Option<AuthMethod>,
     initial_access_token: Option<String>,
+    scenario_clients: Option<ScenarioClients>,
 }
 
 fn yes() -> bool {
@@ -671,9 +782,12 @@ fn yes() -> bool {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLogin {
+    strategy: Option<LoginStrategy>,
+    #[serde(default)]
     username: String,
     #[serde(default)]
     password: String,
+    consent: Option<ConsentPage>,
     fields: Option<RawLoginFields>,
     /// Value or label of the button that approves on the consent page.
     consent_button: Option<String>,
@@ -702,6 +816,15 @@ struct RawResource {
 #[serde(deny_unknown_fields)]
 struct RawExpiry {
     max_wait: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLifetimes {
+    code: Option<String>,
+    access: Option<String>,
+    refresh: Option<String>,
+    clock_skew: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -738,6 +861,10 @@ struct RawJwtUser {
 #[serde(deny_unknown_fields)]
 struct RawHttp {
     timeout: Option<String>,
+    /// Extra `host:port` pairs the harness may contact (hosts discovery
+    /// names that no URL of the profile does).
+    #[serde(default)]
+    allow_hosts: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -970,13 +1097,27 @@ impl Validator<'_> {
                 scope: r.scope.as_deref().map(Scope::parse),
                 auth_method: r.auth_method.unwrap_or(AuthMethod::ClientSecretBasic),
                 initial_access_token: r.initial_access_token.clone(),
+                scenario_clients: r.scenario_clients.unwrap_or_default(),
             }),
         };
+        if registration
+            .as_ref()
+            .is_some_and(|r| r.scenario_clients == ScenarioClients::Profile)
+            && clients.is_empty()
+        {
+            return Err(self.err(
+                "registration.scenario_clients",
+                "scenarios are to use the profile's clients, but there are no [[clients]]",
+            ));
+        }
 
         let login = match &raw.login {
             None => None,
             Some(l) => {
-                self.non_empty("login.username", &l.username)?;
+                let strategy = l.strategy.unwrap_or_default();
+                if strategy == LoginStrategy::Form {
+                    self.non_empty("login.username", &l.username)?;
+                }
                 let fields = LoginFields {
                     username: l
                         .fields
@@ -992,9 +1133,11 @@ impl Validator<'_> {
                 self.non_empty("login.fields.username", &fields.username)?;
                 self.non_empty("login.fields.password", &fields.password)?;
                 Some(LoginProfile {
+                    strategy,
                     username: l.username.clone(),
                     password: l.password.clone(),
                     fields,
+                    consent_page: l.consent.unwrap_or_default(),
                     consent: l
                         .consent_button
                         .clone()
@@ -1046,6 +1189,16 @@ impl Validator<'_> {
             &raw.http.as_ref().and_then(|h| h.timeout.clone()),
             Duration::from_secs(10),
         )?;
+        let lifetimes = self.lifetimes(raw.lifetimes.as_ref())?;
+        let mut extra_hosts = Vec::new();
+        for (i, h) in raw
+            .http
+            .iter()
+            .flat_map(|h| h.allow_hosts.iter())
+            .enumerate()
+        {
+            extra_hosts.push(self.host_port(&format!("http.allow_hosts[{i}]"), h)?);
+        }
 
         let test_admin = match &raw.test_admin {
             None => None,
@@ -1238,6 +1391,7 @@ impl Validator<'_> {
             // The fake provider the harness starts, where the app sends the browser.
             hosts.insert(HostPort::new("127.0.0.1", r.upstream_port));
         }
+        hosts.extend(extra_hosts);
 
         Ok(TargetProfile {
             source: self.source.to_owned(),
@@ -1250,12 +1404,44 @@ impl Validator<'_> {
             login,
             resources,
             expiry,
+            lifetimes,
             test_admin,
             jwt_api,
             relying_party,
             timeout,
             allowed_hosts: HostAllowlist::new(hosts),
         })
+    }
+
+    fn lifetimes(&self, raw: Option<&RawLifetimes>) -> Result<Lifetimes, ProfileError> {
+        let d = Lifetimes::default();
+        let Some(r) = raw else { return Ok(d) };
+        let opt = |field: &str, v: &Option<String>| -> Result<Option<Duration>, ProfileError> {
+            v.as_ref()
+                .map(|_| self.duration(field, v, Duration::ZERO))
+                .transpose()
+        };
+        Ok(Lifetimes {
+            code: opt("lifetimes.code", &r.code)?,
+            access: opt("lifetimes.access", &r.access)?,
+            refresh: opt("lifetimes.refresh", &r.refresh)?,
+            clock_skew: match &r.clock_skew {
+                None => d.clock_skew,
+                Some(v) => parse_duration(v).map_err(|m| self.err("lifetimes.clock_skew", m))?,
+            },
+        })
+    }
+
+    /// A `host:port` pair.
+    fn host_port(&self, field: &str, value: &str) -> Result<HostPort, ProfileError> {
+        let (host, port) = value
+            .rsplit_once(':')
+            .filter(|(h, _)| !h.is_empty())
+            .ok_or_else(|| self.err(field, format!("`{value}` is not host:port")))?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| self.err(field, format!("`{port}` is not a port number")))?;
+        Ok(HostPort::new(host.trim_matches(['[', ']']), port))
     }
 }
 

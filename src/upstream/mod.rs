@@ -179,6 +179,24 @@ impl FakeUpstream {
         self.shared.unmatched()
     }
 
+    /// Whether any request this fake received carried a non-empty `nonce`
+    /// query parameter (an authorization request that asked for one).
+    pub async fn saw_nonce(&self) -> bool {
+        let Some(server) = &self.server else {
+            return false;
+        };
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .any(|r| {
+                r.url
+                    .query_pairs()
+                    .any(|(k, v)| k == "nonce" && !v.is_empty())
+            })
+    }
+
     /// Every request received, as `METHOD PATH`, oldest first.
     pub async fn received(&self) -> Vec<String> {
         let Some(server) = &self.server else {

@@ -232,7 +232,7 @@ async fn oidc_provider_gets_the_verdicts_its_behaviour_deserves() {
                         f.requirement, f.expected, f.actual
                     )
                 })
-                .or_else(|| s.skip_reason.clone())
+                .or_else(|| s.reason().map(str::to_owned))
                 .unwrap_or_default();
             wrong.push(format!(
                 "{}: {:?}, expected {expected:?} ({detail})",

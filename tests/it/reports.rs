@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use oauthspec::report::model::NotReached;
 use oauthspec::report::{
     self, Finding, FindingKind, Level, RunReport, ScenarioOutcome, StepOutcome, StepStatus,
     TargetInfo, Verdict, json, junit, markdown, terminal,
@@ -27,9 +28,11 @@ fn scenario(area: &str, name: &str, level: Level, verdict: Verdict) -> ScenarioO
         sources: vec![],
         tags: vec![level.as_str().to_ascii_lowercase()],
         verdict,
+        rule: String::new(),
         kind: None,
         finding: None,
-        skip_reason: None,
+        not_reached: None,
+        controls: vec![],
         duration: Duration::from_millis(12),
         steps: vec![step("Given", "a registered client", StepStatus::Passed)],
         evidence: vec![],
@@ -58,6 +61,10 @@ pub fn golden_report() -> RunReport {
     fail.sources = vec!["RFC 7636 §4.6".into(), "RFC 9700 §2.1.1".into()];
     fail.tags = vec!["must".into(), "rfc7636-4.6".into(), "rfc9700-2.1.1".into()];
     fail.kind = Some(FindingKind::Behaviour);
+    fail.rule = "RFC 7636 §4.6: \"If the values are not equal, an error response indicating \"invalid_grant\" [...] MUST be returned.\"\nAccepted: 400 error=invalid_grant.".into();
+    fail.controls = vec![
+        "the token endpoint issues tokens to client-1 (200 with tokens for a genuine code)".into(),
+    ];
     fail.finding = Some(Finding::new(
         "the token endpoint rejects a code_verifier that does not match the challenge",
         "400 with error=\"invalid_grant\"",
@@ -126,8 +133,10 @@ pub fn golden_report() -> RunReport {
         Verdict::Skip,
     );
     skip.sources = vec!["RFC 7591 §3".into()];
-    skip.skip_reason =
-        Some("the target has no registration_endpoint & no \"initial access token\"".into());
+    skip.not_reached = Some(NotReached {
+        reason: "the target has no registration_endpoint & no \"initial access token\"".into(),
+        fix: Some("add [registration] <enabled = true>".into()),
+    });
     skip.steps = vec![
         step(
             "Given",
@@ -136,6 +145,19 @@ pub fn golden_report() -> RunReport {
         ),
         step("When", "a client registers", StepStatus::NotRun),
     ];
+
+    let mut error = scenario(
+        "registration",
+        "A client reads its registration",
+        Level::Must,
+        Verdict::Error,
+    );
+    error.not_reached = Some(NotReached {
+        reason: "registering the scenario's client answered 500: <html>oops</html>".into(),
+        fix: Some("check [registration]".into()),
+    });
+    error.steps = vec![step("Given", "a registered client", StepStatus::Failed)];
+    error.evidence = vec!["POST /register HTTP/1.1\n\nHTTP/1.1 500 Internal Server Error".into()];
 
     RunReport {
         schema_version: report::SCHEMA_VERSION.into(),
@@ -147,7 +169,7 @@ pub fn golden_report() -> RunReport {
         },
         started_at: "2024-05-01T12:00:00Z".into(),
         duration: Duration::from_millis(2500),
-        scenarios: vec![security, fail, pass, warn, skip],
+        scenarios: vec![security, fail, pass, warn, skip, error],
     }
 }
 
@@ -207,9 +229,10 @@ fn json_round_trips() {
     let back = json::parse(&text).expect("results.json parses back");
     assert_eq!(back, report);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["schema"], "oauthspec/results/v1");
+    assert_eq!(v["schema"], "oauthspec/results/v2");
     assert_eq!(v["verdict"], "fail");
     assert_eq!(v["totals"]["fail"], 2);
+    assert_eq!(v["totals"]["error"], 1);
     assert_eq!(v["areas"][0]["area"], "bearer");
 }
 
@@ -221,6 +244,7 @@ fn junit_is_well_formed_and_lossless() {
     let xml = junit::render(&report);
     let mut reader = quick_xml::Reader::from_str(&xml);
     let (mut suites, mut cases, mut failures, mut skipped) = (0, 0, Vec::new(), Vec::new());
+    let mut errors = Vec::new();
     let mut names = Vec::new();
     let mut failure_text = String::new();
     let mut in_failure = false;
@@ -246,6 +270,7 @@ fn junit_is_well_formed_and_lossless() {
                         in_failure = true;
                     }
                     b"skipped" => skipped.push(attr(b"message").unwrap()),
+                    b"error" => errors.push((attr(b"type").unwrap(), attr(b"message").unwrap())),
                     _ => {}
                 }
             }
@@ -270,7 +295,7 @@ fn junit_is_well_formed_and_lossless() {
         }
     }
     assert_eq!(suites, 4, "one testsuite per area");
-    assert_eq!(cases, 5);
+    assert_eq!(cases, 6);
     assert!(
         names.contains(&"A verifier that does not match is rejected <S256> & \"plain\"".to_owned())
     );
@@ -278,7 +303,16 @@ fn junit_is_well_formed_and_lossless() {
     assert_eq!(types, vec!["WARN", "FAIL", "FAIL"]);
     assert_eq!(
         skipped,
-        vec!["the target has no registration_endpoint & no \"initial access token\"".to_owned()]
+        vec!["the target has no registration_endpoint & no \"initial access token\" (to run it: add [registration] <enabled = true>)".to_owned()]
+    );
+    // A scenario that could not be set up is an <error>, not a <failure>.
+    assert_eq!(
+        errors,
+        vec![(
+            "ERROR".to_owned(),
+            "could not be set up: registering the scenario's client answered 500: <html>oops</html>"
+                .to_owned()
+        )]
     );
     // The evidence survives escaping (the control character is replaced).
     assert!(
@@ -292,17 +326,19 @@ fn junit_is_well_formed_and_lossless() {
 fn terminal_table_is_aligned() {
     let out = terminal::render(&golden_report());
     let expected_head = "\
-area           pass   fail   warn   skip
-----------------------------------------
-bearer            0      0      1      0
-jwt               0      1      0      0
-pkce              1      1      0      0
-registration      0      0      0      1
-----------------------------------------
-total             1      2      1      1
+4 of 6 scenarios checked: 1 passed, 2 failed, 1 warned; 1 skipped, 1 could not be set up
+area           pass   fail   warn   skip  error
+-----------------------------------------------
+bearer            0      0      1      0      0
+jwt               0      1      0      0      0
+pkce              1      1      0      0      0
+registration      0      0      0      1      1
+-----------------------------------------------
+total             1      2      1      1      1
 ";
     assert!(out.starts_with(expected_head), "{out}");
-    assert!(out.contains("FAIL: 5 scenarios against"));
+    assert!(out.contains("FAIL: 6 scenarios against"));
+    assert!(out.contains("  ERROR registration/a-client-reads-its-registration (registering"));
     assert!(out.contains("  FAIL jwt/a-token-signed-with-alg-none-is-refused\n"));
     assert!(out.contains("  WARN bearer/an-invalid-token-gets-401-not-422\n"));
 }
@@ -310,13 +346,22 @@ total             1      2      1      1
 #[test]
 fn exit_codes_follow_the_verdicts() {
     let mut r = golden_report();
-    assert_eq!(r.exit_code(false), 1);
+    assert_eq!(r.exit_code(false), 1, "a FAIL wins over an ERROR");
     r.scenarios.retain(|s| s.verdict != Verdict::Fail);
+    assert_eq!(
+        r.exit_code(false),
+        3,
+        "an ERROR: the harness could not check everything"
+    );
+    assert_eq!(r.overall(), Verdict::Error);
+    r.scenarios.retain(|s| s.verdict != Verdict::Error);
     assert_eq!(r.exit_code(false), 0);
     assert_eq!(r.exit_code(true), 1);
     r.scenarios.retain(|s| s.verdict != Verdict::Warn);
     assert_eq!(r.exit_code(true), 0);
     assert_eq!(r.overall(), Verdict::Pass);
+    r.scenarios.retain(|s| s.verdict != Verdict::Pass);
+    assert_eq!(r.exit_code(false), 3, "nothing was checked");
 }
 
 #[test]

@@ -45,37 +45,60 @@ fn verdicts(r: &RunReport) -> BTreeMap<&str, Verdict> {
 async fn every_scenario_gets_the_right_verdict() {
     let r = run(None).await;
     let expected: BTreeMap<&str, Verdict> = [
-        ("harness/a-plain-panic-fails", Verdict::Fail),
-        ("harness/a-step-that-hangs-is-cut-off", Verdict::Warn),
-        ("harness/an-error-result-fails", Verdict::Fail),
+        ("harness/a-plain-panic-is-a-harness-error", Verdict::Error),
+        ("harness/a-step-that-hangs-is-cut-off", Verdict::Error),
+        ("harness/an-error-result-is-a-harness-error", Verdict::Error),
         (
-            "harness/an-undefined-step-fails-even-in-a-should",
-            Verdict::Fail,
+            "harness/an-undefined-step-is-a-harness-error-even-in-a-should",
+            Verdict::Error,
         ),
         ("harness/outlines-get-distinct-ids", Verdict::Pass),
         ("harness/outlines-get-distinct-ids-2", Verdict::Pass),
+        (
+            "smoke/a-broken-may-is-not-offered-never-a-warning",
+            Verdict::Skip,
+        ),
         ("smoke/a-broken-must-fails", Verdict::Fail),
         ("smoke/a-broken-should-warns", Verdict::Warn),
+        (
+            "smoke/a-finding-while-setting-up-is-an-error-not-a-failure",
+            Verdict::Error,
+        ),
         ("smoke/a-forged-token-is-rejected", Verdict::Fail),
         ("smoke/a-kept-should-passes", Verdict::Pass),
         ("smoke/a-missing-capability-skips", Verdict::Skip),
+        (
+            "smoke/a-profile-gap-skips-with-the-change-that-would-run-it",
+            Verdict::Skip,
+        ),
+        (
+            "smoke/a-refusal-in-the-wrong-shape-stays-a-format-finding-in-a-security-scenario",
+            Verdict::Fail,
+        ),
+        (
+            "smoke/a-setup-that-cannot-be-done-is-an-error",
+            Verdict::Error,
+        ),
         ("smoke/adding-works", Verdict::Pass),
     ]
     .into_iter()
     .collect();
     assert_eq!(verdicts(&r), expected);
-    assert_eq!(r.exit_code(false), 1);
+    assert_eq!(r.exit_code(false), 1, "a FAIL wins over the errors");
     assert_eq!(r.exit_code(true), 1);
 
     // Report order: by area, then by position in the file.
     let ids: Vec<&str> = r.scenarios.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids[0], "harness/an-undefined-step-fails-even-in-a-should");
+    assert_eq!(
+        ids[0],
+        "harness/an-undefined-step-is-a-harness-error-even-in-a-should"
+    );
     assert_eq!(ids[6], "smoke/adding-works");
 
     let t = r.totals();
-    assert_eq!((t.pass, t.fail, t.warn, t.skip), (4, 5, 2, 1));
+    assert_eq!((t.pass, t.fail, t.warn, t.skip, t.error), (4, 3, 1, 3, 6));
     assert_eq!(r.target.name, "fixture");
-    assert_eq!(r.schema_version, "oauthspec/results/v1");
+    assert_eq!(r.schema_version, "oauthspec/results/v2");
 }
 
 #[tokio::test]
@@ -86,7 +109,11 @@ async fn outcomes_carry_levels_sources_findings_and_evidence() {
     let pass = by_id("smoke/adding-works");
     assert_eq!(pass.level, Level::Must);
     assert_eq!(pass.sources, vec!["RFC 6749 §4.1.2"]);
-    assert!(pass.finding.is_none() && pass.kind.is_none());
+    assert_eq!(
+        pass.rule,
+        "RFC 6749 §4.1.2: \"code REQUIRED.\"\nAccepted: 3."
+    );
+    assert!(pass.finding.is_none() && pass.kind.is_none() && pass.not_reached.is_none());
     let statuses: Vec<StepStatus> = pass.steps.iter().map(|s| s.status).collect();
     assert_eq!(
         statuses,
@@ -119,15 +146,36 @@ async fn outcomes_carry_levels_sources_findings_and_evidence() {
     assert_eq!(warn.level, Level::Should);
     assert_eq!(warn.sources, vec!["RFC 9700 §4.14.2"]);
 
+    let may = by_id("smoke/a-broken-may-is-not-offered-never-a-warning");
+    assert!(may.reason().unwrap().contains("optional (MAY)"), "{may:?}");
+
     let skip = by_id("smoke/a-missing-capability-skips");
     assert_eq!(
-        skip.skip_reason.as_deref(),
+        skip.reason(),
         Some("the target does not offer dynamic client registration")
     );
+    assert_eq!(skip.fix(), None);
     assert!(skip.finding.is_none());
     assert_eq!(
         skip.steps.last().map(|s| s.status),
         Some(StepStatus::NotRun)
+    );
+    let gap = by_id("smoke/a-profile-gap-skips-with-the-change-that-would-run-it");
+    assert_eq!(gap.fix(), Some("add second client to the profile"));
+
+    let setup = by_id("smoke/a-setup-that-cannot-be-done-is-an-error");
+    assert_eq!(setup.reason(), Some("registration answered 500"));
+    assert!(setup.finding.is_none() && setup.kind.is_none());
+
+    // A Given step can never FAIL the server, whatever it raises.
+    let given = by_id("smoke/a-finding-while-setting-up-is-an-error-not-a-failure");
+    assert_eq!(given.verdict, Verdict::Error);
+    assert!(
+        given
+            .reason()
+            .unwrap()
+            .starts_with("a precondition did not hold"),
+        "{given:?}"
     );
 
     let sec = by_id("smoke/a-forged-token-is-rejected");
@@ -136,8 +184,12 @@ async fn outcomes_carry_levels_sources_findings_and_evidence() {
         sec.finding.as_ref().map(|f| f.expected.as_str()),
         Some("401 Unauthorized")
     );
+    // The @security tag does not turn a format finding into a security one.
+    let shape =
+        by_id("smoke/a-refusal-in-the-wrong-shape-stays-a-format-finding-in-a-security-scenario");
+    assert_eq!(shape.kind, Some(FindingKind::Format));
 
-    let undefined = by_id("harness/an-undefined-step-fails-even-in-a-should");
+    let undefined = by_id("harness/an-undefined-step-is-a-harness-error-even-in-a-should");
     assert_eq!(undefined.level, Level::Should);
     assert!(
         undefined
@@ -145,32 +197,45 @@ async fn outcomes_carry_levels_sources_findings_and_evidence() {
             .iter()
             .any(|s| s.status == StepStatus::Undefined)
     );
-    assert!(
-        undefined
-            .finding
-            .as_ref()
-            .unwrap()
-            .requirement
-            .contains("harness bug")
-    );
+    assert!(undefined.reason().unwrap().contains("harness bug"));
 
     let hang = by_id("harness/a-step-that-hangs-is-cut-off");
     assert_eq!(hang.level, Level::May);
-    assert!(hang.finding.as_ref().unwrap().actual.contains("timed out"));
+    assert!(hang.reason().unwrap().contains("did not complete"));
     assert!(
         hang.duration.as_millis() < 4000,
         "the step timeout cut the 5 s wait"
     );
 
-    let panic = by_id("harness/a-plain-panic-fails");
-    assert_eq!(
-        panic.finding.as_ref().unwrap().actual,
-        "boom <&> \"quoted\""
-    );
-    let err = by_id("harness/an-error-result-fails");
-    assert_eq!(err.finding.as_ref().unwrap().actual, "no route to host");
+    let panic = by_id("harness/a-plain-panic-is-a-harness-error");
+    assert!(panic.reason().unwrap().contains("boom <&> \"quoted\""));
+    let err = by_id("harness/an-error-result-is-a-harness-error");
+    assert!(err.reason().unwrap().contains("no route to host"));
     // Feature tags are inherited.
     assert!(err.tags.iter().any(|t| t == "slow"));
+}
+
+#[tokio::test]
+async fn a_run_that_checked_nothing_or_could_not_set_up_is_not_a_pass() {
+    // Only SKIPs: nothing was checked.
+    let r = run(Some("@rfc7591")).await;
+    assert_eq!(r.totals().checked(), 0);
+    assert_eq!(r.exit_code(false), 3);
+    assert_eq!(r.overall(), Verdict::Error);
+    // PASSes and an ERROR, no FAIL: the harness could not check everything.
+    let r = run(Some("@rfc6749-4.1.2 or @slow")).await;
+    assert_eq!(r.totals().fail, 0);
+    assert!(r.totals().error > 0);
+    assert_eq!(r.exit_code(false), 3);
+    // A coverage floor.
+    let r = run(Some("@rfc6749-4.1.2 or @rfc7591")).await;
+    assert_eq!(r.exit_code(false), 0, "one PASS, one SKIP");
+    let policy = |floor| oauthspec::report::model::ExitPolicy {
+        strict: false,
+        min_checked_percent: Some(floor),
+    };
+    assert_eq!(r.exit_code_with(policy(50.0)), 0);
+    assert_eq!(r.exit_code_with(policy(60.0)), 3);
 }
 
 #[tokio::test]

@@ -1,0 +1,245 @@
+//! The authorization request (RFC 6749 §4.1.1), walked through the target's
+//! login and consent pages like a browser, and the code that comes back.
+//!
+//! A walk's *outcome* (a redirect with a code or an error, or an error page
+//! at the server) is for the Then steps to judge. A walk the harness could
+//! not complete (a login page it cannot use, credentials refused, a host the
+//! profile does not allow) is a setup error with the page's reason and the
+//! profile change that would fix it, never a FAIL.
+
+use super::Spec;
+use super::clients::TestClient;
+use super::control::ControlKind;
+use super::outcome::{skip_with, unmet, unmet_with};
+use super::state::PendingAuthorization;
+use crate::driver::flow::{
+    self, AuthorizationOutcome, AuthorizationRequest, StopReason, Stopped, WalkOptions,
+};
+use crate::driver::forms::ConsentChoice;
+use crate::driver::http::HostPort;
+use crate::driver::pkce::{PkceCodeChallenge, PkceCodeVerifier, random_token};
+
+/// One line saying how an authorization request ended, for findings.
+pub fn describe(outcome: &AuthorizationOutcome) -> String {
+    match outcome {
+        AuthorizationOutcome::Redirected(r) => {
+            let params: Vec<String> = r
+                .params
+                .iter()
+                .map(|(k, v)| {
+                    if k == "code" {
+                        format!("{k}=«code»")
+                    } else {
+                        format!("{k}={v}")
+                    }
+                })
+                .collect();
+            format!(
+                "{} redirect to the client with {}",
+                r.status,
+                params.join("&")
+            )
+        }
+        AuthorizationOutcome::RedirectedElsewhere { status, location } => {
+            format!("{status} redirect to {location}, a host the profile does not name")
+        }
+        AuthorizationOutcome::NotRedirected(s) => s.to_string(),
+    }
+}
+
+/// Why a walk that had to reach the client did not, as a setup error.
+pub fn walk_failed(outcome: &AuthorizationOutcome) -> ! {
+    match outcome {
+        AuthorizationOutcome::Redirected(r) => unmet_with(
+            format!(
+                "a well-formed authorization request was answered with error={} ({}) instead of a code",
+                r.error.as_deref().unwrap_or("(none)"),
+                r.error_description.as_deref().unwrap_or("")
+            ),
+            "check the client's scope and redirect_uri in the profile, and [login] authorization_params",
+        ),
+        AuthorizationOutcome::RedirectedElsewhere { location, .. } => {
+            let host = HostPort::from_url(location)
+                .map_or_else(|| location.to_string(), |h| h.to_string());
+            unmet_with(
+                format!(
+                    "the walk through the authorization endpoint was sent to {location}, a host the profile does not name"
+                ),
+                format!("add \"{host}\" to [http] allow_hosts if the login lives there"),
+            )
+        }
+        AuthorizationOutcome::NotRedirected(s) => stopped(s),
+    }
+}
+
+fn stopped(s: &Stopped) -> ! {
+    let at = format!("{} (status {})", s.url, s.status);
+    match &s.reason {
+        StopReason::LoginRejected => unmet_with(
+            format!(
+                "the login page at {at} came back after the harness logged in: the credentials were not accepted"
+            ),
+            "check [login] username, password and fields",
+        ),
+        StopReason::LoginRequired => unmet_with(
+            format!(
+                "a login page appeared at {at}, but the profile says there is none ([login] strategy = \"none\")"
+            ),
+            "set [login] strategy = \"form\" with username and password",
+        ),
+        StopReason::ScriptPage => unmet_with(
+            format!(
+                "the page at {at} has no form and loads a script: a JavaScript login or consent page, which the form walker cannot use"
+            ),
+            "this login needs a script-capable login strategy; for now use a server setting that shows an HTML form, or [login] strategy = \"none\" if the server can auto-approve",
+        ),
+        StopReason::NoForm => unmet_with(
+            format!(
+                "the page at {at} has no form to submit and does not redirect: {}",
+                s.body_excerpt.chars().take(200).collect::<String>()
+            ),
+            "check that [login] describes the server's login page, or set strategy = \"none\" if it auto-approves",
+        ),
+        StopReason::NoMatchingButton => unmet_with(
+            format!("no button of the consent page at {at} approves the request"),
+            "set [login] consent_button to the value or label of the approving button",
+        ),
+        StopReason::UnexpectedForm => unmet_with(
+            format!("a form appeared at {at}, but the profile says there is no consent page"),
+            "set [login] consent = \"form\"",
+        ),
+        StopReason::TooManySteps => unmet(format!(
+            "the walk through the authorization endpoint did not reach the client within its step limit (last page {at})"
+        )),
+        StopReason::ErrorStatus | StopReason::BadRedirect(_) => unmet_with(
+            format!(
+                "a well-formed authorization request ended at {at} ({}): {}",
+                s.reason,
+                s.body_excerpt.chars().take(200).collect::<String>()
+            ),
+            "check the client's scope and redirect_uri in the profile, and [login] authorization_params",
+        ),
+    }
+}
+
+impl Spec {
+    /// A correct authorization request for `client` (PKCE S256, a fresh
+    /// state, the profile's extra parameters) for steps to modify.
+    pub fn new_authorization(&self, client: &TestClient) -> PendingAuthorization {
+        let verifier = PkceCodeVerifier::new_random();
+        let challenge = PkceCodeChallenge::s256(&verifier);
+        let state = random_token(16);
+        let mut request = AuthorizationRequest::code(
+            self.authorization_endpoint(),
+            &client.id,
+            &client.redirect_uri,
+            client.scope.as_ref(),
+            &state,
+            Some(&challenge),
+        );
+        if let Some(login) = &self.target().profile.login {
+            for (k, v) in &login.authorization_params {
+                request = request.set(k, v);
+            }
+        }
+        PendingAuthorization {
+            request,
+            verifier: Some(verifier),
+            state,
+            redirect_uri: client.redirect_uri.clone(),
+        }
+    }
+
+    /// The prepared authorization request.
+    pub fn pending(&mut self) -> &mut PendingAuthorization {
+        self.flow
+            .pending
+            .as_mut()
+            .unwrap_or_else(|| unmet("harness bug: no authorization request was prepared"))
+    }
+
+    /// Walks the prepared request through login and consent in the
+    /// scenario's browser, and keeps the outcome, the verifier and the
+    /// state. The outcome is for the caller to judge; a walk the harness
+    /// could not do (credentials refused, a login page it cannot use) is a
+    /// setup error.
+    pub async fn walk(&mut self, consent: ConsentChoice) -> AuthorizationOutcome {
+        let deny = matches!(consent, ConsentChoice::Deny);
+        let pending = self
+            .flow
+            .pending
+            .take()
+            .unwrap_or_else(|| unmet("harness bug: no authorization request was prepared"));
+        let Some(login) = self.target().profile.login.clone() else {
+            skip_with(
+                "the profile says nothing of how to log in",
+                "add [login] with username and password, or strategy = \"none\" if the server has no login page",
+            );
+        };
+        let mut options: WalkOptions = login.walk_options();
+        options.consent = consent;
+        let driver = self.http();
+        let browser = self.browser();
+        let url = pending.request.url();
+        let res = super::outcome::with_timeout(
+            self.step_timeout(),
+            "the walk through the authorization endpoint",
+            flow::authorize(&driver, &browser, &url, &pending.redirect_uri, &options),
+        )
+        .await;
+        let outcome = self.answered(res, "the authorization endpoint");
+        if let AuthorizationOutcome::NotRedirected(s) = &outcome {
+            match s.reason {
+                // Nothing the server decided: the harness could not get through.
+                StopReason::LoginRejected
+                | StopReason::LoginRequired
+                | StopReason::UnexpectedForm
+                | StopReason::TooManySteps => stopped(s),
+                StopReason::NoMatchingButton if deny => skip_with(
+                    "the consent page offers no way to deny the request",
+                    "nothing to change: the server's consent page has no deny button",
+                ),
+                StopReason::NoMatchingButton => stopped(s),
+                _ => {}
+            }
+        }
+        self.flow.verifier = pending.verifier;
+        self.flow.last_state = Some(pending.state.clone());
+        self.flow.outcome = Some(outcome.clone());
+        outcome
+    }
+
+    /// The code of the last walk, when the scenario needs one to go on: a
+    /// walk that did not bring one is a setup error.
+    pub fn setup_code(&self) -> String {
+        match &self.flow.outcome {
+            Some(AuthorizationOutcome::Redirected(r)) if r.code.is_some() => r
+                .code
+                .as_ref()
+                .map(|c| c.secret().to_owned())
+                .unwrap_or_default(),
+            Some(other) => walk_failed(other),
+            None => unmet("harness bug: no authorization request was sent"),
+        }
+    }
+
+    /// A well-formed authorization request of `client`, approved: the code
+    /// it brings (and its verifier in `flow.verifier`). Records the
+    /// control that the client gets codes; a walk that brings none is a
+    /// setup error.
+    pub async fn approved_code(&mut self, client: &TestClient) -> String {
+        self.flow.pending = Some(self.new_authorization(client));
+        self.walk(ConsentChoice::Approve).await;
+        let code = self.setup_code();
+        self.control_held(
+            ControlKind::AuthorizationCode(client.id.clone()),
+            "a redirect to the client with a code",
+        );
+        code
+    }
+
+    /// The state the last authorization request carried.
+    pub fn last_state(&self) -> String {
+        self.flow.last_state.clone().unwrap_or_default()
+    }
+}
