@@ -97,7 +97,6 @@ pub struct Lax {
     pub ignore_iss: bool,
     pub ignore_aud: bool,
     pub ignore_nbf: bool,
-    pub ignore_iat: bool,
     pub exp_optional: bool,
 }
 
@@ -347,7 +346,7 @@ fn check_claims(payload: &Value, expect: &Expectations<'_>) -> Result<AccessClai
         return Err(TokenError::NotYetValid);
     }
     let iat = num_claim("iat").ok_or(TokenError::BadClaims)??;
-    if iat > expect.now + LEEWAY && !lax.ignore_iat {
+    if iat > expect.now + LEEWAY {
         return Err(TokenError::IssuedInFuture);
     }
     Ok(AccessClaims {

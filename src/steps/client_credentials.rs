@@ -87,6 +87,7 @@ async fn public_cc_client(w: &mut Spec) {
     .await;
     let res = w.answered(res, "the registration endpoint");
     let answer = super::answer::Answer::of_endpoint(format!("POST {endpoint}"), &res);
+    let refused = !answer.accepted();
     let state = w.area::<CcState>();
     state.registration = Some(answer);
     if let Some(ok) = res.into_success() {
@@ -99,6 +100,12 @@ async fn public_cc_client(w: &mut Spec) {
             grant_types: vec!["client_credentials".into()],
             registration: None,
         });
+    }
+    if refused {
+        // The server enforced the rule at registration. A public client
+        // of another grant must still be refused at the token endpoint.
+        let c = w.client_for(ClientNeed::Public, "authorization_code").await;
+        w.area::<CcState>().public = Some(c);
     }
 }
 
@@ -129,11 +136,12 @@ async fn ask(w: &mut Spec) {
 
 #[when("the public client asks for a token with client credentials")]
 async fn public_asks(w: &mut Spec) {
-    // A refused registration leaves nothing to ask with: the server has
-    // already enforced the rule.
-    if let Some(c) = w.area::<CcState>().public.clone() {
-        w.client_credentials_as(&c).await;
-    }
+    let c = w
+        .area::<CcState>()
+        .public
+        .clone()
+        .unwrap_or_else(|| unmet("harness bug: no public client (add the Given step)"));
+    w.client_credentials_as(&c).await;
 }
 
 #[then("the client credentials response carries no refresh token")]
@@ -159,17 +167,13 @@ async fn no_refresh(w: &mut Spec) {
 async fn refused(w: &mut Spec) {
     let client = w.client();
     w.control(&ControlKind::TokenEndpoint(client.id.clone()));
-    let state = w.area::<CcState>();
-    let registration = state.registration.clone();
-    if state.public.is_none() {
-        // Registration refused: the public client never came to exist.
-        let line = registration.map_or_else(String::new, |a| a.describe());
+    let registration = w.area::<CcState>().registration.clone();
+    if let Some(a) = registration.as_ref().filter(|a| !a.accepted()) {
         w.record(format!(
-            "note: the server refused to register a public client for client_credentials: {line}"
+            "note: the server refused to register a public client for client_credentials: {}",
+            a.describe()
         ));
-        return;
     }
-    // The area's own state is left behind: the token answer is the public client's.
     let res = w.token_answer();
     let registered = registration
         .map(|a| {

@@ -221,12 +221,11 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
     // PKCE is required of every client, and only S256 (RFC 9700 §2.1.1).
     let challenge = params.single("code_challenge").ok().flatten();
     let method = params.single("code_challenge_method").ok().flatten();
-    // `method` is what gets stored: "S256", or under a PKCE fault "plain"
-    // or "" (no challenge at all).
+    // `method` is what gets stored: "S256", or under the pkce-missing-accepted
+    // fault "" (no challenge at all).
     let (challenge, method) = match (challenge, method) {
         (Some(c), Some("S256")) => (c, "S256"),
         (None, _) if state.fault(Fault::PkceMissingAccepted) => ("", ""),
-        (Some(c), Some("plain")) if state.fault(Fault::PkcePlainAccepted) => (c, "plain"),
         (None, _) => {
             return fail(OAuthError::invalid_request(
                 "code_challenge is required (PKCE, RFC 7636)",

@@ -35,9 +35,6 @@ pub fn document(state: &AppState) -> Value {
     if state.fault(Fault::DiscoveryWrongIssuer) {
         doc["issuer"] = json!(format!("{iss}/"));
     }
-    if state.fault(Fault::DiscoveryPlainAdvertised) {
-        doc["code_challenge_methods_supported"] = json!(["S256", "plain"]);
-    }
     doc
 }
 

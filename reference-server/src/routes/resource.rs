@@ -63,7 +63,6 @@ fn lax(state: &AppState) -> Lax {
         ignore_iss: f(Fault::IssNotChecked),
         ignore_aud: f(Fault::AudNotChecked),
         ignore_nbf: f(Fault::NbfNotChecked),
-        ignore_iat: f(Fault::IatFutureAccepted),
         exp_optional: f(Fault::ExpMissingAccepted),
     }
 }

@@ -24,7 +24,10 @@ pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
-    pub scope: String,
+    /// Always sent: a server that narrowed a request must say so (RFC 6749
+    /// §3.3), and saying it always is the simplest way never to forget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
@@ -81,6 +84,14 @@ pub async fn token(
         }
     }
     .await;
+    let result = result.map(|mut body| {
+        // Fault: unknown scopes are dropped (above) and the answer never says
+        // what was granted, so the client believes it got what it asked for.
+        if state.fault(Fault::UnknownScopeAccepted) {
+            body.scope = None;
+        }
+        body
+    });
     match result {
         Ok(body) if state.fault(Fault::NoStoreMissing) => Json(body).into_response(),
         Ok(body) => no_store(Json(body).into_response()),
@@ -223,16 +234,12 @@ fn authorization_code(
         let verifier = params
             .single("code_verifier")?
             .ok_or_else(|| OAuthError::invalid_grant("code_verifier is missing (PKCE)"))?;
-        if !is_valid_code_verifier(verifier) && !state.fault(Fault::PkceVerifierFormatUnchecked) {
+        if !is_valid_code_verifier(verifier) {
             return Err(OAuthError::invalid_grant(
                 "code_verifier is not 43-128 unreserved characters (RFC 7636 §4.1)",
             ));
         }
-        let computed = if record.code_challenge_method == "plain" {
-            verifier.to_string()
-        } else {
-            s256(verifier)
-        };
+        let computed = s256(verifier);
         if !SecretHash::of(&computed).ct_eq(&SecretHash::of(&record.code_challenge))
             && !state.fault(Fault::PkceNotVerified)
         {
@@ -274,7 +281,7 @@ fn authorization_code(
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
-        scope: record.scope.to_string(),
+        scope: Some(record.scope.to_string()),
         refresh_token,
     })
 }
@@ -351,7 +358,7 @@ fn refresh_token(
             access_token: issued.token,
             token_type: "Bearer",
             expires_in: issued.expires_in,
-            scope: scope.to_string(),
+            scope: Some(scope.to_string()),
             refresh_token: Some(presented.to_string()),
         });
     }
@@ -374,7 +381,7 @@ fn refresh_token(
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
-        scope: scope.to_string(),
+        scope: Some(scope.to_string()),
         refresh_token: Some(new_token),
     })
 }
@@ -426,7 +433,7 @@ fn client_credentials_with(
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
-        scope: scope.to_string(),
+        scope: Some(scope.to_string()),
         refresh_token: None,
     })
 }
