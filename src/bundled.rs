@@ -7,7 +7,8 @@ use oauthspec_reference_server::config::UserConfig;
 use oauthspec_reference_server::{RunningServer, Settings, start};
 
 use crate::runner::RunContext;
-use crate::target::{DiscoveryError, Target, TargetProfile};
+use crate::runner::context::ResolveError;
+use crate::target::TargetProfile;
 
 /// The profile of the reference server (`examples/targets/reference.toml`);
 /// its URL is replaced by the one the server actually binds.
@@ -20,10 +21,8 @@ pub enum BundledError {
     Start(#[from] oauthspec_reference_server::StartError),
     #[error("harness bug: the bundled profile is invalid: {0}")]
     Profile(#[from] crate::target::ProfileError),
-    #[error("harness bug: cannot build the driver: {0}")]
-    Driver(#[from] crate::driver::http::DriverError),
-    #[error("the bundled reference server cannot be discovered: {0}")]
-    Discovery(#[from] DiscoveryError),
+    #[error("the bundled reference server cannot be resolved: {0}")]
+    Resolve(#[from] ResolveError),
 }
 
 /// Starts the reference server with `settings` and returns it with a
@@ -42,13 +41,6 @@ pub async fn start_reference(
     }
     let profile = TargetProfile::parse(&text, "<bundled reference server>")?;
     Ok((server, profile))
-}
-
-/// Resolves a profile into the run context scenarios see.
-pub async fn context(profile: TargetProfile, kind: &str) -> Result<Arc<RunContext>, BundledError> {
-    let driver = profile.driver()?;
-    let target = Target::resolve(profile, &driver).await?;
-    Ok(Arc::new(RunContext::for_target(target, driver, kind)))
 }
 
 /// argon2id of `alice-password` with the smallest parameters (m=64 KiB,
@@ -73,6 +65,6 @@ pub async fn reference_context(
         ..Settings::default()
     };
     let (server, profile) = start_reference(settings).await?;
-    let ctx = context(profile, "bundled reference server").await?;
+    let ctx = RunContext::resolve(profile, "bundled reference server").await?;
     Ok((server, ctx))
 }

@@ -29,6 +29,7 @@ pub mod driver;
 pub mod jose;
 pub mod load;
 pub mod matrix;
+pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod steps;

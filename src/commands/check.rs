@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use oauthspec::bundled;
+use oauthspec::plan;
 use oauthspec::report;
-use oauthspec::runner::{self, FeatureSource, Progress, RunError, RunOptions};
+use oauthspec::report::model::ExitPolicy;
+use oauthspec::runner::{self, FeatureSource, Progress, RunContext, RunError, RunOptions};
 use oauthspec::target::TargetProfile;
 use oauthspec_reference_server::Fault;
 
@@ -37,6 +39,26 @@ pub struct CheckArgs {
     /// (repeatable): see what a broken server looks like in a report.
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
     faults: Vec<Fault>,
+    /// Print which scenarios would run against the target and, for the
+    /// others, why not and what would run them; run nothing.
+    #[arg(long)]
+    plan: bool,
+    /// Fail the run (exit 3) when fewer than this percentage of the selected
+    /// scenarios reached their rule (PASS, FAIL or WARN), e.g. 80.
+    #[arg(long, value_name = "PERCENT", value_parser = percent)]
+    min_checked: Option<f64>,
+}
+
+fn percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a percentage"))?;
+    if (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 100"))
+    }
 }
 
 /// `reports/20261122T095300Z`.
@@ -59,8 +81,24 @@ pub async fn run(args: CheckArgs) -> u8 {
                     return exit::USAGE;
                 }
             };
-            match bundled::context(profile, "profile").await {
+            match RunContext::resolve(profile.clone(), "profile").await {
                 Ok(ctx) => (None, ctx),
+                // A plan can be made from the profile alone.
+                Err(e) if args.plan => {
+                    eprintln!("warning: {e}; planning from the profile alone");
+                    let driver = match profile.driver() {
+                        Ok(d) => d,
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return exit::BROKEN;
+                        }
+                    };
+                    let target = oauthspec::target::Target::without_discovery(profile);
+                    (
+                        None,
+                        std::sync::Arc::new(RunContext::for_target(target, driver, "profile")),
+                    )
+                }
                 Err(e) => {
                     eprintln!("error: the target could not be reached: {e}");
                     return exit::BROKEN;
@@ -79,6 +117,32 @@ pub async fn run(args: CheckArgs) -> u8 {
         Some(dir) => FeatureSource::Dir(dir.clone()),
         None => FeatureSource::Embedded,
     };
+    if let Some(target) = ctx.target.as_deref() {
+        for u in &target.unreachable {
+            eprintln!(
+                "warning: discovery names {u}, on a host the profile does not name: scenarios that need it will not run (add the host to [http] allow_hosts)"
+            );
+        }
+    }
+    if args.plan {
+        let Some(target) = ctx.target.as_deref() else {
+            eprintln!("error: harness bug: no target to plan for");
+            return exit::BROKEN;
+        };
+        return match plan::plan(&source, target, args.tags.as_deref()) {
+            Ok(p) => {
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", plan::clients_line(target));
+                let _ = write!(out, "{}", plan::render(&p, &ctx.name));
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::USAGE
+            }
+        };
+    }
     let options = RunOptions {
         max_concurrent_scenarios: args.concurrency.max(1),
         progress: Progress::Auto,
@@ -115,5 +179,8 @@ pub async fn run(args: CheckArgs) -> u8 {
             return exit::BROKEN;
         }
     }
-    report.exit_code(args.strict)
+    report.exit_code_with(ExitPolicy {
+        strict: args.strict,
+        min_checked_percent: args.min_checked,
+    })
 }

@@ -511,7 +511,7 @@ pub fn submit(form: &Form, button: Option<&super::forms::SubmitButton>) -> HttpR
 // Client authentication
 
 /// `token_endpoint_auth_method` values the harness knows (RFC 7591 §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     ClientSecretBasic,

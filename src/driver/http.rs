@@ -630,12 +630,36 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
     None
 }
 
+/// Basic credentials with the password hidden and the user (the client id,
+/// RFC 6749 §2.3.1, which is not a secret) shown, so evidence tells which
+/// client a request came from.
+fn redact_basic(cred: &str) -> String {
+    use base64::Engine as _;
+    let user = base64::engine::general_purpose::STANDARD
+        .decode(cred)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(u, _)| u.to_owned()))
+        .map(|u| {
+            url::form_urlencoded::parse(format!("u={u}").as_bytes())
+                .next()
+                .map_or(u, |(_, v)| v.into_owned())
+        });
+    match user {
+        Some(u) => format!("{REDACTED} (client_id {u:?}, secret redacted)"),
+        None => REDACTED.to_owned(),
+    }
+}
+
 /// Redacts a header value: credentials of `Authorization`, cookie values, and secret
 /// parameters of a `Location`.
 pub fn redact_header(name: &str, value: &str) -> String {
     let lname = name.to_ascii_lowercase();
     match lname.as_str() {
         "authorization" | "proxy-authorization" => match value.split_once(' ') {
+            Some((scheme, cred)) if scheme.eq_ignore_ascii_case("basic") => {
+                format!("{scheme} {}", redact_basic(cred.trim()))
+            }
             Some((scheme, cred)) => format!("{scheme} {}", redact_value(cred.trim())),
             None => REDACTED.to_owned(),
         },
@@ -988,6 +1012,15 @@ mod tests {
     fn authorization_header_keeps_scheme_only() {
         assert_eq!(
             redact_header("Authorization", "Basic Y2xpZW50OnNlY3JldA=="),
+            "Basic «redacted» (client_id \"client\", secret redacted)"
+        );
+        // A form-urlencoded client id is shown decoded; junk stays hidden.
+        assert_eq!(
+            redact_header("Authorization", "Basic YSUzQWIlMkZjOnM="),
+            "Basic «redacted» (client_id \"a:b/c\", secret redacted)"
+        );
+        assert_eq!(
+            redact_header("Authorization", "Basic !!!"),
             "Basic «redacted»"
         );
         let bearer = redact_header("authorization", &format!("Bearer {JWT}"));

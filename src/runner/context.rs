@@ -3,9 +3,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::driver::http::Driver;
+use crate::driver::http::{Driver, DriverError};
 use crate::report::TargetInfo;
-use crate::target::{AdminApi, Target};
+use crate::target::{AdminApi, DiscoveryError, Target, TargetProfile};
+
+/// Why a target could not be resolved into a run context.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("cannot build the HTTP client: {0}")]
+    Driver(#[from] DriverError),
+    #[error("target {name} cannot be discovered: {source}")]
+    Discovery {
+        name: String,
+        #[source]
+        source: DiscoveryError,
+    },
+}
 
 /// The run-wide context handed to every scenario's [`crate::steps::Spec`].
 ///
@@ -35,6 +48,17 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// Resolves a profile (RFC 8414 discovery, the profile's overrides)
+    /// into the context a run needs; `kind` names the target in reports.
+    pub async fn resolve(profile: TargetProfile, kind: &str) -> Result<Arc<Self>, ResolveError> {
+        let driver = profile.driver()?;
+        let name = profile.name.clone();
+        let target = Target::resolve(profile, &driver)
+            .await
+            .map_err(|source| ResolveError::Discovery { name, source })?;
+        Ok(Arc::new(RunContext::for_target(target, driver, kind)))
+    }
+
     /// Default for [`RunContext::step_timeout`].
     pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 

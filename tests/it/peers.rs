@@ -78,7 +78,7 @@ pub fn flask(name: &str) -> Command {
 /// profile text describes (`source` names it in errors), quietly.
 pub async fn check(text: &str, source: &str, tags: &str) -> oauthspec::report::RunReport {
     let profile = oauthspec::target::TargetProfile::parse(text, source).expect("a valid profile");
-    let ctx = oauthspec::bundled::context(profile, "profile")
+    let ctx = oauthspec::runner::RunContext::resolve(profile, "profile")
         .await
         .expect("the peer resolves");
     let options = oauthspec::runner::RunOptions {

@@ -1,0 +1,587 @@
+//! A plan of a run (`oauthspec check --plan`): which scenarios would run
+//! against a target and, for the others, why not and which profile change
+//! would run them. It is worked out from the profile and the target's
+//! metadata (discovery is the only request it sends), so it can be read
+//! before a long run, or in CI to see why a run is thin.
+//!
+//! What a scenario needs is read off its steps ([`needs_of`]): every step of
+//! the spec is classified, and a test keeps the table complete. Some needs
+//! only the run itself can settle (does the target issue refresh tokens?
+//! JWT access tokens?); the plan lists those as "may SKIP".
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use cucumber::gherkin;
+
+use crate::driver::flow::AuthMethod;
+use crate::report::model::{self, Level};
+use crate::runner::{FeatureSource, RunError, features};
+use crate::target::profile::ScenarioClients;
+use crate::target::{Target, TargetKind};
+
+/// Something a scenario needs of the target or its profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// An OAuth authorization server (`kind = "oauth"`).
+    OAuth,
+    /// An OAuth server, or a jwt-api target (an API that issues its own JWTs).
+    TokenApi,
+    /// A user who logs in at the authorization endpoint (`[login]`).
+    Login,
+    /// Some client for the authorization code flow.
+    CodeClient,
+    /// A confidential client for the authorization code flow.
+    ConfidentialClient,
+    /// A public client for the authorization code flow.
+    PublicClient,
+    /// A confidential client for client credentials.
+    CcClient,
+    /// A second client, another client id, for the authorization code flow.
+    SecondClient,
+    /// A client that authenticates with this method.
+    Method(AuthMethod),
+    /// The server offers the client credentials grant.
+    CcGrant,
+    /// The harness may register clients (RFC 7591).
+    Registration,
+    /// RFC 8414 metadata.
+    Metadata,
+    Jwks,
+    Revocation,
+    Introspection,
+    /// A protected resource.
+    Resource,
+    /// Two resources that need different scopes (or, for a jwt-api target,
+    /// a resource needing a role and a user without it).
+    TwoScopes,
+    /// Tokens the target signs with claims the harness chooses.
+    Signing,
+    /// A fake upstream provider the target can be made to use.
+    Upstream,
+    /// Time passing on the target's clock.
+    Clock,
+    /// Decided only by the run: the target issues refresh tokens.
+    RefreshTokens,
+    /// Decided only by the run: the target's access tokens are JWTs.
+    Jwt,
+    /// Decided only by the run: the target issues ID tokens.
+    IdToken,
+}
+
+/// Phrases of steps, and what a step containing one needs. The first
+/// matching row wins; a step that matches none is a harness bug (see the
+/// test that classifies every step of the spec).
+const TABLE: &[(&str, &[Need])] = &[
+    // upstream logins first: their phrases mention tokens and clients.
+    ("upstream", &[Need::Upstream]),
+    ("the login is refused", &[]),
+    ("the login succeeds", &[]),
+    // clients
+    ("a second client", &[Need::SecondClient]),
+    ("the second client gets tokens", &[Need::Login]),
+    (
+        "revokes the client's refresh token",
+        &[Need::Revocation, Need::RefreshTokens],
+    ),
+    (
+        "refreshes with the client's refresh token",
+        &[Need::RefreshTokens],
+    ),
+    ("the second client", &[]),
+    (
+        "a confidential client allowed to use client credentials",
+        &[Need::CcClient, Need::CcGrant],
+    ),
+    (
+        "the server offers the client credentials grant",
+        &[Need::CcGrant],
+    ),
+    (
+        "a public client that asked to be allowed client credentials",
+        &[Need::PublicClient],
+    ),
+    ("the public client asks", &[]),
+    ("credentials response", &[]),
+    ("with client credentials", &[Need::CcClient]),
+    ("client credentials", &[]),
+    ("a public client registered", &[Need::PublicClient]),
+    (
+        "a confidential client registered",
+        &[Need::ConfidentialClient],
+    ),
+    (
+        "a client registered with client_secret_basic",
+        &[Need::Method(AuthMethod::ClientSecretBasic)],
+    ),
+    (
+        "a client registered with client_secret_post",
+        &[Need::Method(AuthMethod::ClientSecretPost)],
+    ),
+    (
+        "a client registered for the authorization code flow",
+        &[Need::CodeClient],
+    ),
+    ("a client with short-lived tokens", &[Need::CodeClient]),
+    ("a client whose codes live a known time", &[Need::Clock]),
+    ("a client the server does not know", &[]),
+    // registration
+    (
+        "the target lets the harness register clients",
+        &[Need::Registration],
+    ),
+    ("regist", &[]),
+    ("the unknown method", &[]),
+    // discovery and keys
+    ("metadata", &[Need::Metadata]),
+    ("the server declares", &[Need::Metadata]),
+    ("the server does not offer the token response type", &[]),
+    ("key set", &[Need::Jwks]),
+    ("key in the set", &[]),
+    ("key id", &[]),
+    // time
+    ("lifetime has passed", &[Need::Clock]),
+    ("ten minutes", &[Need::Clock]),
+    ("outlives the access token", &[Need::RefreshTokens]),
+    // introspection and revocation
+    (
+        "refresh token is reported active",
+        &[Need::Introspection, Need::RefreshTokens],
+    ),
+    (
+        "introspects its refresh token",
+        &[Need::Introspection, Need::RefreshTokens],
+    ),
+    ("introspect", &[Need::Introspection]),
+    (
+        "revoked its refresh token",
+        &[Need::Revocation, Need::RefreshTokens],
+    ),
+    (
+        "revokes its refresh token",
+        &[Need::Revocation, Need::RefreshTokens],
+    ),
+    (
+        "revocation of its refresh token",
+        &[Need::Revocation, Need::RefreshTokens],
+    ),
+    (
+        "the revoked refresh token",
+        &[Need::Revocation, Need::RefreshTokens],
+    ),
+    ("the genuine token is revoked", &[Need::Resource]),
+    ("revocation", &[Need::Revocation]),
+    ("revoke", &[Need::Revocation]),
+    // refresh tokens
+    (
+        "the API is presented the refresh token",
+        &[Need::RefreshTokens, Need::Resource],
+    ),
+    ("refresh", &[Need::RefreshTokens]),
+    // the API and its tokens
+    (
+        "a genuine access token that the API accepts",
+        &[Need::TokenApi, Need::Resource],
+    ),
+    ("signed with", &[Need::Jwt, Need::Signing, Need::Resource]),
+    (
+        "\"an unknown crit header\"",
+        &[Need::Jwt, Need::Signing, Need::Resource],
+    ),
+    ("forged with", &[Need::Jwt, Need::Resource]),
+    ("typed at+jwt", &[Need::Jwt]),
+    ("the ID token", &[Need::IdToken, Need::Resource]),
+    (
+        "granted only the scope of another API",
+        &[Need::TokenApi, Need::TwoScopes],
+    ),
+    ("common secret", &[Need::Jwt]),
+    ("marked private", &[]),
+    ("query string", &[Need::Resource]),
+    ("genuine token", &[Need::Resource]),
+    ("protected resource", &[Need::Resource]),
+    ("protected API", &[Need::Resource]),
+    ("the API", &[Need::Resource]),
+    ("refusal", &[]),
+    ("challenge", &[]),
+    // the authorization endpoint and the token endpoint
+    (
+        "holds tokens from the authorization code flow",
+        &[Need::Login],
+    ),
+    ("holds tokens the user granted", &[Need::Login]),
+    ("the user has approved", &[Need::Login]),
+    ("the client gets a code", &[Need::Login]),
+    ("the user logs in", &[Need::Login]),
+    ("the client sends the request", &[Need::Login]),
+    ("an authorization request from the client", &[Need::OAuth]),
+    ("the request", &[]),
+    ("authorization response", &[]),
+    ("the client receives", &[]),
+    ("the client gets no token", &[]),
+    ("the user is not redirected", &[]),
+    ("exchanges", &[]),
+    ("the token", &[]),
+    ("no token", &[]),
+    ("scope", &[]),
+    ("the client asks for a token", &[]),
+];
+
+/// What a step needs; `None` for a step the table does not know.
+pub fn needs_of(step: &str) -> Option<&'static [Need]> {
+    TABLE
+        .iter()
+        .find(|(phrase, _)| step.contains(phrase))
+        .map(|(_, needs)| *needs)
+}
+
+/// Whether the plan thinks a scenario will run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanStatus {
+    Runs,
+    /// It runs, but may SKIP on what only the run can tell.
+    MaySkip(Vec<String>),
+    /// It will SKIP: why, and what would run it.
+    Skips {
+        reason: String,
+        fix: String,
+    },
+}
+
+/// One scenario in the plan.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub id: String,
+    pub level: Level,
+    pub status: PlanStatus,
+}
+
+/// Why a need is not met, and the fix; `Ok(Some(note))` when only the run
+/// can tell.
+fn check(need: Need, t: &Target) -> Result<Option<&'static str>, (String, String)> {
+    let p = &t.profile;
+    let registers = t.can_register() && p.scenarios_register();
+    let no = |reason: &str, fix: &str| Err((reason.to_owned(), fix.to_owned()));
+    let code_clients = |f: &dyn Fn(&crate::target::profile::ClientProfile) -> bool| {
+        p.clients
+            .iter()
+            .filter(|c| c.supports_grant("authorization_code") && f(c))
+            .count()
+    };
+    match need {
+        Need::OAuth if p.kind != TargetKind::OAuth => no(
+            "the target is not an OAuth authorization server",
+            "nothing to change: the scenario is about authorization servers",
+        ),
+        Need::TokenApi if p.kind == TargetKind::RelyingParty => no(
+            "a relying-party target issues no access tokens",
+            "nothing to change",
+        ),
+        Need::Login if p.kind == TargetKind::OAuth && p.login.is_none() => no(
+            "the profile says nothing of how to log in",
+            "add [login] with username and password, or strategy = \"none\" if the server has no login page",
+        ),
+        Need::CodeClient if !registers && code_clients(&|_| true) == 0 => no(
+            "the profile names no client for authorization_code (and the harness does not register clients)",
+            "add a [[clients]] entry for authorization_code, or enable [registration]",
+        ),
+        Need::ConfidentialClient if !registers && code_clients(&|c| !c.is_public()) == 0 => no(
+            "the profile names no confidential client for authorization_code (and the harness does not register clients)",
+            "add a [[clients]] entry with a secret for authorization_code, or enable [registration]",
+        ),
+        Need::PublicClient if !registers && code_clients(&|c| c.is_public()) == 0 => no(
+            "the profile names no public client for authorization_code (and the harness does not register clients)",
+            "add a [[clients]] entry with auth_method = \"none\", or enable [registration]",
+        ),
+        Need::CcClient
+            if !registers
+                && !p
+                    .clients
+                    .iter()
+                    .any(|c| !c.is_public() && c.supports_grant("client_credentials")) =>
+        {
+            no(
+                "the profile names no confidential client for client_credentials (and the harness does not register clients)",
+                "add a [[clients]] entry with a secret and grant_types = [\"client_credentials\"], or enable [registration]",
+            )
+        }
+        Need::SecondClient if !registers && code_clients(&|_| true) < 2 => no(
+            "the scenario needs a second client for authorization_code, with another client id, and the profile names none",
+            "add a second [[clients]] entry (another client id) for authorization_code, or enable [registration]",
+        ),
+        Need::Method(m) => {
+            if let Some(md) = &t.metadata
+                && !md
+                    .token_endpoint_auth_methods()
+                    .iter()
+                    .any(|o| o == m.as_str())
+            {
+                return no(
+                    &format!("the server does not offer {m}"),
+                    "nothing to change: the server does not offer it",
+                );
+            }
+            if !registers && !p.clients.iter().any(|c| c.auth_method == m) {
+                return no(
+                    &format!(
+                        "the profile names no {m} client for authorization_code (and the harness does not register clients)"
+                    ),
+                    &format!("add a [[clients]] entry with auth_method = \"{m}\""),
+                );
+            }
+            Ok(None)
+        }
+        Need::CcGrant => match &t.metadata {
+            Some(m) if !m.grant_types().iter().any(|g| g == "client_credentials") => no(
+                "the server does not offer the client credentials grant",
+                "nothing to change: the server does not offer it",
+            ),
+            _ => Ok(None),
+        },
+        Need::Registration if !p.registration_enabled() => no(
+            "the profile does not let the harness register clients",
+            "add [registration] with enabled = true, if the server offers RFC 7591 registration",
+        ),
+        Need::Registration if t.endpoints.registration.is_none() => no(
+            "the target has no registration endpoint",
+            "nothing to change, unless the server has one: give [endpoints] registration",
+        ),
+        Need::Metadata if t.metadata.is_none() => no(
+            "the target publishes no RFC 8414 metadata",
+            "nothing to change, unless the issuer is wrong",
+        ),
+        Need::Jwks if t.endpoints.jwks.is_none() => no(
+            "the target publishes no jwks_uri",
+            "give [endpoints] jwks in the profile, if the server publishes keys",
+        ),
+        Need::Revocation if t.endpoints.revocation.is_none() => no(
+            "the target has no revocation endpoint",
+            "give [endpoints] revocation in the profile, if the server has one",
+        ),
+        Need::Introspection if t.endpoints.introspection.is_none() => no(
+            "the target has no introspection endpoint",
+            "give [endpoints] introspection in the profile, if the server has one",
+        ),
+        Need::Resource if p.resources.is_empty() && p.kind != TargetKind::RelyingParty => no(
+            "the profile names no protected resource",
+            "add a [[resources]] entry: a URL of the API that accepts the target's access tokens, with the scope it needs",
+        ),
+        Need::TwoScopes => {
+            let scopes: std::collections::BTreeSet<String> = p
+                .resources
+                .iter()
+                .filter_map(|r| r.scope.as_ref().map(ToString::to_string))
+                .collect();
+            let roles = p.resources.iter().any(|r| r.role.is_some());
+            if scopes.len() < 2 && !roles {
+                return no(
+                    "the profile names no two protected resources that need different scopes",
+                    "list two [[resources]] whose scopes differ (e.g. profile and notes:read)",
+                );
+            }
+            Ok(None)
+        }
+        Need::Signing if t.profile.test_admin.is_none() => no(
+            "the harness cannot have the target sign a token with chosen claims (no test-admin signing API)",
+            "nothing to change for a third-party server; the reference server offers it with serve --test-admin",
+        ),
+        Need::Upstream if p.kind != TargetKind::RelyingParty && t.profile.test_admin.is_none() => {
+            no(
+                "the target is neither a relying-party app nor an authorization server with a test-admin API to configure an upstream provider with",
+                "describe a relying-party app with kind = \"relying-party\" and [relying_party]",
+            )
+        }
+        Need::Clock if t.profile.test_admin.is_none() => Ok(Some(
+            "if the lifetimes it waits for exceed [expiry] max_wait",
+        )),
+        Need::RefreshTokens => Ok(Some("if the target issues no refresh tokens")),
+        Need::Jwt => Ok(Some("if the target's access tokens are not JWTs")),
+        Need::IdToken => Ok(Some("if the target issues no ID tokens")),
+        _ => Ok(None),
+    }
+}
+
+/// The scenarios of `features` selected by `tags`, planned against `target`.
+pub fn plan(
+    source: &FeatureSource,
+    target: &Target,
+    tags: Option<&str>,
+) -> Result<Vec<Planned>, RunError> {
+    let op = tags
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(features::parse_tags)
+        .transpose()?;
+    let mut parsed = features::load(source)?;
+    if features::filter(&mut parsed, op.as_ref()) == 0 {
+        return Err(RunError::NoScenarios {
+            tags: tags.unwrap_or_default().to_owned(),
+        });
+    }
+    let mut out = Vec::new();
+    for f in &parsed {
+        let area = features::area_of(f);
+        let background: Vec<&gherkin::Step> =
+            f.background.iter().flat_map(|b| b.steps.iter()).collect();
+        let scenarios = f
+            .scenarios
+            .iter()
+            .chain(f.rules.iter().flat_map(|r| r.scenarios.iter()));
+        for s in scenarios {
+            let tags: Vec<String> = f
+                .tags
+                .iter()
+                .chain(s.tags.iter())
+                .map(|t| t.trim_start_matches('@').to_owned())
+                .collect();
+            let mut needs: Vec<Need> = background
+                .iter()
+                .copied()
+                .chain(s.steps.iter())
+                .flat_map(|st| needs_of(&st.value).unwrap_or(&[]).iter().copied())
+                .collect();
+            needs.sort();
+            needs.dedup();
+            let mut notes = Vec::new();
+            let mut status = PlanStatus::Runs;
+            for n in needs {
+                match check(n, target) {
+                    Err((reason, fix)) => {
+                        status = PlanStatus::Skips { reason, fix };
+                        break;
+                    }
+                    Ok(Some(note)) => notes.push(note.to_owned()),
+                    Ok(None) => {}
+                }
+            }
+            if status == PlanStatus::Runs && !notes.is_empty() {
+                status = PlanStatus::MaySkip(notes);
+            }
+            out.push(Planned {
+                id: format!("{area}/{}", model::slug(&s.name)),
+                level: model::level_from_tags(&tags).unwrap_or(Level::Must),
+                status,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The plan as text: counts, then the SKIPs grouped by cause with their
+/// fix, then the run-time conditions.
+pub fn render(plan: &[Planned], target_name: &str) -> String {
+    let runs = plan.iter().filter(|p| p.status == PlanStatus::Runs).count();
+    let may = plan
+        .iter()
+        .filter(|p| matches!(p.status, PlanStatus::MaySkip(_)))
+        .count();
+    let skips = plan.len() - runs - may;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Plan for {target_name}: {} scenarios; {runs} will run, {may} will run but may SKIP on what only the run can tell, {skips} will SKIP.",
+        plan.len()
+    );
+    let mut by_cause: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
+    let mut by_note: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for p in plan {
+        match &p.status {
+            PlanStatus::Skips { reason, fix } => by_cause
+                .entry((reason.clone(), fix.clone()))
+                .or_default()
+                .push(&p.id),
+            PlanStatus::MaySkip(notes) => {
+                for n in notes {
+                    by_note.entry(n.clone()).or_default().push(&p.id);
+                }
+            }
+            PlanStatus::Runs => {}
+        }
+    }
+    if !by_cause.is_empty() {
+        out.push_str("\nWill SKIP, by cause:\n");
+        let mut causes: Vec<_> = by_cause.into_iter().collect();
+        causes.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+        for ((reason, fix), ids) in causes {
+            let _ = writeln!(out, "- {reason} ({} scenarios)", ids.len());
+            let _ = writeln!(out, "  to run them: {fix}");
+            for id in ids {
+                let _ = writeln!(out, "    {id}");
+            }
+        }
+    }
+    if !by_note.is_empty() {
+        out.push_str("\nMay SKIP at run time:\n");
+        for (note, ids) in by_note {
+            let _ = writeln!(out, "- {note} ({} scenarios)", ids.len());
+        }
+    }
+    out
+}
+
+/// How the plan describes where the scenarios' clients come from.
+pub fn clients_line(t: &Target) -> String {
+    let p = &t.profile;
+    match (t.can_register(), p.registration.as_ref().map(|r| r.scenario_clients)) {
+        (true, Some(ScenarioClients::Registered)) => {
+            "clients: each scenario registers its own (RFC 7591); set [registration] scenario_clients = \"profile\" to use [[clients]] instead".into()
+        }
+        _ => format!("clients: the profile's {} [[clients]] entries", p.clients.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every step of the spec is classified, so the plan sees every need.
+    #[test]
+    fn every_step_of_the_spec_is_classified() {
+        let features = features::load(&FeatureSource::Embedded).expect("the spec parses");
+        let mut unknown = Vec::new();
+        for f in &features {
+            let steps = f
+                .background
+                .iter()
+                .flat_map(|b| b.steps.iter())
+                .chain(f.scenarios.iter().flat_map(|s| s.steps.iter()))
+                .chain(
+                    f.rules
+                        .iter()
+                        .flat_map(|r| r.scenarios.iter().flat_map(|s| s.steps.iter())),
+                );
+            for st in steps {
+                if needs_of(&st.value).is_none() {
+                    unknown.push(st.value.clone());
+                }
+            }
+        }
+        unknown.sort();
+        unknown.dedup();
+        assert!(
+            unknown.is_empty(),
+            "steps the plan does not know: {unknown:#?}"
+        );
+    }
+
+    #[test]
+    fn phrases_map_to_needs() {
+        assert_eq!(
+            needs_of("a second client registered for the authorization code flow"),
+            Some(&[Need::SecondClient][..])
+        );
+        assert_eq!(
+            needs_of("the client revokes its refresh token"),
+            Some(&[Need::Revocation, Need::RefreshTokens][..])
+        );
+        assert_eq!(
+            needs_of("the client revokes its access token"),
+            Some(&[Need::Revocation][..])
+        );
+        assert_eq!(
+            needs_of("the user logs in through the upstream provider"),
+            Some(&[Need::Upstream][..])
+        );
+        assert_eq!(needs_of("something else entirely"), None);
+    }
+}
