@@ -37,6 +37,22 @@ Feature: Authorization code grant
     When the user logs in and approves the request
     Then the authorization response names the issuer in iss
 
+  @must @rfc9207-2
+  Scenario: An error response says which server sent it too
+    RFC 9207 §2: "In authorization responses to the client, including error responses,
+    an authorization server supporting this specification MUST indicate its identity
+    by including the iss parameter in the response."
+    Accepted: iss equal to the metadata's issuer on an error redirect. Only for servers
+    that declare authorization_response_iss_parameter_supported; a server that shows an
+    error page instead of redirecting SKIPs (no error response reached the client).
+
+    Given the server declares that its authorization responses carry iss
+    And the client gets a code for a well-formed request
+    And an authorization request from the client
+    And the request has no response_type
+    When the client sends the request
+    Then the error response that reaches the client names the issuer in iss
+
   @must @rfc6749-4.1.3 @rfc6750-2.1
   Scenario: The code is exchanged for tokens that the API accepts
     RFC 6749 §4.1.4: "If the access token request is valid and authorized, the

@@ -22,9 +22,23 @@ Feature: Token introspection
     client authentication included"). An answer that says anything about the token
     is a security failure; another refusal, or "active": false, a format one.
 
-    Given the client's access token is reported active by introspection
-    When an unauthenticated caller introspects the client's access token
+    Given a genuine token of the client is reported active by introspection
+    When an unauthenticated caller introspects the client's token
     Then the introspection request is refused as unauthenticated
+
+  @must @security @rfc7662-2.1
+  Scenario: A caller that only names a public client may not introspect tokens
+    RFC 7662 §2.1: "To prevent token scanning attacks, the endpoint MUST also require
+    some form of authorization to access this endpoint, such as client authentication"
+    — a public client cannot authenticate (RFC 6749 §2.1), so naming one is no
+    authorization.
+    Accepted: any refusal; an answer that says anything about the token is a security
+    failure.
+
+    Given a genuine token of the client is reported active by introspection
+    And a public client registered for the authorization code flow
+    When the public client introspects the client's token
+    Then the answer says nothing about the token
 
   @must @rfc7662-2.2
   Scenario: A valid access token is reported active, and described truthfully
@@ -47,7 +61,7 @@ Feature: Token introspection
     response with the "active" field set to "false""
     Accepted: 200 with "active": false.
 
-    Given the client's access token is reported active by introspection
+    Given a genuine token of the client is reported active by introspection
     When the client introspects a token the server never issued
     Then the introspection answer says the token is inactive
 

@@ -76,6 +76,21 @@ Feature: Refresh tokens
     Then the token request succeeds
     And the refreshed access token works within the scope the answer names
 
+  @must @rfc6749-6
+  Scenario: A refresh token issued on a narrower refresh keeps the scope of the one it replaced
+    RFC 6749 §6: "If a new refresh token is issued, the refresh token scope MUST be
+    identical to that of the refresh token included by the client in the request."
+    Accepted: a refresh with the new refresh token and no scope parameter gets the
+    original, full scope ("if omitted is treated as equal to the scope originally
+    granted by the resource owner"). Servers that keep the refresh token SKIP.
+
+    Given a client registered for the authorization code flow
+    And the client holds tokens from the authorization code flow
+    And the client has refreshed its tokens asking for a narrower scope
+    When the client refreshes its tokens
+    Then the token request succeeds
+    And the refreshed access token covers the original scope
+
   @must @security @rfc6749-6 @rfc6749-3.3 @rfc9700-4.14.2
   Scenario: Refreshing cannot widen the scope beyond what the user granted
     RFC 6749 §6: "The requested scope MUST NOT include any scope not originally granted

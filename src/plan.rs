@@ -188,6 +188,8 @@ const TABLE: &[(&str, &[Need])] = &[
         "\"an unknown crit header\"",
         &[Need::Jwt, Need::Signing, Need::Resource],
     ),
+    ("forged with \"malformed encodings\"", &[Need::Resource]),
+    ("forged with \"a sample of forgeries\"", &[Need::Resource]),
     ("forged with", &[Need::Jwt, Need::Resource]),
     ("typed at+jwt", &[Need::Jwt]),
     ("the ID token", &[Need::IdToken, Need::Resource]),

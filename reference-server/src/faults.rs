@@ -69,6 +69,8 @@ catalogue! {
         "RFC 9700 §4.14.2: replaying a rotated-out refresh token revokes its family";
     RefreshScopeWidening = "refresh-scope-widening", "refresh",
         "RFC 6749 §6: a refresh cannot widen the originally granted scope";
+    RefreshScopeNotKept = "refresh-scope-not-kept", "refresh",
+        "RFC 6749 §6: a refresh token issued on refresh has the scope of the one it replaced (this one narrows it with the access token)";
     RefreshNotBoundToClient = "refresh-not-bound-to-client", "refresh",
         "RFC 6749 §6: a refresh token is bound to the client it was issued to";
     RefreshWithoutClientAuth = "refresh-without-client-auth", "refresh",
@@ -116,6 +118,8 @@ catalogue! {
         "RFC 7009 §2.1: the revocation endpoint authenticates the client";
     IntrospectionUnauthenticated = "introspection-unauthenticated", "introspection",
         "RFC 7662 §2.1: the introspection endpoint requires authorization";
+    IntrospectionPublicClient = "introspection-public-client", "introspection",
+        "RFC 7662 §2.1: introspection requires authorization, which naming a public client is not";
     IntrospectionLeaksInactive = "introspection-leaks-inactive", "introspection",
         "RFC 7662 §2.2: an inactive token gives exactly {\"active\": false}";
     ExpiredTokenIntrospectsActive = "expired-token-introspects-active", "expiry",

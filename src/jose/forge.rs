@@ -308,3 +308,64 @@ pub fn malformed(jws: &Jws) -> Vec<Forgery> {
         ),
     ]
 }
+
+/// Variants of an opaque (non-JWT) token that no API may accept: the same
+/// token altered, cut, extended, or replaced by junk. They exercise what
+/// every API must do with an invalid token, whatever its token format.
+pub fn opaque_variants(token: &str) -> Vec<Forgery> {
+    let flipped: String = {
+        let mut chars: Vec<char> = token.chars().collect();
+        if let Some(last) = chars.last_mut() {
+            *last = if *last == 'A' { 'B' } else { 'A' };
+        }
+        chars.into_iter().collect()
+    };
+    let half = &token[..floor_boundary(token, token.len() / 2)];
+    vec![
+        Forgery::new("the genuine token with its last character changed", flipped),
+        Forgery::new("the first half of the genuine token", half.to_owned()),
+        Forgery::new(
+            "the genuine token with a character appended",
+            format!("{token}x"),
+        ),
+        Forgery::new(
+            "a token the server never issued",
+            format!("oauthspec-made-up-{}", "A".repeat(32)),
+        ),
+    ]
+}
+
+/// Malformed variants of an opaque token: characters the b64token syntax of
+/// RFC 6750 §2.1 does not allow, and a 1 MB token.
+pub fn opaque_malformed(token: &str) -> Vec<Forgery> {
+    vec![
+        Forgery::new(
+            "'!' inside the token",
+            format!(
+                "{}!{}",
+                &token[..floor_boundary(token, token.len() / 2)],
+                &token[floor_boundary(token, token.len() / 2)..]
+            ),
+        ),
+        Forgery::new("a token of three dots", "...".to_owned()),
+        Forgery::new(
+            "a 1 MB token (the genuine one, padded)",
+            format!("{token}{}", "A".repeat(1024 * 1024)),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod opaque_tests {
+    use super::*;
+
+    #[test]
+    fn opaque_variants_differ_from_the_genuine_token() {
+        let t = "opaque-token-0123456789";
+        for f in opaque_variants(t).into_iter().chain(opaque_malformed(t)) {
+            assert_ne!(f.token, t, "{}", f.name);
+            assert!(!f.name.is_empty());
+        }
+        assert_eq!(opaque_variants("é")[0].token, "A");
+    }
+}

@@ -86,6 +86,47 @@ async fn response_type_refused(w: &mut Spec) {
     }
 }
 
+#[then("the error response that reaches the client names the issuer in iss")]
+async fn error_carries_iss(w: &mut Spec) {
+    let client = w.client();
+    w.control(&ControlKind::AuthorizationCode(client.id.clone()));
+    let r = match w.flow.outcome.clone() {
+        Some(AuthorizationOutcome::Redirected(r)) if r.error.is_some() => r,
+        Some(AuthorizationOutcome::Redirected(r)) => fail(Finding::new(
+            "a request without response_type is refused (RFC 6749 §3.1.1)",
+            "a redirect with an error",
+            describe(&AuthorizationOutcome::Redirected(r)),
+        )),
+        Some(other) => skip_with(
+            format!(
+                "no error response reached the client to look at ({})",
+                describe(&other)
+            ),
+            "nothing to change: the server answers this error with a page of its own",
+        ),
+        None => unmet("harness bug: no authorization request was sent"),
+    };
+    let issuer = w
+        .target()
+        .metadata
+        .as_ref()
+        .and_then(|m| m.issuer.clone())
+        .unwrap_or_default();
+    if r.iss.as_deref() != Some(issuer.as_str()) {
+        fail(Finding::new(
+            "an error response to the client carries iss equal to the issuer (RFC 9207 §2)",
+            format!("iss={issuer}"),
+            format!(
+                "{} ({})",
+                r.iss
+                    .clone()
+                    .map_or("no iss".to_owned(), |i| format!("iss={i}")),
+                describe(&AuthorizationOutcome::Redirected(r.clone()))
+            ),
+        ));
+    }
+}
+
 // ── the token request ─────────────────────────────────────────────────
 
 #[when("the second client exchanges the code for tokens")]

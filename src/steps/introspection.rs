@@ -13,6 +13,13 @@ use crate::driver::flow::ClientAuth;
 use crate::driver::http::HttpRequest;
 use crate::driver::pkce::{Scope, random_token};
 
+/// The token a control showed introspection reporting active, for the
+/// scenario's later requests about it.
+#[derive(Default)]
+struct Shown {
+    which: Option<&'static str>,
+}
+
 /// Which token of the scenario to introspect.
 fn pick_token(w: &Spec, which: &str) -> (String, Option<&'static str>) {
     match which {
@@ -120,28 +127,44 @@ impl Spec {
             .or_else(|| self.client().scope)
     }
 
-    /// The control: one of the client's genuine tokens is reported active.
-    /// SKIPs when the server answers the client "active": false (allowed),
-    /// ERROR when it does not answer the client properly at all.
-    async fn reported_active(&mut self, which: &str, kind: ControlKind) {
+    /// Introspects `which` of the client's tokens as a control: `Ok` when it
+    /// is reported active, else why not (a SKIP's reason, or an ERROR's).
+    async fn active_or_why(&mut self, which: &'static str) -> Result<(), Result<String, String>> {
         let a = self.introspect_own(which).await;
         let active = a
             .json()
             .and_then(|v| v.get("active").and_then(Value::as_bool));
         match (a.status, active) {
-            (Some(200), Some(true)) => {
-                self.control_held(kind, format!("200 with \"active\": true for {which}"));
-            }
-            (Some(200), Some(false)) => skip_with(
-                format!(
-                    "the server reports {which} inactive to the client that holds it, which RFC 7662 §2.2 allows (the caller may not be allowed to introspect it)"
-                ),
-                "nothing to change: introspection is for the resource servers this server trusts",
-            ),
-            _ => unmet(format!(
+            (Some(200), Some(true)) => Ok(()),
+            (Some(200), Some(false)) => Err(Ok(format!(
+                "the server reports {which} inactive to the client that holds it, which RFC 7662 §2.2 allows (the caller may not be allowed to introspect it)"
+            ))),
+            // The server will not describe this kind of token (a finding of
+            // the scenario that asks for it), so there is nothing to compare.
+            _ if a.error_code().as_deref() == Some("unsupported_token_type") => Err(Ok(format!(
+                "the server does not introspect {which} (unsupported_token_type)"
+            ))),
+            _ => Err(Err(format!(
                 "control: introspecting {which} with the client's own credentials did not give an answer to judge: {}",
                 a.describe()
-            )),
+            ))),
+        }
+    }
+
+    /// The control: `which` is reported active. SKIPs when the server does
+    /// not describe it to this client (allowed), ERROR when it does not
+    /// answer properly at all.
+    async fn reported_active(&mut self, which: &'static str, kind: ControlKind) {
+        match self.active_or_why(which).await {
+            Ok(()) => {
+                self.area::<Shown>().which = Some(which);
+                self.control_held(kind, format!("200 with \"active\": true for {which}"));
+            }
+            Err(Ok(skip)) => skip_with(
+                skip,
+                "nothing to change: introspection is for what the server chooses to describe",
+            ),
+            Err(Err(error)) => unmet(error),
         }
     }
 
@@ -182,6 +205,37 @@ async fn access_active(w: &mut Spec) {
     .await;
 }
 
+#[given("a genuine token of the client is reported active by introspection")]
+async fn any_active(w: &mut Spec) {
+    let client = w.client();
+    // The access token first; a server that describes only refresh tokens
+    // (RFC 7662 lets it choose) is shown with the refresh token.
+    let first = w.active_or_why("its access token").await;
+    let which = match first {
+        Ok(()) => "its access token",
+        Err(_) if w.flow.tokens.iter().any(|t| t.refresh_token.is_some()) => {
+            match w.active_or_why("its refresh token").await {
+                Ok(()) => "its refresh token",
+                Err(Ok(skip)) => skip_with(
+                    skip,
+                    "nothing to change: introspection is for what the server chooses to describe",
+                ),
+                Err(Err(error)) => unmet(error),
+            }
+        }
+        Err(Ok(skip)) => skip_with(
+            skip,
+            "nothing to change: introspection is for what the server chooses to describe",
+        ),
+        Err(Err(error)) => unmet(error),
+    };
+    w.area::<Shown>().which = Some(which);
+    w.control_held(
+        ControlKind::IntrospectionActive(client.id),
+        format!("200 with \"active\": true for {which}"),
+    );
+}
+
 #[given("the client's refresh token is reported active by introspection")]
 async fn refresh_active(w: &mut Spec) {
     w.reported_active("its refresh token", ControlKind::RefreshIntrospectsActive)
@@ -202,11 +256,55 @@ async fn introspects(w: &mut Spec, which: String) {
     w.introspect_own(&which).await;
 }
 
-#[when("an unauthenticated caller introspects the client's access token")]
-async fn introspects_unauthenticated(w: &mut Spec) {
-    let token = w.access_token();
-    w.introspect_with(&ClientAuth::Omitted, &token, Some("access_token"))
+#[when("the public client introspects the client's token")]
+async fn public_introspects(w: &mut Spec) {
+    // "a public client registered …" made it the scenario's client; the
+    // token is the first client's, whose tokens the flow keeps.
+    let public = w.client();
+    if !public.is_public() {
+        unmet("harness bug: the scenario's client is not public");
+    }
+    let which = w.area::<Shown>().which.unwrap_or("its access token");
+    let (token, hint) = pick_token(w, which);
+    w.introspect_with(&ClientAuth::None { id: public.id }, &token, hint)
         .await;
+}
+
+#[then("the answer says nothing about the token")]
+async fn says_nothing(w: &mut Spec) {
+    if !w
+        .controls
+        .iter()
+        .any(|c| matches!(c.kind, ControlKind::IntrospectionActive(_)))
+    {
+        unmet(
+            "no positive control: the scenario never showed introspection reporting a genuine token active",
+        );
+    }
+    let a = w.introspection();
+    let json = a.json();
+    let said = a.accepted()
+        && json.as_ref().and_then(Value::as_object).is_some_and(|o| {
+            o.get("active") == Some(&Value::Bool(true)) || o.keys().any(|k| k != "active")
+        });
+    if said {
+        fail(Finding::security(
+            "the introspection endpoint requires authorization; naming a public client is none (RFC 7662 §2.1, §4)",
+            "a refusal (401, or 400 error=invalid_client)",
+            format!(
+                "{}: anyone who knows a public client's id can ask what a token is worth",
+                a.describe()
+            ),
+        ));
+    }
+}
+
+#[when("an unauthenticated caller introspects the client's token")]
+async fn introspects_unauthenticated(w: &mut Spec) {
+    // The token the control showed active to the client.
+    let which = w.area::<Shown>().which.unwrap_or("its access token");
+    let (token, hint) = pick_token(w, which);
+    w.introspect_with(&ClientAuth::Omitted, &token, hint).await;
 }
 
 // ── outcomes ──────────────────────────────────────────────────────────

@@ -140,6 +140,63 @@ async fn refreshes_narrower(w: &mut Spec) {
     w.refresh_with(Some(&narrow)).await;
 }
 
+#[given("the client has refreshed its tokens asking for a narrower scope")]
+async fn has_refreshed_narrower(w: &mut Spec) {
+    let client = w.client();
+    let narrow = w.narrower_scope(&client);
+    let before = w.current_refresh_token();
+    let res = w.refresh_with(Some(&narrow)).await;
+    if res.success().is_none() {
+        unmet(format!(
+            "a refresh asking for the narrower scope \"{narrow}\" failed: {}",
+            describe_token_answer(&res)
+        ));
+    }
+    if w.current_refresh_token() == before {
+        skip_with(
+            "the server kept the refresh token on refresh, so no new refresh token's scope can be checked",
+            "nothing to change: the server does not rotate refresh tokens for this client",
+        );
+    }
+    w.control_held(
+        ControlKind::Refresh(client.id.clone()),
+        format!("{} with tokens for \"{narrow}\"", res.status),
+    );
+    w.flow.narrow_scope = Some(narrow);
+}
+
+#[then("the refreshed access token covers the original scope")]
+async fn covers_original(w: &mut Spec) {
+    let client = w.client();
+    let full = client
+        .scope
+        .clone()
+        .unwrap_or_else(|| unmet("harness bug: the client has no scope"));
+    let answer = w.refreshed();
+    let requirement =
+        "a refresh token issued on refresh has the scope of the one it replaced (RFC 6749 §6)";
+    if let Some(s) = &answer.scope
+        && !s.includes(&full)
+    {
+        fail(Finding::new(
+            requirement,
+            format!(
+                "scope \"{full}\" (the original grant) for a refresh without a scope parameter"
+            ),
+            format!("scope \"{s}\""),
+        ));
+    }
+    let token = answer.access_token.secret().to_owned();
+    let (_, refused) = w.scope_check(&token, &full).await;
+    if !refused.is_empty() {
+        fail(Finding::new(
+            requirement,
+            format!("an access token that works within \"{full}\""),
+            format!("refused within the original scope: {}", refused.join("; ")),
+        ));
+    }
+}
+
 #[when("the client refreshes its tokens asking for its full scope")]
 async fn refreshes_full(w: &mut Spec) {
     let client = w.client();

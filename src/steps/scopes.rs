@@ -442,11 +442,15 @@ async fn challenge_names_scope(w: &mut Spec) {
 async fn bare_challenge(w: &mut Spec) {
     let (r, a) = answer(w);
     let Some(c) = bearer_challenge(&a) else {
-        fail(Finding::format(
-            "a request without credentials gets a bare Bearer challenge (RFC 6750 §3.1)",
-            "WWW-Authenticate: Bearer (with at most realm and scope)",
-            describe_answer(&r, &a),
-        ));
+        // No challenge at all is the MUST scenario's finding; without one
+        // there is no error code to look for.
+        skip_with(
+            format!(
+                "the API answered without a Bearer challenge ({}), so there is no error code to look at",
+                describe_answer(&r, &a)
+            ),
+            "nothing to change here: the missing challenge is reported by its own scenario",
+        );
     };
     if c.param("error").is_some() || c.param("error_description").is_some() {
         fail(Finding::format(

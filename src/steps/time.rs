@@ -163,14 +163,18 @@ impl Spec {
         }
         let max = self.target().profile.expiry.max_wait;
         if Duration::from_secs(seconds) > max {
+            // The numbers go to the evidence, so that every scenario with
+            // this cause shares one reason in the report.
+            self.record(format!(
+                "note: the scenario would wait {seconds} s: {why}; [expiry] max_wait is {} s",
+                max.as_secs()
+            ));
             skip_with(
                 format!(
-                    "the scenario would wait {seconds} s ({why}), more than [expiry] max_wait ({} s), and the target has no test-admin clock",
+                    "the scenario would wait longer than [expiry] max_wait ({} s), and the target has no test-admin clock",
                     max.as_secs()
                 ),
-                format!(
-                    "raise [expiry] max_wait to {seconds}s, or shorten the target's lifetimes (and say so in [lifetimes])"
-                ),
+                "raise [expiry] max_wait (the evidence says how long each scenario needs), or shorten the target's lifetimes and say so in [lifetimes]",
             );
         }
         self.record(format!("waited {seconds} s: {why}"));

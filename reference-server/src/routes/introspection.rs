@@ -27,7 +27,9 @@ pub async fn introspect(
         let Form(params) = form?;
         if !state.fault(Fault::IntrospectionUnauthenticated) {
             let client = authenticate(&state, &headers, &params)?;
-            if !client.metadata.token_endpoint_auth_method.is_confidential() {
+            if !client.metadata.token_endpoint_auth_method.is_confidential()
+                && !state.fault(Fault::IntrospectionPublicClient)
+            {
                 return Err(OAuthError::invalid_client(
                     "introspection needs a confidential client",
                 ));

@@ -362,7 +362,15 @@ fn refresh_token(
             refresh_token: Some(presented.to_string()),
         });
     }
-    let (new_token, new_record) = new_refresh(state, client, &record.grant_id, &record.sub, &scope);
+    // RFC 6749 §6: "the refresh token scope MUST be identical to that of the
+    // refresh token included by the client in the request": a narrower
+    // request narrows the access token only.
+    let kept = if state.fault(Fault::RefreshScopeNotKept) {
+        &scope
+    } else {
+        &record.scope
+    };
+    let (new_token, new_record) = new_refresh(state, client, &record.grant_id, &record.sub, kept);
     match state
         .store
         .rotate_refresh(&hash, &new_record)
