@@ -56,8 +56,10 @@ Feature: Token expiry
     RFC 6749 §5.2: "invalid_grant The provided authorization grant [...] or refresh
     token is invalid, expired, revoked"
     Accepted: 400 error=invalid_grant once the refresh token's lifetime and the
-    clock-skew margin have passed; tokens are a security failure.
+    clock-skew margin have passed; tokens are a security failure. Control: the
+    refresh token worked before it expired.
 
+    Given the client's refresh token works
     When the refresh token's lifetime has passed
     And the client refreshes its tokens
     Then the token request fails with "invalid_grant"

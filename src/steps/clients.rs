@@ -169,6 +169,7 @@ impl Spec {
     /// or the first fitting `[[clients]]` entry; SKIPs with the profile
     /// change that would give one.
     pub async fn client_for(&mut self, need: ClientNeed, grant: &str) -> TestClient {
+        self.require_authorization_server();
         if self.registers_clients() {
             let method = match need {
                 ClientNeed::Public => AuthMethod::None,
@@ -264,6 +265,7 @@ impl Spec {
     /// authorization code flow; SKIPs when the server does not offer the
     /// method or the profile has no such client.
     pub async fn client_with_method(&mut self, method: AuthMethod) -> TestClient {
+        self.require_authorization_server();
         let target = self.target();
         if let Some(m) = &target.metadata {
             let offered = m.token_endpoint_auth_methods();
@@ -297,6 +299,17 @@ impl Spec {
                     "add a [[clients]] entry with auth_method = \"{method}\" and grant_types = [\"authorization_code\"]"
                 ),
             ),
+        }
+    }
+
+    /// SKIPs unless the target is an OAuth authorization server: a JWT API
+    /// or a relying-party app has no clients and no registration.
+    pub fn require_authorization_server(&self) {
+        if self.target().profile.kind != crate::target::TargetKind::OAuth {
+            skip_with(
+                "the target is not an OAuth authorization server, so it has no clients",
+                "nothing to change: the scenario is about authorization servers",
+            );
         }
     }
 

@@ -58,6 +58,14 @@ async fn refresh_outlives(w: &mut Spec) {
     }
 }
 
+/// The control for an expired refresh token's refusal: the grant took it
+/// while it was alive (the new refresh token, if the server rotates, is
+/// the one that then expires).
+#[given("the client's refresh token works")]
+async fn refresh_works(w: &mut Spec) {
+    w.refresh_as_setup().await;
+}
+
 #[when("the access token's lifetime has passed")]
 async fn access_lifetime_passes(w: &mut Spec) {
     w.outlive(Lifetime::Access).await;

@@ -74,6 +74,7 @@ fn parse_method(word: &str) -> AuthMethod {
 impl Spec {
     /// The registration the profile allows, or a SKIP saying why there is none.
     fn registration_profile(&self) -> crate::target::profile::RegistrationProfile {
+        self.require_authorization_server();
         let target = self.target();
         let Some(reg) = target.profile.registration.clone().filter(|r| r.enabled) else {
             skip_with(

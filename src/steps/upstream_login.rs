@@ -114,7 +114,7 @@ impl Answer {
             "{} at {}: {}",
             self.status,
             self.url,
-            redact_body(self.content_type.as_deref(), &self.body, 400)
+            redact_body(self.content_type.as_deref(), &self.body, 400).trim_end()
         )
     }
 }

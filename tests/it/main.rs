@@ -1,5 +1,6 @@
 //! The one integration-test binary; each area of the harness adds a module.
 
+mod dot_peer;
 mod jwt_peer;
 mod kill_matrix;
 mod load;

@@ -75,8 +75,9 @@ pub fn flask(name: &str) -> Command {
 }
 
 /// Runs the embedded spec, filtered by `tags`, against the target the
-/// profile text describes (`source` names it in errors), quietly.
-pub async fn check(text: &str, source: &str, tags: &str) -> oauthspec::report::RunReport {
+/// profile text describes (`source` names it in errors), quietly; the
+/// whole spec when `tags` is `None`.
+pub async fn check(text: &str, source: &str, tags: Option<&str>) -> oauthspec::report::RunReport {
     let profile = oauthspec::target::TargetProfile::parse(text, source).expect("a valid profile");
     let ctx = oauthspec::runner::RunContext::resolve(profile, "profile")
         .await
@@ -88,9 +89,126 @@ pub async fn check(text: &str, source: &str, tags: &str) -> oauthspec::report::R
     oauthspec::runner::run(
         oauthspec::runner::FeatureSource::Embedded,
         ctx,
-        Some(tags.into()),
+        tags.map(Into::into),
         &options,
     )
     .await
     .expect("the run completes")
+}
+
+/// What one scenario must come to against a peer: its verdict, the kind of
+/// its finding (for FAIL and WARN), and why, in words checked by hand
+/// against the RFC. An `id` ending in `/*` stands for every scenario of
+/// that area that no entry names exactly.
+pub struct Expect {
+    pub id: &'static str,
+    pub verdict: oauthspec::report::Verdict,
+    pub kind: Option<oauthspec::report::FindingKind>,
+    pub why: &'static str,
+}
+
+impl Expect {
+    fn covers(&self, id: &str) -> bool {
+        match self.id.strip_suffix('*') {
+            Some(area) => id.starts_with(area),
+            None => id == self.id,
+        }
+    }
+}
+
+/// A scenario that fails or warns with a finding of `kind`.
+pub const fn finding(
+    id: &'static str,
+    verdict: oauthspec::report::Verdict,
+    kind: oauthspec::report::FindingKind,
+    why: &'static str,
+) -> Expect {
+    Expect {
+        id,
+        verdict,
+        kind: Some(kind),
+        why,
+    }
+}
+
+/// A scenario that skips (or could not be set up) for the reason `why`,
+/// whose words must appear in the report's reason.
+pub const fn not_run(
+    id: &'static str,
+    verdict: oauthspec::report::Verdict,
+    why: &'static str,
+) -> Expect {
+    Expect {
+        id,
+        verdict,
+        kind: None,
+        why,
+    }
+}
+
+/// Asserts every scenario of `report`: the ones in `expected` as listed
+/// (SKIP and ERROR reasons must contain the listed words), every other one
+/// PASS. Lists every difference at once.
+pub fn assert_verdicts(report: &oauthspec::report::RunReport, expected: &[Expect], peer: &str) {
+    use oauthspec::report::Verdict;
+    let mut wrong = Vec::new();
+    for s in &report.scenarios {
+        let e = expected
+            .iter()
+            .find(|e| e.id == s.id)
+            .or_else(|| expected.iter().find(|e| e.covers(&s.id)));
+        let want = e.map_or(Verdict::Pass, |e| e.verdict);
+        let detail = || {
+            s.finding
+                .as_ref()
+                .map(|f| {
+                    format!(
+                        "{} | expected {} | actual {}",
+                        f.requirement, f.expected, f.actual
+                    )
+                })
+                .or_else(|| s.reason().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        if s.verdict != want {
+            wrong.push(format!(
+                "{}: {}, expected {want} ({})",
+                s.id,
+                s.verdict,
+                detail()
+            ));
+            continue;
+        }
+        let Some(e) = e else { continue };
+        if let Some(kind) = e.kind
+            && s.kind != Some(kind)
+        {
+            wrong.push(format!(
+                "{}: a {} finding, expected {kind} ({})",
+                s.id,
+                s.kind.map_or("no".to_owned(), |k| k.to_string()),
+                detail()
+            ));
+        }
+        if matches!(s.verdict, Verdict::Skip | Verdict::Error)
+            && !s.reason().is_some_and(|r| r.contains(e.why))
+        {
+            wrong.push(format!(
+                "{}: reason {:?} does not say {:?}",
+                s.id,
+                s.reason(),
+                e.why
+            ));
+        }
+    }
+    for e in expected {
+        if !report.scenarios.iter().any(|s| e.covers(&s.id)) {
+            wrong.push(format!("{}: no such scenario ran", e.id));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "verdicts against {peer} changed:\n{}",
+        wrong.join("\n")
+    );
 }
