@@ -72,8 +72,27 @@ pub fn walk_failed(outcome: &AuthorizationOutcome) -> ! {
     }
 }
 
+/// Where a walk stopped, the same for every scenario that stops there (so
+/// reports can group them): the page's origin and path, with the segments
+/// that look like per-request ids (8 characters or more, with a digit)
+/// shown as `…`, and no query. The whole URL is in the evidence.
+pub fn page_of(url: &url::Url) -> String {
+    let path: Vec<&str> = url
+        .path()
+        .split('/')
+        .map(|seg| {
+            if seg.len() >= 8 && seg.chars().any(|c| c.is_ascii_digit()) {
+                "…"
+            } else {
+                seg
+            }
+        })
+        .collect();
+    format!("{}{}", url.origin().ascii_serialization(), path.join("/"))
+}
+
 fn stopped(s: &Stopped) -> ! {
-    let at = format!("{} (status {})", s.url, s.status);
+    let at = format!("{} (status {})", page_of(&s.url), s.status);
     match &s.reason {
         StopReason::LoginRejected => unmet_with(
             format!(
@@ -177,6 +196,12 @@ impl Spec {
             );
         };
         let mut options: WalkOptions = login.walk_options();
+        if deny && !options.consent_page {
+            skip_with(
+                "the profile says the server has no consent page ([login] consent = \"none\"), so the user has no way to deny the request",
+                "nothing to change, unless the server does show a consent page: then set [login] consent = \"form\"",
+            );
+        }
         options.consent = consent;
         let driver = self.http();
         let browser = self.browser();
@@ -241,5 +266,19 @@ impl Spec {
     /// The state the last authorization request carried.
     pub fn last_state(&self) -> String {
         self.flow.last_state.clone().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_of;
+
+    #[test]
+    fn a_stop_page_hides_per_request_ids_and_the_query() {
+        let url = url::Url::parse("http://127.0.0.1:3000/interaction/S-y3-m_aoaiT2-HG3kdrAw?x=1")
+            .expect("a URL");
+        assert_eq!(page_of(&url), "http://127.0.0.1:3000/interaction/…");
+        let url = url::Url::parse("https://as.example/o/authorize/?client_id=abc").expect("a URL");
+        assert_eq!(page_of(&url), "https://as.example/o/authorize/");
     }
 }

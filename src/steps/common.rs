@@ -151,9 +151,10 @@ async fn receives_code(w: &mut Spec) {
 }
 
 /// The redirect back to the client that a Then step judges. Anything else
-/// is the finding `requirement` ("… is sent back to the client") — after
-/// the control showed that this client's well-formed requests do come
-/// back, so the walk itself works.
+/// is the finding `requirement` ("… is sent back to the client") once the
+/// control showed that this client's well-formed requests do come back, so
+/// the walk itself works; without the control, the walk's stop is a setup
+/// error.
 pub fn redirected(w: &Spec, requirement: &str, expected: &str) -> AuthorizationResponse {
     match outcome(w) {
         AuthorizationOutcome::Redirected(r) => r,
@@ -161,8 +162,14 @@ pub fn redirected(w: &Spec, requirement: &str, expected: &str) -> AuthorizationR
             super::authorize::walk_failed(&other)
         }
         other => {
+            // Without the control, nothing showed that this client's
+            // requests can come back at all: the walk's own stop (a script
+            // page, a page without a form, a refused well-formed request)
+            // is why the scenario could not be set up.
             let client = w.client();
-            w.control(&ControlKind::AuthorizationCode(client.id.clone()));
+            if !w.holds(&ControlKind::AuthorizationCode(client.id.clone())) {
+                super::authorize::walk_failed(&other)
+            }
             fail(Finding::new(requirement, expected, describe(&other)))
         }
     }

@@ -152,6 +152,11 @@ impl Spec {
         }
     }
 
+    /// Whether the scenario has shown the control `kind`.
+    pub fn holds(&self, kind: &ControlKind) -> bool {
+        self.controls.iter().any(|c| c.kind == *kind)
+    }
+
     /// The control `kind`, which a refusal needs before it can PASS; an
     /// ERROR when the scenario did not show it (a harness or feature bug:
     /// the scenario lacks its control step).

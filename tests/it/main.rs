@@ -1,9 +1,11 @@
 //! The one integration-test binary; each area of the harness adds a module.
 
 mod dot_peer;
+mod fixtures;
 mod jwt_peer;
 mod kill_matrix;
 mod load;
+mod misjudgements;
 mod oidc_peer;
 mod peers;
 mod reports;
