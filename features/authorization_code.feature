@@ -135,6 +135,8 @@ Feature: Authorization code grant
     RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than
     once." (this binds the client; RFC 6749 §4.1.2.1 names the server's answer:
     "invalid_request The request [...] includes a parameter more than once")
+    Level: SHOULD: the MUST NOT binds the client; §4.1.2.1 describes the server's answer
+    without a BCP 14 keyword.
     Accepted: a redirect to the client with error=invalid_request and the state.
 
     Given the client gets a code for a well-formed request

@@ -77,6 +77,8 @@ Feature: Token expiry
   Scenario: Once the access token has expired, the refresh token gets a new one
     RFC 6749 §6: "If valid and authorized, the authorization server issues an access
     token as described in Section 5.1."
+    Level: MUST: RFC 6749 §1.5 defines refresh tokens as "used to obtain a new access
+    token when the current access token becomes invalid or expires".
     Accepted: 200 with tokens that the API accepts. A server whose refresh tokens die
     before its access tokens (plus the margin) SKIPs.
 

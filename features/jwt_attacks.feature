@@ -151,6 +151,8 @@ Feature: JWT attacks on the API
   Scenario: A token that names an unknown critical header extension is refused
     RFC 7515 §4.1.11: "If any of the listed extension Header Parameters are not
     understood and supported by the recipient, then the JWS is invalid."
+    Level: MUST: the same section names the extensions listed in crit as ones that
+    "MUST be understood and processed".
     Accepted: any refusal (needs a token the target signs with chosen claims).
 
     When the API is presented the genuine token forged with "an unknown crit header"

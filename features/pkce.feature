@@ -41,6 +41,8 @@ Feature: Proof Key for Code Exchange (PKCE)
     Code Exchange (PKCE) by OAuth public clients and the client does not send the
     "code_challenge" in the request, the authorization endpoint MUST return the
     authorization error response with the "error" value set to "invalid_request"."
+    Level: SHOULD: RFC 7636 §4.4.1's MUST holds "if the server requires" PKCE of
+    public clients, and RFC 9700 §2.1.1 puts its MUST on the clients.
     Accepted: a redirect with error=invalid_request; a code is a security deviation.
 
     Given a public client registered for the authorization code flow

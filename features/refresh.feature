@@ -11,6 +11,9 @@ Feature: Refresh tokens
   Scenario: A refresh token gets a new access token that the API accepts
     RFC 6749 §6: "If valid and authorized, the authorization server issues an access
     token as described in Section 5.1."
+    Level: MUST: this is the refresh grant itself, which RFC 6749 §1.5 defines as "used
+    to obtain a new access token when the current access token becomes invalid or
+    expires"; every other refresh rule rests on it.
     Accepted: 200 with tokens that the API accepts. Servers that issue no refresh
     tokens SKIP ("Issuing a refresh token is optional", RFC 6749 §1.5).
 
@@ -38,6 +41,9 @@ Feature: Refresh tokens
     RFC 9700 §4.14.2: "Refresh token rotation: the authorization server issues a new
     refresh token with every access token refresh response. The previous refresh token
     is invalidated"
+    Level: MUST: RFC 9700 §2.2.2: "Refresh tokens for public clients MUST be
+    sender-constrained or use refresh token rotation as described in Section 4.14";
+    rotation, as §4.14.2 defines it, invalidates the previous token.
     Accepted: 400 error=invalid_grant; tokens are a security failure.
 
     Given a public client registered for the authorization code flow
@@ -53,6 +59,8 @@ Feature: Refresh tokens
     refresh token, which will inform the authorization server of the breach. The
     authorization server cannot determine which party submitted the invalid refresh
     token, but it will revoke the active refresh token."
+    Level: MUST: the rotation RFC 9700 §2.2.2 requires ("MUST be sender-constrained or
+    use refresh token rotation") is defined by §4.14.2, this detection included.
     Accepted: the newest refresh token refused with 400 error=invalid_grant.
 
     Given a public client registered for the authorization code flow

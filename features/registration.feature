@@ -45,6 +45,8 @@ Feature: Dynamic client registration
   Scenario: A redirect URI with a fragment is refused
     RFC 6749 §3.1.2: "The endpoint URI MUST NOT include a fragment component." (this
     binds the URI; the server MAY refuse or replace it, RFC 7591 §3.2.1)
+    Level: SHOULD: the MUST NOT binds the URI; no BCP 14 keyword tells the server how
+    to answer.
     Accepted: 400 with error=invalid_redirect_uri (or invalid_client_metadata), or a
     registration whose redirect URIs no longer hold the fragment.
 
@@ -79,6 +81,8 @@ Feature: Dynamic client registration
     fields is invalid and the server has rejected this request. Note that an
     authorization server MAY choose to substitute a valid value for any requested
     parameter of a client's metadata."
+    Level: SHOULD: the refusal is described without a BCP 14 keyword, and the server MAY
+    substitute a value.
     Accepted: 400 error=invalid_client_metadata, or a registration with a method the
     server supports.
 
@@ -87,8 +91,14 @@ Feature: Dynamic client registration
 
   @must @rfc7592-2.1
   Scenario: The client reads its registration with its registration access token
-    RFC 7592 §2.1: the client reads its registration with a GET to the client
-    configuration endpoint, authenticated with its registration access token.
+    RFC 7592 §2.1: "To read the current configuration of the client on the
+    authorization server, the client makes an HTTP GET request to the client
+    configuration endpoint, authenticating with its registration access token."
+    "Upon successful read of the information for a currently active client, the
+    authorization server responds with an HTTP 200 OK"
+    Level: MUST: registration_client_uri is REQUIRED in the registration response
+    (RFC 7592 §3) and names the endpoint this read is for; update and delete may be
+    missing (they SKIP on 404), the read may not.
     Accepted: 200 with the client's client_id.
 
     Given the client registers with client_secret_basic for the authorization code flow
@@ -137,6 +147,8 @@ Feature: Dynamic client registration
     client_secret, and registration_access_token for this client, thereby preventing
     the client_id from being used at either the authorization endpoint or token
     endpoint of the authorization server."
+    Level: MUST: the section defines what a successful delete is; a deleted client that
+    still gets tokens was not deleted.
     Accepted: the token request refused (invalid_client, or invalid_grant for a code
     that died with its client); the deleted registration no longer readable (401).
 

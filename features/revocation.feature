@@ -65,6 +65,7 @@ Feature: Token revocation
   Scenario: Revoking a token the server does not know still answers 200
     RFC 7009 §2.2: "The authorization server responds with HTTP status code 200 if the
     token has been revoked successfully or if the client submitted an invalid token."
+    Level: SHOULD: stated without a BCP 14 keyword.
     Accepted: 200.
 
     When the client revokes a token the server never issued
@@ -75,6 +76,7 @@ Feature: Token revocation
     RFC 7009 §2.1: "The authorization server first validates the client credentials
     (in case of confidential clients) [...] If this validation fails, the request is
     refused and the client is informed of the error by the authorization server"
+    Level: SHOULD: §2.1 describes the validation without a BCP 14 keyword.
     Accepted: 400 or 401 with error=invalid_client, and the refresh token still works;
     a refresh token revoked without credentials is a security failure.
 
@@ -88,6 +90,7 @@ Feature: Token revocation
     RFC 7009 §2.1: "The authorization server [...] verifies whether the token was issued
     to the client making the revocation request. If this validation fails, the request
     is refused and the client is informed of the error"
+    Level: SHOULD: §2.1 describes the check without a BCP 14 keyword.
     Accepted: a refusal, or 200 that leaves the token working (RFC 7009 §2.2 treats
     it as an invalid token); the token stopping to work is a security failure. The
     client's own revocation must work afterwards, or nothing was shown.

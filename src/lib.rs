@@ -31,6 +31,7 @@ pub mod load;
 pub mod matrix;
 pub mod plan;
 pub mod report;
+pub mod requirements;
 pub mod runner;
 pub mod steps;
 pub mod target;

@@ -31,6 +31,9 @@ enum Command {
     /// Load-test a target with a goose profile (the reference server, in its own process,
     /// by default).
     Load(commands::load::LoadArgs),
+    /// Print the requirement table of the spec (Markdown): each scenario's
+    /// level, sources, quoted rule and accepted answers.
+    Requirements(commands::requirements::RequirementsArgs),
 }
 
 /// Exit codes, the contract CI relies on.
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
             Command::Faults(args) => commands::faults::run(args).await,
             Command::Upstream(args) => commands::upstream::run(args).await,
             Command::Load(args) => commands::load::run(args).await,
+            Command::Requirements(args) => commands::requirements::run(args),
         }
     });
     ExitCode::from(code)

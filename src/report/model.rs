@@ -489,7 +489,8 @@ pub fn level_from_tags<S: AsRef<str>>(tags: &[S]) -> Option<Level> {
 }
 
 /// Turns source tags into citations: `rfc6749-4.1.2` → `RFC 6749 §4.1.2`,
-/// `rfc7636` → `RFC 7636`. Other tags are ignored; duplicates are dropped.
+/// `rfc7636` → `RFC 7636`, `oidc-core-3.1.3.7` → `OpenID Connect Core
+/// §3.1.3.7`. Other tags are ignored; duplicates are dropped.
 pub fn sources_from_tags<S: AsRef<str>>(tags: &[S]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for src in tags.iter().filter_map(|t| source_from_tag(t.as_ref())) {
@@ -502,6 +503,9 @@ pub fn sources_from_tags<S: AsRef<str>>(tags: &[S]) -> Vec<String> {
 
 fn source_from_tag(tag: &str) -> Option<String> {
     let tag = tag.strip_prefix('@').unwrap_or(tag);
+    if let Some(rest) = tag.strip_prefix("oidc-") {
+        return oidc_source(rest);
+    }
     let rest = tag
         .strip_prefix("rfc")
         .or_else(|| tag.strip_prefix("RFC"))?;
@@ -519,6 +523,22 @@ fn source_from_tag(tag: &str) -> Option<String> {
         }
         Some(_) => None,
     }
+}
+
+/// `core-3.1.3.7` → `OpenID Connect Core §3.1.3.7`; `discovery-3` →
+/// `OpenID Connect Discovery §3`.
+fn oidc_source(rest: &str) -> Option<String> {
+    let (spec, section) = rest.split_once('-')?;
+    let spec = match spec {
+        "core" => "Core",
+        "discovery" => "Discovery",
+        "registration" => "Dynamic Client Registration",
+        _ => return None,
+    };
+    if section.is_empty() || !section.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    Some(format!("OpenID Connect {spec} §{section}"))
 }
 
 /// Lower-case slug of a scenario name: letters and digits kept, every other
@@ -609,10 +629,20 @@ mod tests {
             "rfc7636",
             "rfcx",
             "rfc1-",
+            "oidc-core-3.1.3.7",
+            "oidc-discovery-3",
+            "oidc-nonsense-1",
+            "oidc-core-",
         ];
         assert_eq!(
             sources_from_tags(&tags),
-            vec!["RFC 6749 §4.1.2", "RFC 9700 §4.14.2", "RFC 7636"]
+            vec![
+                "RFC 6749 §4.1.2",
+                "RFC 9700 §4.14.2",
+                "RFC 7636",
+                "OpenID Connect Core §3.1.3.7",
+                "OpenID Connect Discovery §3"
+            ]
         );
     }
 

@@ -411,16 +411,19 @@ fn finish(
 }
 
 /// A scenario's description as one paragraph per sentence group: the
-/// quoted rule, then its "Accepted:" line.
+/// quoted rule, its "Level:" line when it has one, then its "Accepted:"
+/// line.
 fn rule_text(description: &str) -> String {
     let mut out = String::new();
     for line in description.lines().map(str::trim).filter(|l| !l.is_empty()) {
         if !out.is_empty() {
-            out.push(if line.starts_with("Accepted:") {
-                '\n'
-            } else {
-                ' '
-            });
+            out.push(
+                if line.starts_with("Accepted:") || line.starts_with("Level:") {
+                    '\n'
+                } else {
+                    ' '
+                },
+            );
         }
         out.push_str(line);
     }

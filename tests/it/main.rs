@@ -9,6 +9,7 @@ mod misjudgements;
 mod oidc_peer;
 mod peers;
 mod reports;
+mod requirements;
 mod restart;
 mod runner;
 mod social_peer;
