@@ -205,6 +205,7 @@ const TABLE: &[(&str, &[Need])] = &[
     ("protected API", &[Need::Resource]),
     ("the API", &[Need::Resource]),
     ("refusal", &[]),
+    ("names the issuer in iss", &[]),
     ("challenge", &[]),
     // the authorization endpoint and the token endpoint
     (

@@ -740,6 +740,8 @@ pub enum Answer<T> {
 pub struct EndpointResponse<T> {
     pub status: u16,
     pub headers: HeaderMap,
+    /// As it came; a successful answer longer than 256 KiB keeps its first
+    /// 256 KiB (the typed reading was made from all of it).
     pub body: Vec<u8>,
     pub answer: Answer<T>,
 }
@@ -803,10 +805,82 @@ fn parse_error(status: u16, body: &[u8]) -> Answer<std::convert::Infallible> {
     }
 }
 
+/// An endpoint answer's body is kept up to this size (for evidence and
+/// descriptions); the typed reading has everything it needs.
+const KEPT_BODY: usize = 256 * 1024;
+
+/// Strings longer than this in a kept raw answer are replaced by their size.
+const KEPT_STRING: usize = 4096;
+
+/// JSON read like [`serde_json::Value`], except that a string longer than
+/// [`KEPT_STRING`] becomes a note of its size: the typed fields hold what
+/// the harness uses (a 5 MB access token once), the raw answer its shape,
+/// and reading it never copies the long strings.
+struct Lean(serde_json::Value);
+
+impl<'de> Deserialize<'de> for Lean {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{MapAccess, SeqAccess, Visitor};
+        use serde_json::Value;
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Lean;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Lean, E> {
+                Ok(Lean(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Lean, E> {
+                Ok(Lean(n.into()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Lean, E> {
+                Ok(Lean(n.into()))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Lean, E> {
+                Ok(Lean(
+                    serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+                ))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Lean, E> {
+                Ok(Lean(Value::String(if s.len() > KEPT_STRING {
+                    format!("«a string of {} bytes»", s.len())
+                } else {
+                    s.to_owned()
+                })))
+            }
+            fn visit_unit<E>(self) -> Result<Lean, E> {
+                Ok(Lean(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<Lean, E> {
+                Ok(Lean(Value::Null))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Lean, D::Error> {
+                Lean::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Lean, A::Error> {
+                let mut items = Vec::new();
+                while let Some(Lean(v)) = seq.next_element()? {
+                    items.push(v);
+                }
+                Ok(Lean(Value::Array(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lean, A::Error> {
+                let mut members = serde_json::Map::new();
+                while let Some((k, Lean(v))) = map.next_entry::<String, Lean>()? {
+                    members.insert(k, v);
+                }
+                Ok(Lean(Value::Object(members)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 fn read_answer<T: WithRaw>(resp: HttpResponse) -> EndpointResponse<T> {
     let answer = if (200..300).contains(&resp.status) {
-        match serde_json::from_slice::<serde_json::Value>(&resp.body) {
-            Ok(raw) => match serde_json::from_value::<T>(raw.clone()) {
+        match serde_json::from_slice::<Lean>(&resp.body) {
+            Ok(Lean(raw)) => match serde_json::from_slice::<T>(&resp.body) {
                 Ok(mut t) => {
                     t.set_raw(raw);
                     Answer::Success(t)
@@ -824,10 +898,16 @@ fn read_answer<T: WithRaw>(resp: HttpResponse) -> EndpointResponse<T> {
     } else {
         error_answer(resp.status, &resp.body)
     };
+    let mut body = resp.body;
+    if matches!(answer, Answer::Success(_)) && body.len() > KEPT_BODY {
+        // Read in full above; the rest would only be copied around.
+        body.truncate(KEPT_BODY);
+        body.shrink_to_fit();
+    }
     EndpointResponse {
         status: resp.status,
         headers: resp.headers,
-        body: resp.body,
+        body,
         answer,
     }
 }

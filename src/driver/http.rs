@@ -278,7 +278,28 @@ pub struct HttpResponse {
     /// The URL that was requested (no redirect is ever followed).
     pub url: Url,
     pub elapsed: Duration,
+    /// Held while a body over [`HEAVY_BODY`] is read and then kept: at most
+    /// [`HEAVY_PERMITS`] such bodies are in memory at once across a run.
+    pub heavy: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
 }
+
+/// Status, headers, body and the heavy-body permit of an answer.
+type ReadAnswer = (
+    u16,
+    HeaderMap,
+    Vec<u8>,
+    Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
+);
+
+/// A body larger than this counts as heavy (see [`HttpResponse::heavy`]).
+pub const HEAVY_BODY: usize = 1 << 20;
+
+/// Heavy bodies in memory at once, across every scenario of a run.
+pub const HEAVY_PERMITS: usize = 2;
+
+/// How long a request waits for a heavy-body permit before reading anyway
+/// (a scenario holding two heavy answers must not wait for itself).
+const HEAVY_WAIT: Duration = Duration::from_secs(5);
 
 impl HttpResponse {
     /// The first value of a header, if it is valid text.
@@ -569,6 +590,28 @@ pub fn redact_form(body: &str) -> String {
 /// Redacts the string values of secret keys in JSON text. Works on the text itself, so it
 /// keeps the server's formatting and copes with truncated or malformed JSON.
 pub fn redact_json_text(text: &str) -> String {
+    redact_json_capped(text, usize::MAX)
+}
+
+/// Appends at most what keeps `out` within `cap` bytes (on a char
+/// boundary); whether `out` is now full.
+fn push_capped(out: &mut String, s: &str, cap: usize) -> bool {
+    let room = cap.saturating_sub(out.len());
+    if s.len() <= room {
+        out.push_str(s);
+        return out.len() >= cap;
+    }
+    let mut cut = room;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.push_str(&s[..cut]);
+    true
+}
+
+/// [`redact_json_text`] that stops once `cap` bytes of output are written:
+/// a huge body costs `cap` bytes of memory, not its own size.
+fn redact_json_capped(text: &str, cap: usize) -> String {
     // In a JWK or JWK Set, the private members (RFC 7518 §6.2.2, §6.3.2,
     // §6.4.1; RFC 8037 §2) are secrets too: a server that leaks its private
     // key must not have the harness leak it again into a report.
@@ -578,7 +621,7 @@ pub fn redact_json_text(text: &str) -> String {
             || (is_jwk && matches!(key, "d" | "p" | "q" | "dp" | "dq" | "qi" | "k" | "oth"))
     };
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len().min(cap));
     let mut i = 0;
     let mut copied = 0;
     while i < bytes.len() {
@@ -604,8 +647,11 @@ pub fn redact_json_text(text: &str) -> String {
             if j < bytes.len() && bytes[j] == b'"' {
                 let value_end = string_end(bytes, j).unwrap_or(bytes.len());
                 let value = &text[j + 1..value_end.max(j + 1)];
-                out.push_str(&text[copied..=j]);
-                out.push_str(&redact_value(value));
+                if push_capped(&mut out, &text[copied..=j], cap)
+                    || push_capped(&mut out, &redact_value(value), cap)
+                {
+                    return out;
+                }
                 copied = value_end.min(bytes.len());
                 i = value_end + 1;
                 continue;
@@ -613,7 +659,7 @@ pub fn redact_json_text(text: &str) -> String {
         }
         i = end + 1;
     }
-    out.push_str(&text[copied.min(text.len())..]);
+    push_capped(&mut out, &text[copied.min(text.len())..], cap);
     out
 }
 
@@ -688,7 +734,9 @@ pub fn redact_header(name: &str, value: &str) -> String {
     }
 }
 
-/// Redacts a body according to its content type, then truncates it to `limit` bytes.
+/// Redacts a body according to its content type, then truncates it to
+/// `limit` bytes, saying how large it was. Memory stays near `limit` for any
+/// body: JSON is redacted as it is scanned, other text cut first.
 pub fn redact_body(content_type: Option<&str>, body: &[u8], limit: usize) -> String {
     let text = String::from_utf8_lossy(body);
     let ct = content_type.unwrap_or("").to_ascii_lowercase();
@@ -696,14 +744,18 @@ pub fn redact_body(content_type: Option<&str>, body: &[u8], limit: usize) -> Str
     let redacted = if ct.contains("x-www-form-urlencoded") {
         redact_form(&text)
     } else if ct.contains("json") || trimmed.starts_with('{') || trimmed.starts_with('[') {
-        redact_json_text(&text)
+        redact_json_capped(&text, limit.saturating_add(4))
     } else {
-        text.into_owned()
+        let mut out = String::new();
+        push_capped(&mut out, &text, limit.saturating_add(4));
+        out
     };
-    truncate(redacted, limit)
+    truncate(redacted, limit, body.len())
 }
 
-fn truncate(mut s: String, limit: usize) -> String {
+/// `s` cut to `limit` bytes on a char boundary, with the body's full size
+/// when anything was cut.
+fn truncate(mut s: String, limit: usize, total: usize) -> String {
     if s.len() <= limit {
         return s;
     }
@@ -711,9 +763,9 @@ fn truncate(mut s: String, limit: usize) -> String {
     while !s.is_char_boundary(cut) {
         cut -= 1;
     }
-    let more = s.len() - cut;
     s.truncate(cut);
-    s.push_str(&format!("… ({more} more bytes)"));
+    s.push_str(&format!("… (cut; the body has {total} bytes)"));
+    s.shrink_to_fit();
     s
 }
 
@@ -725,6 +777,7 @@ pub struct Driver {
     allowlist: Arc<HostAllowlist>,
     config: Arc<DriverConfig>,
     evidence: Evidence,
+    heavy: Arc<tokio::sync::Semaphore>,
 }
 
 impl fmt::Debug for Driver {
@@ -750,6 +803,7 @@ impl Driver {
             allowlist: Arc::new(allowlist),
             config: Arc::new(config),
             evidence: Evidence::new(),
+            heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_PERMITS)),
         })
     }
 
@@ -891,7 +945,7 @@ impl Driver {
         let result = self.receive(builder, timeout, &method, &shown_url).await;
         exchange.elapsed = started.elapsed();
         match result {
-            Ok((status, resp_headers, resp_body)) => {
+            Ok((status, resp_headers, resp_body, heavy)) => {
                 if let Some(b) = browser {
                     let mut cookies = resp_headers.get_all(reqwest::header::SET_COOKIE).iter();
                     b.jar.set_cookies(&mut cookies, &request.url);
@@ -918,6 +972,7 @@ impl Driver {
                     body: resp_body,
                     url: request.url,
                     elapsed,
+                    heavy,
                 })
             }
             Err(err) => {
@@ -934,7 +989,7 @@ impl Driver {
         timeout: Duration,
         method: &str,
         url: &str,
-    ) -> Result<(u16, HeaderMap, Vec<u8>), DriverError> {
+    ) -> Result<ReadAnswer, DriverError> {
         let map_err = |e: reqwest::Error| {
             if e.is_timeout() {
                 DriverError::Timeout {
@@ -953,8 +1008,25 @@ impl Driver {
         let mut response = builder.send().await.map_err(map_err)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let mut body = Vec::new();
+        // Sized once from Content-Length (within the limit): a large body is
+        // not copied again each time the buffer would have doubled.
+        let expected = response
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+            .min(self.config.max_response_body);
+        let mut heavy = None;
+        let mut body = Vec::with_capacity(0);
         while let Some(chunk) = response.chunk().await.map_err(map_err)? {
+            if heavy.is_none() && expected.max(body.len() + chunk.len()) > HEAVY_BODY {
+                heavy = tokio::time::timeout(HEAVY_WAIT, self.heavy.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .map(Arc::new);
+            }
+            if body.capacity() == 0 {
+                body.reserve(expected.max(chunk.len()));
+            }
             if body.len() + chunk.len() > self.config.max_response_body {
                 return Err(DriverError::BodyTooLarge {
                     method: method.to_owned(),
@@ -964,7 +1036,7 @@ impl Driver {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((status, headers, body))
+        Ok((status, headers, body, heavy))
     }
 
     fn record(&self, exchange: Exchange) {
@@ -1103,11 +1175,37 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_body_costs_the_limit_not_its_size() {
+        let keys: Vec<String> = (0..50_000)
+            .map(|i| {
+                format!(r#"{{"kty":"RSA","kid":"k{i}","n":"{i:032x}","e":"AQAB","d":"private"}}"#)
+            })
+            .collect();
+        let body = format!(r#"{{"keys":[{}]}}"#, keys.join(","));
+        let r = redact_body(Some("application/json"), body.as_bytes(), 4096);
+        assert!(r.capacity() < 8192, "{} bytes kept", r.capacity());
+        assert!(
+            !r.contains("private"),
+            "private members are redacted before the cut"
+        );
+        assert!(r.ends_with(&format!("(cut; the body has {} bytes)", body.len())));
+        let token = format!(
+            r#"{{"access_token":"{}","token_type":"Bearer"}}"#,
+            "a".repeat(5 << 20)
+        );
+        let r = redact_body(Some("application/json"), token.as_bytes(), 4096);
+        assert!(
+            r.contains(r#""token_type":"Bearer""#),
+            "a huge secret is redacted, not cut: {r}"
+        );
+    }
+
+    #[test]
     fn long_bodies_are_truncated_on_a_char_boundary() {
         let body = "é".repeat(3000);
         let r = redact_body(Some("text/html"), body.as_bytes(), 4096);
         assert!(r.len() < 4200);
-        assert!(r.ends_with("more bytes)"));
+        assert!(r.ends_with("(cut; the body has 6000 bytes)"), "{r}");
     }
 
     #[tokio::test]

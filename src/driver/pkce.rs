@@ -176,13 +176,16 @@ macro_rules! public_value {
 macro_rules! secret_value {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
+        ///
+        /// Shared, not copied, when cloned: a server may hand out
+        /// megabyte-sized tokens, and a scenario keeps several handles.
         #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(std::sync::Arc::from(value.into()))
             }
             /// The secret value itself, to send it.
             pub fn secret(&self) -> &str {

@@ -167,8 +167,9 @@ pub struct Finding {
     pub expected: String,
     /// What the target did instead.
     pub actual: String,
-    /// The step's own idea of the kind; a scenario's `@security` / `@format`
-    /// tag takes precedence (see [`ScenarioOutcome::kind`]).
+    /// What happened: security (granted what it had to refuse), format
+    /// (refused in the wrong shape) or behaviour; set by the step that saw
+    /// it, never by the scenario's tags.
     #[serde(default)]
     pub kind: FindingKind,
 }
@@ -525,6 +526,48 @@ fn source_from_tag(tag: &str) -> Option<String> {
     }
 }
 
+/// The most a finding's field, a reason or a control keeps (the exchanges
+/// themselves are in the evidence).
+pub const KEPT_TEXT: usize = 4096;
+
+/// `text` cut to `limit` bytes on a char boundary, saying how long it was.
+pub fn bounded(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let total = text.len();
+    let mut cut = limit;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+    text.push_str(&format!("… (cut; {total} bytes in all)"));
+    text.shrink_to_fit();
+    text
+}
+
+impl Finding {
+    /// Every field within [`KEPT_TEXT`].
+    pub fn bounded(self) -> Finding {
+        Finding {
+            requirement: bounded(self.requirement, KEPT_TEXT),
+            expected: bounded(self.expected, KEPT_TEXT),
+            actual: bounded(self.actual, KEPT_TEXT),
+            kind: self.kind,
+        }
+    }
+}
+
+impl NotReached {
+    /// Reason and fix within [`KEPT_TEXT`].
+    pub fn bounded(self) -> NotReached {
+        NotReached {
+            reason: bounded(self.reason, KEPT_TEXT),
+            fix: self.fix.map(|f| bounded(f, KEPT_TEXT)),
+        }
+    }
+}
+
 /// `core-3.1.3.7` → `OpenID Connect Core §3.1.3.7`; `discovery-3` →
 /// `OpenID Connect Discovery §3`.
 fn oidc_source(rest: &str) -> Option<String> {
@@ -644,6 +687,14 @@ mod tests {
                 "OpenID Connect Discovery §3"
             ]
         );
+    }
+
+    #[test]
+    fn long_texts_are_bounded_on_a_char_boundary() {
+        assert_eq!(bounded("short".into(), 10), "short");
+        let long = "é".repeat(100);
+        let b = bounded(long, 9);
+        assert_eq!(b, "éééé… (cut; 200 bytes in all)");
     }
 
     #[test]

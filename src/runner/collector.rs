@@ -372,6 +372,13 @@ fn finish(
             ),
         },
     };
+    let finding = finding.map(Finding::bounded);
+    let not_reached = not_reached.map(NotReached::bounded);
+    let controls: Vec<String> = summary
+        .controls
+        .into_iter()
+        .map(|c| model::bounded(c, model::KEPT_TEXT))
+        .collect();
     let kind = finding.as_ref().map(|f| f.kind);
 
     let id = format!("{area}/{}", model::slug(&scenario.name));
@@ -401,7 +408,7 @@ fn finish(
             kind,
             finding,
             not_reached,
-            controls: summary.controls,
+            controls,
             duration,
             steps: pending.steps,
             evidence: summary.evidence,

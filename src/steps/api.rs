@@ -14,6 +14,14 @@ use crate::jose::Jws;
 use crate::target::TargetKind;
 use crate::target::profile::{JwtUser, ResourceProfile};
 
+/// The largest genuine access token the harness forges: each forgery is a
+/// copy of it, and one adds a 1 MiB claim. Real tokens are a few KiB.
+pub const MAX_GENUINE: usize = 256 << 10;
+
+/// The largest token the harness presents in a header: the 1 MiB-padded
+/// forgery of the largest genuine token fits; HTTP servers refuse far less.
+pub const MAX_PRESENTED: usize = 2 << 20;
+
 /// How a token is sent to a resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Carrier<'a> {
@@ -78,6 +86,15 @@ impl Spec {
         let method =
             reqwest::Method::from_bytes(resource.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut url = resource.url.clone();
+        if let Some(t) = token.filter(|t| t.len() > MAX_PRESENTED) {
+            unmet_with(
+                format!(
+                    "a token of {} bytes, more than the {MAX_PRESENTED} bytes the harness presents",
+                    t.len()
+                ),
+                "nothing to change in the profile: HTTP servers refuse requests this large (most stop at 8 to 64 KiB of headers)",
+            );
+        }
         let req = match (how, token) {
             (Carrier::Header(scheme), Some(t)) => {
                 HttpRequest::new(method, url).header("Authorization", format!("{scheme} {t}"))
@@ -212,10 +229,36 @@ impl Spec {
     }
 
     /// Obtains a genuine access token the target's own way (the
-    /// authorization code flow for `kind = "oauth"`, the login endpoint for
-    /// `kind = "jwt-api"`), as setup.
+    /// authorization code flow for `kind = "oauth"`, or client credentials
+    /// when no user can log in; the login endpoint for `kind = "jwt-api"`),
+    /// as setup. A token over [`MAX_GENUINE`] bytes is a setup error.
     pub async fn obtain_genuine(&mut self) -> Genuine {
+        let genuine = self.obtain_genuine_unchecked().await;
+        if genuine.access.len() > MAX_GENUINE {
+            unmet_with(
+                format!(
+                    "the target's access token is {} bytes, more than the {} bytes the harness forges copies of",
+                    genuine.access.len(),
+                    MAX_GENUINE
+                ),
+                "nothing to change in the profile: HTTP servers refuse headers this large (most stop at 8 to 64 KiB)",
+            );
+        }
+        genuine
+    }
+
+    async fn obtain_genuine_unchecked(&mut self) -> Genuine {
         match self.target().profile.kind {
+            TargetKind::OAuth if !self.code_flow_possible() && self.flow.client.is_none() => {
+                // No user can log in for a code, but a client may hold
+                // client-credentials tokens: the API's rules are the same.
+                let t = self.client_credentials_token().await;
+                Genuine {
+                    access: t.access_token.secret().to_owned(),
+                    refresh: None,
+                    id_token: None,
+                }
+            }
             TargetKind::OAuth => {
                 let t = self.obtain_tokens().await;
                 Genuine {

@@ -74,14 +74,20 @@ pub fn walk_failed(outcome: &AuthorizationOutcome) -> ! {
 
 /// Where a walk stopped, the same for every scenario that stops there (so
 /// reports can group them): the page's origin and path, with the segments
-/// that look like per-request ids (8 characters or more, with a digit)
-/// shown as `…`, and no query. The whole URL is in the evidence.
+/// that look like per-request ids (URL-safe tokens of 16 characters or
+/// more, or of 8 or more with a digit) shown as `…`, and no query. The
+/// whole URL is in the evidence.
 pub fn page_of(url: &url::Url) -> String {
     let path: Vec<&str> = url
         .path()
         .split('/')
         .map(|seg| {
-            if seg.len() >= 8 && seg.chars().any(|c| c.is_ascii_digit()) {
+            let token_like = seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if token_like
+                && (seg.len() >= 16 || (seg.len() >= 8 && seg.chars().any(|c| c.is_ascii_digit())))
+            {
                 "…"
             } else {
                 seg
@@ -280,5 +286,8 @@ mod tests {
         assert_eq!(page_of(&url), "http://127.0.0.1:3000/interaction/…");
         let url = url::Url::parse("https://as.example/o/authorize/?client_id=abc").expect("a URL");
         assert_eq!(page_of(&url), "https://as.example/o/authorize/");
+        let url =
+            url::Url::parse("http://h/interaction/mFOtgfRDjSrqbgwHaCvZag/consent").expect("a URL");
+        assert_eq!(page_of(&url), "http://h/interaction/…/consent");
     }
 }

@@ -302,6 +302,18 @@ impl Spec {
         }
     }
 
+    /// Whether the scenario can get tokens through the authorization code
+    /// flow: the profile says how to log in, and a client for it is
+    /// registered or listed.
+    pub fn code_flow_possible(&self) -> bool {
+        let p = &self.target().profile;
+        p.login.is_some()
+            && (self.registers_clients()
+                || p.clients
+                    .iter()
+                    .any(|c| c.supports_grant("authorization_code") && c.redirect_uri.is_some()))
+    }
+
     /// SKIPs unless the target is an OAuth authorization server: a JWT API
     /// or a relying-party app has no clients and no registration.
     pub fn require_authorization_server(&self) {

@@ -1,11 +1,12 @@
 //! Steps of `features/jwks.feature`: the JWK Set at the server's `jwks_uri`
 //! (RFC 7517), fetched again by each scenario so the exchange is evidence.
 //!
-//! The set is read into a lean shape (type, kid, which private members
-//! are present) rather than kept as JSON: a hostile 100,000-key set costs
-//! a few megabytes, not hundreds.
+//! The set is read key by key into a [`Survey`] of what the rules ask
+//! (duplicate kids, private members, shared secrets, each with a few
+//! examples and a count) rather than kept: a hostile 100,000-key set costs
+//! its body and its kids, not a copy of every key.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use cucumber::{given, then};
 use serde::Deserialize;
@@ -23,7 +24,7 @@ const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 const SHOWN: usize = 10;
 
 /// What a key is, without its key material.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct KeyShape {
     kty: Option<serde_json::Value>,
     kid: Option<serde_json::Value>,
@@ -80,9 +81,100 @@ enum Entry {
     Other(IgnoredAny),
 }
 
+/// At most [`SHOWN`] examples of something, and how many there were.
+#[derive(Clone, Debug, Default)]
+struct Examples {
+    shown: Vec<String>,
+    total: usize,
+}
+
+impl Examples {
+    fn add(&mut self, example: impl FnOnce() -> String) {
+        if self.shown.len() < SHOWN {
+            self.shown.push(example());
+        }
+        self.total += 1;
+    }
+
+    /// The examples, saying how many more there are.
+    fn listed(&self) -> String {
+        let mut out = self.shown.join("; ");
+        if self.total > self.shown.len() {
+            out.push_str(&format!("; and {} more", self.total - self.shown.len()));
+        }
+        out
+    }
+}
+
+/// What the rules ask of a key set, gathered key by key as the array is
+/// read: a hostile 100,000-key set is never held as a list.
+#[derive(Clone, Debug, Default)]
+struct Survey {
+    keys: usize,
+    /// The first entry that is not a JWK with a string kty.
+    bad: Option<String>,
+    /// `(kty, kid)` pairs that occur more than once, with their count.
+    duplicates: Vec<((String, String), usize)>,
+    private: Examples,
+    symmetric: Examples,
+}
+
+impl<'de> Deserialize<'de> for Survey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Survey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of JWKs")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Survey, A::Error> {
+                let mut survey = Survey::default();
+                let mut kids: HashMap<(Box<str>, Box<str>), usize> = HashMap::new();
+                let mut i = 0;
+                while let Some(entry) = seq.next_element::<Entry>()? {
+                    match entry {
+                        Entry::Key(k) if k.kty().is_some() => {
+                            survey.keys += 1;
+                            if let (Some(kty), Some(kid)) = (k.kty(), k.kid()) {
+                                *kids.entry((kty.into(), kid.into())).or_default() += 1;
+                            }
+                            let private = k.private_members();
+                            if !private.is_empty() {
+                                survey
+                                    .private
+                                    .add(|| format!("{} has {}", k.name(i), private.join(", ")));
+                            }
+                            if k.kty() == Some("oct") || k.k.is_some() {
+                                survey.symmetric.add(|| k.name(i));
+                            }
+                        }
+                        _ => {
+                            survey.bad.get_or_insert(format!(
+                                "key #{i} is not a JWK with a string kty (RFC 7517 §4.1)"
+                            ));
+                        }
+                    }
+                    i += 1;
+                }
+                survey.duplicates = kids
+                    .into_iter()
+                    .filter(|(_, n)| *n > 1)
+                    .map(|((kty, kid), n)| ((kty.into(), kid.into()), n))
+                    .collect();
+                survey.duplicates.sort();
+                Ok(survey)
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
 #[derive(Deserialize)]
 struct SetShape {
-    keys: Option<Vec<Entry>>,
+    keys: Option<Survey>,
 }
 
 /// The key set as this scenario fetched it.
@@ -91,17 +183,7 @@ struct Fetched {
     url: String,
     /// Why the document is not a JWK Set, if it is not one.
     problem: Option<String>,
-    keys: Vec<KeyShape>,
-}
-
-/// Lists at most [`SHOWN`] items, saying how many more there are.
-fn listed(items: Vec<String>) -> String {
-    let n = items.len();
-    let mut shown: Vec<String> = items.into_iter().take(SHOWN).collect();
-    if n > SHOWN {
-        shown.push(format!("and {} more", n - SHOWN));
-    }
-    shown.join("; ")
+    survey: Survey,
 }
 
 impl Spec {
@@ -135,45 +217,29 @@ async fn fetch(w: &mut Spec) {
     } else {
         None
     };
-    let (keys, problem) = match (problem, serde_json::from_slice::<SetShape>(&res.body)) {
-        (Some(p), _) => (Vec::new(), Some(p)),
+    let (survey, problem) = match (problem, serde_json::from_slice::<SetShape>(&res.body)) {
+        (Some(p), _) => (Survey::default(), Some(p)),
         (None, Err(e)) => (
-            Vec::new(),
+            Survey::default(),
             Some(format!(
-                "a body that is not a JSON object ({} bytes, content type {}): {e}",
+                "a body that is not a JSON object with a keys array ({} bytes, content type {}): {e}",
                 res.body.len(),
                 res.content_type().unwrap_or("none")
             )),
         ),
         (None, Ok(SetShape { keys: None })) => (
-            Vec::new(),
+            Survey::default(),
             Some("a JSON object without a keys array".into()),
         ),
-        (
-            None,
-            Ok(SetShape {
-                keys: Some(entries),
-            }),
-        ) => {
-            let mut keys = Vec::with_capacity(entries.len());
-            let mut bad = None;
-            for (i, e) in entries.into_iter().enumerate() {
-                match e {
-                    Entry::Key(k) if k.kty().is_some() => keys.push(k),
-                    _ => {
-                        bad.get_or_insert(format!(
-                            "key #{i} is not a JWK with a string kty (RFC 7517 §4.1)"
-                        ));
-                    }
-                }
-            }
-            (keys, bad)
+        (None, Ok(SetShape { keys: Some(survey) })) => {
+            let bad = survey.bad.clone();
+            (survey, bad)
         }
     };
     *w.area::<Fetched>() = Fetched {
         url: url.to_string(),
         problem,
-        keys,
+        survey,
     };
 }
 
@@ -188,7 +254,7 @@ async fn is_a_set(w: &mut Spec) {
             p,
         ));
     }
-    if f.keys.is_empty() {
+    if f.survey.keys == 0 {
         fail(Finding::new(
             requirement,
             "at least one key",
@@ -200,22 +266,15 @@ async fn is_a_set(w: &mut Spec) {
 #[then("every key in the set has its own key ID")]
 async fn unique_kids(w: &mut Spec) {
     let f = w.jwks();
-    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for k in &f.keys {
-        if let (Some(kty), Some(kid)) = (k.kty(), k.kid()) {
-            *seen.entry((kty.to_owned(), kid.to_owned())).or_default() += 1;
-        }
+    let mut dups = Examples::default();
+    for ((kty, kid), n) in &f.survey.duplicates {
+        dups.add(|| format!("kid {kid:?} on {n} {kty} keys"));
     }
-    let dups: Vec<String> = seen
-        .iter()
-        .filter(|(_, n)| **n > 1)
-        .map(|((kty, kid), n)| format!("kid {kid:?} on {n} {kty} keys"))
-        .collect();
-    if !dups.is_empty() {
+    if dups.total > 0 {
         fail(Finding::new(
             "different keys of a JWK Set use distinct kid values, so a verifier can pick the right one (RFC 7517 §4.5)",
             "distinct kids among keys of one type",
-            listed(dups),
+            dups.listed(),
         ));
     }
 }
@@ -223,20 +282,11 @@ async fn unique_kids(w: &mut Spec) {
 #[then("no key in the set carries private key material")]
 async fn no_private(w: &mut Spec) {
     let f = w.jwks();
-    let leaks: Vec<String> = f
-        .keys
-        .iter()
-        .enumerate()
-        .filter_map(|(i, k)| {
-            let found = k.private_members();
-            (!found.is_empty()).then(|| format!("{} has {}", k.name(i), found.join(", ")))
-        })
-        .collect();
-    if !leaks.is_empty() {
+    if f.survey.private.total > 0 {
         fail(Finding::security(
             "a published JWK Set holds public keys only: anyone holding the private part can forge the server's tokens (OpenID Connect Discovery §3)",
             format!("no private members ({})", PRIVATE_MEMBERS.join(", ")),
-            format!("private members published: {}", listed(leaks)),
+            format!("private members published: {}", f.survey.private.listed()),
         ));
     }
 }
@@ -244,18 +294,11 @@ async fn no_private(w: &mut Spec) {
 #[then("no key in the set is a shared secret")]
 async fn no_symmetric(w: &mut Spec) {
     let f = w.jwks();
-    let secrets: Vec<String> = f
-        .keys
-        .iter()
-        .enumerate()
-        .filter(|(_, k)| k.kty() == Some("oct") || k.k.is_some())
-        .map(|(i, k)| k.name(i))
-        .collect();
-    if !secrets.is_empty() {
+    if f.survey.symmetric.total > 0 {
         fail(Finding::security(
             "a published JWK Set holds no symmetric keys: a shared secret in it lets anyone forge HMAC-signed tokens (OpenID Connect Discovery §3)",
             "no key with kty \"oct\" or a k member",
-            format!("symmetric keys published: {}", listed(secrets)),
+            format!("symmetric keys published: {}", f.survey.symmetric.listed()),
         ));
     }
 }

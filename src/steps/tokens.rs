@@ -121,6 +121,34 @@ impl Spec {
         self.tokens_for(&client).await
     }
 
+    /// A client-credentials token of a confidential client (RFC 6749 §4.4),
+    /// which becomes the scenario's client; a refusal is a setup error.
+    pub async fn client_credentials_token(&mut self) -> TokenResponse {
+        let client = self
+            .client_for(ClientNeed::Confidential, "client_credentials")
+            .await;
+        self.flow.client = Some(client.clone());
+        let endpoint = self.token_endpoint();
+        let driver = self.http();
+        let res =
+            flow::client_credentials(&driver, &endpoint, &client.auth(), client.scope.as_ref())
+                .await;
+        let res = self.answered(res, "the token endpoint");
+        let Some(t) = res.success().cloned() else {
+            unmet(format!(
+                "the confidential client {} got no client-credentials token: {}",
+                client.id,
+                describe_token_answer(&res)
+            ))
+        };
+        self.keep_token_answer(res);
+        self.control_held(
+            ControlKind::TokenEndpoint(client.id.clone()),
+            "200 with a client-credentials token",
+        );
+        t
+    }
+
     /// The latest access token the scenario obtained.
     pub fn access_token(&self) -> String {
         self.flow

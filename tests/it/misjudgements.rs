@@ -45,6 +45,7 @@ fn assert_no_blame(report: &RunReport, fixture: &str) {
     if std::env::var_os("SHOW_VERDICTS").is_some() {
         eprintln!("== {fixture}\n{}", listing(report));
     }
+    peers::assert_plain_words(report);
     assert!(
         report
             .scenarios

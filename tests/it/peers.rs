@@ -211,4 +211,37 @@ pub fn assert_verdicts(report: &oauthspec::report::RunReport, expected: &[Expect
         "verdicts against {peer} changed:\n{}",
         wrong.join("\n")
     );
+    assert_plain_words(report);
+}
+
+/// No finding, reason or control of `report` shows Rust Debug output
+/// (`Some(…)`, `Url { scheme: …`), and none is unbounded.
+pub fn assert_plain_words(report: &oauthspec::report::RunReport) {
+    const DEBUG: [&str; 5] = [
+        "Some(",
+        "Url {",
+        "Stopped {",
+        "Redirected(",
+        "NotRedirected(",
+    ];
+    for s in &report.scenarios {
+        let mut texts: Vec<&str> = s.controls.iter().map(String::as_str).collect();
+        if let Some(f) = &s.finding {
+            texts.extend([
+                f.requirement.as_str(),
+                f.expected.as_str(),
+                f.actual.as_str(),
+            ]);
+        }
+        texts.extend(s.reason());
+        texts.extend(s.fix());
+        for t in texts {
+            assert!(
+                !DEBUG.iter().any(|d| t.contains(d)),
+                "{}: Debug output in the report: {t}",
+                s.id
+            );
+            assert!(t.len() < 4200, "{}: {} bytes of text", s.id, t.len());
+        }
+    }
 }
