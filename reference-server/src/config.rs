@@ -147,6 +147,8 @@ pub struct Settings {
     pub faults: Vec<crate::faults::Fault>,
     /// Upstream providers offered as "Log in with NAME".
     pub upstreams: BTreeMap<String, UpstreamSettings>,
+    /// Connection timeouts and the connection cap.
+    pub connections: crate::connections::Limits,
 }
 
 impl Default for Settings {
@@ -168,6 +170,7 @@ impl Default for Settings {
             clients: Vec::new(),
             faults: Vec::new(),
             upstreams: BTreeMap::new(),
+            connections: crate::connections::Limits::default(),
         }
     }
 }

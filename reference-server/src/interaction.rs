@@ -4,12 +4,11 @@
 //! Each interaction is bound to the browser that started it by a cookie, and
 //! each form carries a CSRF token; both must match on every POST. An
 //! interaction lives ten minutes and is kept in memory (a restart of the
-//! server asks the user to start the login again).
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! server asks the user to start the login again), at most
+//! [`MAX_PENDING`] of them and [`MAX_PENDING_PER_CLIENT`] per client.
 
 use crate::clock::UnixTime;
+use crate::expiring::{Expiring, Full};
 use crate::protocol::{ClientId, Scope};
 
 /// How long a user has to log in and consent.
@@ -36,39 +35,51 @@ pub struct Interaction {
     pub created_at: UnixTime,
 }
 
-#[derive(Default)]
+/// At most this many interactions are pending at once…
+pub const MAX_PENDING: usize = 10_000;
+/// …and at most this many for one client.
+pub const MAX_PENDING_PER_CLIENT: usize = 1_000;
+
+/// The pending interactions, bounded (see [`crate::expiring`]).
 pub struct Interactions {
-    inner: Mutex<HashMap<String, Interaction>>,
+    inner: Expiring<Interaction>,
+}
+
+impl Default for Interactions {
+    fn default() -> Self {
+        Interactions {
+            inner: Expiring::new(INTERACTION_TTL, MAX_PENDING, MAX_PENDING_PER_CLIENT),
+        }
+    }
 }
 
 impl Interactions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Interaction>> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn insert(&self, ix: Interaction, now: UnixTime) {
-        let mut map = self.lock();
-        map.retain(|_, i| i.created_at + INTERACTION_TTL > now);
-        map.insert(ix.id.clone(), ix);
+    /// Stores an interaction, unless the server or its client holds as many
+    /// as they may.
+    pub fn insert(&self, ix: Interaction, now: UnixTime) -> Result<(), Full> {
+        let client = ix.client_id.as_str().to_owned();
+        self.inner.insert(ix.id.clone(), &client, ix, now)
     }
 
     pub fn get(&self, id: &str, now: UnixTime) -> Option<Interaction> {
-        self.lock()
-            .get(id)
-            .filter(|i| i.created_at + INTERACTION_TTL > now)
-            .cloned()
+        self.inner.get(id, now)
     }
 
     pub fn set_user(&self, id: &str, user: &str) {
-        if let Some(i) = self.lock().get_mut(id) {
-            i.user = Some(user.to_string());
-        }
+        self.inner.update(id, |i| i.user = Some(user.to_string()));
     }
 
     /// Removes and returns the interaction: the consent step ends it, once.
     pub fn take(&self, id: &str, now: UnixTime) -> Option<Interaction> {
-        self.lock()
-            .remove(id)
-            .filter(|i| i.created_at + INTERACTION_TTL > now)
+        self.inner.take(id, now)
+    }
+
+    /// Interactions held.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
     }
 }

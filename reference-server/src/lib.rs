@@ -22,7 +22,9 @@
 pub mod client_auth;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod error;
+pub mod expiring;
 pub mod faults;
 pub mod form;
 pub mod interaction;

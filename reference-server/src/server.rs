@@ -127,12 +127,12 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartError> {
     let state = AppState::new(&settings, issuer, store)?;
     let app = crate::app(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
+    let limits = settings.connections;
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
+        crate::connections::serve(listener, app, limits, async {
+            let _ = rx.await;
+        })
+        .await
     });
     Ok(RunningServer {
         addr,

@@ -16,6 +16,10 @@ use crate::secrets::SecretHash;
 use crate::state::AppState;
 use crate::store::Lifetimes;
 
+/// The longest lifetime the admin API sets: ten years, so that `now +
+/// lifetime` stays far from overflow whatever the clock says.
+pub const MAX_LIFETIME: i64 = 10 * 365 * 86_400;
+
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/clock", get(clock))
@@ -64,11 +68,10 @@ async fn advance(
     body: Result<Json<Advance>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     match body {
-        Ok(Json(a)) if a.seconds.abs() <= 10 * 365 * 86_400 => {
-            let now = state.clock.advance(a.seconds);
-            Json(json!({ "now": now, "offset": state.clock.offset() })).into_response()
-        }
-        Ok(_) => OAuthError::invalid_request("seconds is out of range").into_response(),
+        Ok(Json(a)) => match state.clock.advance(a.seconds) {
+            Ok(now) => Json(json!({ "now": now, "offset": state.clock.offset() })).into_response(),
+            Err(e) => OAuthError::invalid_request(format!("seconds: {e}")).into_response(),
+        },
         Err(e) => OAuthError::invalid_request(e.body_text()).into_response(),
     }
 }
@@ -89,12 +92,17 @@ async fn lifetimes(
         Ok(b) => b,
         Err(e) => return OAuthError::invalid_request(e.body_text()).into_response(),
     };
-    if [l.access_token, l.refresh_token, l.code]
-        .into_iter()
-        .flatten()
-        .any(|v| v <= 0)
-    {
-        return OAuthError::invalid_request("lifetimes must be positive").into_response();
+    for (field, value) in [
+        ("access_token", l.access_token),
+        ("refresh_token", l.refresh_token),
+        ("code", l.code),
+    ] {
+        if let Some(v) = value.filter(|v| !(1..=MAX_LIFETIME).contains(v)) {
+            return OAuthError::invalid_request(format!(
+                "{field}: {v} is out of range (1 to {MAX_LIFETIME} seconds)"
+            ))
+            .into_response();
+        }
     }
     let mut client = match state.store.client(&client_id) {
         Ok(Some(c)) => c,

@@ -19,6 +19,10 @@ use crate::store::{CodeRecord, GrantRecord};
 
 const BROWSER_COOKIE: &str = "oauthspec_browser";
 
+/// The longest `state` the authorization endpoint takes (bytes). RFC 6749
+/// sets no limit; clients that pack a signed JWT into it stay well under.
+pub const MAX_STATE: usize = 4096;
+
 /// A 303 to `location`.
 pub(crate) fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
@@ -174,6 +178,15 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
     let client_state = params.single("state").ok().flatten().map(str::to_owned);
     let fail =
         |err: OAuthError| error_redirect(&state, &redirect_uri, client_state.as_deref(), err);
+    if client_state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
+        // RFC 6749 §4.1.1 leaves state's length to the server; kept whole
+        // for ten minutes, it must be bounded. Refused before anything is
+        // stored; the error still echoes it (§4.1.2.1: "The exact value
+        // received from the client").
+        return fail(OAuthError::invalid_request(format!(
+            "state is longer than {MAX_STATE} bytes"
+        )));
+    }
     if let Some(dup) = params
         .first_duplicate()
         .filter(|_| !state.fault(Fault::DuplicateParamsAccepted))
@@ -252,9 +265,9 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         id: random_id(),
         client_id: client.client_id.clone(),
         client_name: client.metadata.client_name.clone(),
-        redirect_uri,
+        redirect_uri: redirect_uri.clone(),
         redirect_uri_in_request,
-        state: client_state,
+        state: client_state.clone(),
         scope,
         code_challenge: challenge.to_string(),
         code_challenge_method: method.to_string(),
@@ -271,7 +284,12 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
-    state.interactions.insert(ix, now);
+    if let Err(full) = state.interactions.insert(ix, now) {
+        return fail(OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            full.to_string(),
+        ));
+    }
     res
 }
 

@@ -72,7 +72,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn(guard_request_size))
+        .layer(middleware::from_fn_with_state(state.clone(), guard_request))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
@@ -91,10 +91,33 @@ async fn method_not_allowed() -> Response {
         .into_response()
 }
 
-/// Refuses oversized requests up front with the JSON error format: a body
-/// announced larger than [`MAX_BODY`] (413) or headers larger than
-/// [`MAX_HEADER_BYTES`] (431).
-async fn guard_request_size(req: Request, next: Next) -> Response {
+/// Refuses, up front and in the error format of the endpoint (JSON; the
+/// HTML error page under `/interaction/`), what no handler could read: a
+/// path that is not UTF-8 once percent-decoded (400, which axum's path
+/// extraction would answer in plain text), a body announced larger than
+/// [`MAX_BODY`] (413), headers larger than [`MAX_HEADER_BYTES`] (431).
+async fn guard_request(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .is_err()
+    {
+        let d = "the request path is not valid UTF-8 once percent-decoded";
+        return if path.starts_with("/interaction/") {
+            crate::pages::error_page(
+                &state.templates,
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                d,
+            )
+        } else {
+            OAuthError::invalid_request(d).into_response()
+        };
+    }
     let announced = req
         .headers()
         .get(header::CONTENT_LENGTH)

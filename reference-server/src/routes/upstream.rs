@@ -98,7 +98,10 @@ pub async fn start(
         Ok(x) => x,
         Err(e) => return failure_page(&state, Some(&ix), &name, &e),
     };
-    let session = state.upstreams.begin(login, now);
+    let session = match state.upstreams.begin(login, now) {
+        Ok(s) => s,
+        Err(full) => return failure_page(&state, Some(&ix), &name, &LoginError::from(full)),
+    };
     with_cookie(
         see_other(&url),
         &format!("{LOGIN_COOKIE}={session}; Path={CALLBACK_PATH}; HttpOnly; SameSite=Lax"),

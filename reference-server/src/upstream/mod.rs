@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::clock::UnixTime;
 use crate::error::ErrorCode;
+use crate::expiring::{Expiring, Full};
 use crate::secrets::{random_token, s256};
 
 pub use id_token::IdTokenError;
@@ -31,6 +32,12 @@ pub const CALLBACK_PATH: &str = "/upstream/callback";
 pub const LOGIN_COOKIE: &str = "oauthspec_upstream";
 /// How long a user has to come back from the provider.
 pub const PENDING_TTL: i64 = 600;
+
+/// At most this many upstream logins are in flight at once…
+pub const MAX_PENDING_LOGINS: usize = 10_000;
+/// …and at most this many for one interaction (a user clicking "Log in
+/// with …" again and again).
+pub const MAX_LOGINS_PER_INTERACTION: usize = 16;
 /// Default limit on every call to a provider.
 pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
 const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
@@ -105,21 +112,27 @@ pub struct PendingLogin {
 }
 
 /// The configured providers and the logins in flight.
-#[derive(Default)]
 pub struct Upstreams {
     providers: RwLock<BTreeMap<String, UpstreamSettings>>,
-    /// By the value of the browser's [`LOGIN_COOKIE`].
-    pending: Mutex<HashMap<String, PendingLogin>>,
+    /// By the value of the browser's [`LOGIN_COOKIE`], grouped by the
+    /// interaction they serve.
+    pending: Expiring<PendingLogin>,
     /// The last failed upstream login of an interaction, by interaction id:
     /// what the client is told when the user goes back to it.
     failures: Mutex<HashMap<String, (ErrorCode, String)>>,
+}
+
+impl Default for Upstreams {
+    fn default() -> Self {
+        Upstreams::new(BTreeMap::new())
+    }
 }
 
 impl Upstreams {
     pub fn new(providers: BTreeMap<String, UpstreamSettings>) -> Self {
         Upstreams {
             providers: RwLock::new(providers),
-            pending: Mutex::default(),
+            pending: Expiring::new(PENDING_TTL, MAX_PENDING_LOGINS, MAX_LOGINS_PER_INTERACTION),
             failures: Mutex::default(),
         }
     }
@@ -157,13 +170,14 @@ impl Upstreams {
             .is_some()
     }
 
-    /// Records a pending login; returns the browser cookie's value.
-    pub fn begin(&self, login: PendingLogin, now: UnixTime) -> String {
+    /// Records a pending login; returns the browser cookie's value, or why
+    /// there is no room.
+    pub fn begin(&self, login: PendingLogin, now: UnixTime) -> Result<String, Full> {
         let session = random_token();
-        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, p| p.created_at + PENDING_TTL > now);
-        map.insert(session.clone(), login);
-        session
+        let interaction = login.interaction.clone();
+        self.pending
+            .insert(session.clone(), &interaction, login, now)?;
+        Ok(session)
     }
 
     /// Remembers why an interaction's upstream login failed.
@@ -185,11 +199,7 @@ impl Upstreams {
 
     /// Takes the pending login of this browser: a callback is used once.
     pub fn take(&self, session: &str, now: UnixTime) -> Option<PendingLogin> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(session)
-            .filter(|p| p.created_at + PENDING_TTL > now)
+        self.pending.take(session, now)
     }
 }
 
@@ -222,6 +232,8 @@ pub enum LoginError {
     NoIdToken,
     #[error(transparent)]
     IdToken(#[from] IdTokenError),
+    #[error(transparent)]
+    Busy(#[from] Full),
 }
 
 impl LoginError {
@@ -230,7 +242,7 @@ impl LoginError {
     /// `access_denied`.
     pub fn client_error(&self) -> ErrorCode {
         match self {
-            LoginError::Timeout(_) | LoginError::Unreachable(_) => {
+            LoginError::Timeout(_) | LoginError::Unreachable(_) | LoginError::Busy(_) => {
                 ErrorCode::TemporarilyUnavailable
             }
             LoginError::TokenEndpoint { status, .. } if *status >= 500 => {
@@ -247,6 +259,7 @@ impl LoginError {
             LoginError::Unreachable(_) | LoginError::Discovery(_) => 502,
             LoginError::TokenEndpoint { status, .. } if *status >= 500 => 502,
             LoginError::NoPendingLogin => 400,
+            LoginError::Busy(_) => 503,
             _ => 403,
         }
     }

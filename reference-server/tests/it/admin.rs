@@ -118,3 +118,67 @@ async fn with_the_token_the_clock_moves_and_bad_input_is_400() {
     let t = crate::support::Tokens::from_ok(s.client_credentials(&c, None).await).await;
     assert_eq!(t.expires_in, 42);
 }
+
+/// Issue 13 (5, 6): an advance of `i64::MIN` used to pass the range check
+/// (its `abs()` wraps) and issue tokens with `exp` near -9.2e18; a lifetime
+/// of `i64::MAX` made every later `exp` negative. Both are refused, the
+/// field named, and nothing changes.
+#[tokio::test]
+async fn admin_numbers_out_of_range_are_refused_and_change_nothing() {
+    let s = TestServer::start().await;
+    let token = s.server.admin_token().unwrap().expose().to_string();
+    for seconds in [i64::MIN, i64::MAX, -(10 * 365 * 86_400) - 1] {
+        let res = s
+            .post("/__admin/clock/advance")
+            .bearer_auth(&token)
+            .json(&json!({ "seconds": seconds }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{seconds}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("seconds")),
+            "{body}"
+        );
+        assert_eq!(s.server.state().clock.offset(), 0);
+    }
+    // Ten years each way is the edge; one more second is refused.
+    s.advance_clock(10 * 365 * 86_400).await;
+    let res = s
+        .post("/__admin/clock/advance")
+        .bearer_auth(&token)
+        .json(&json!({ "seconds": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    s.advance_clock(-10 * 365 * 86_400).await;
+
+    let c = s.confidential_client().await;
+    for field in ["access_token", "refresh_token", "code"] {
+        for value in [i64::MAX, 10 * 365 * 86_400 + 1, -1] {
+            let res = s
+                .http
+                .put(s.url(&format!("/__admin/clients/{}/lifetimes", c.client_id)))
+                .bearer_auth(&token)
+                .json(&json!({ field: value }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{field} {value}");
+            let body: Value = res.json().await.unwrap();
+            assert!(
+                body["error_description"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with(field)),
+                "{body}"
+            );
+        }
+    }
+    let t = crate::support::Tokens::from_ok(s.client_credentials(&c, None).await).await;
+    assert!(t.expires_in > 0, "lifetimes unchanged: {}", t.expires_in);
+}

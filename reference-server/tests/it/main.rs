@@ -6,6 +6,8 @@ mod support;
 mod admin;
 mod authorize;
 mod discovery;
+mod fuzz;
+mod hardening;
 mod introspection;
 mod jwks;
 mod persistence;
