@@ -81,6 +81,18 @@ impl Registry {
     }
 }
 
+/// Completes once `wait` has passed without a request having arrived; never
+/// otherwise. hyper's header timer starts only once the HTTP version has been
+/// sniffed from the first bytes, so a socket that sends nothing would
+/// otherwise be held forever; after the first request, hyper's own timer
+/// closes idle keep-alive connections.
+async fn silent_for(wait: Duration, served: Arc<AtomicBool>) {
+    tokio::time::sleep(wait).await;
+    if served.load(Ordering::Relaxed) {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Serves `app` on `listener` with `limits` until `shutdown` completes,
 /// then lets requests in flight finish (at most 10 s).
 pub async fn serve(
@@ -133,6 +145,7 @@ pub async fn serve(
                 close,
             },
         );
+        let first_request = silent_for(limits.header_read, served.clone());
         let service = TowerToHyperService::new(app.clone().map_request(
             move |req: axum::extract::Request<hyper::body::Incoming>| {
                 served.store(true, Ordering::Relaxed);
@@ -148,6 +161,7 @@ pub async fn serve(
             tokio::select! {
                 _ = conn => {}
                 _ = closed => {}
+                () = first_request => {}
             }
             registry.lock().remove(&id);
         });

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::clock::UnixTime;
 use crate::error::ErrorCode;
-use crate::expiring::{Expiring, Full};
+use crate::expiring::{Caps, Expiring, Full};
 use crate::secrets::{random_token, s256};
 
 pub use id_token::IdTokenError;
@@ -38,6 +38,9 @@ pub const MAX_PENDING_LOGINS: usize = 10_000;
 /// …and at most this many for one interaction (a user clicking "Log in
 /// with …" again and again).
 pub const MAX_LOGINS_PER_INTERACTION: usize = 16;
+/// What a pending upstream login is counted as weighing: its values are
+/// all of the server's own making, so the byte cap is the count cap.
+const PENDING_LOGIN_WEIGHT: usize = 1024;
 /// Default limit on every call to a provider.
 pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
 const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
@@ -132,7 +135,14 @@ impl Upstreams {
     pub fn new(providers: BTreeMap<String, UpstreamSettings>) -> Self {
         Upstreams {
             providers: RwLock::new(providers),
-            pending: Expiring::new(PENDING_TTL, MAX_PENDING_LOGINS, MAX_LOGINS_PER_INTERACTION),
+            pending: Expiring::new(
+                PENDING_TTL,
+                Caps {
+                    entries: MAX_PENDING_LOGINS,
+                    bytes: MAX_PENDING_LOGINS * PENDING_LOGIN_WEIGHT,
+                    per_group: MAX_LOGINS_PER_INTERACTION,
+                },
+            ),
             failures: Mutex::default(),
         }
     }
@@ -175,8 +185,13 @@ impl Upstreams {
     pub fn begin(&self, login: PendingLogin, now: UnixTime) -> Result<String, Full> {
         let session = random_token();
         let interaction = login.interaction.clone();
-        self.pending
-            .insert(session.clone(), &interaction, login, now)?;
+        self.pending.insert(
+            session.clone(),
+            &interaction,
+            login,
+            PENDING_LOGIN_WEIGHT,
+            now,
+        )?;
         Ok(session)
     }
 

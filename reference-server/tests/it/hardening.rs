@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use oauthspec_reference_server::Settings;
 use oauthspec_reference_server::connections::Limits;
-use oauthspec_reference_server::interaction::MAX_PENDING_PER_CLIENT;
+use oauthspec_reference_server::interaction::{
+    MAX_PENDING, MAX_PENDING_BYTES, MAX_PENDING_PER_CLIENT,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -65,6 +67,61 @@ async fn a_client_with_too_many_pending_logins_waits_and_others_log_in() {
     assert_eq!(query_param(&to, "state").as_deref(), Some("st"));
     assert_eq!(s.server.state().interactions.len(), MAX_PENDING_PER_CLIENT);
 
+    let honest = s.confidential_client().await;
+    let t = s.tokens(&honest, "profile").await;
+    assert!(!t.access_token.is_empty());
+}
+
+/// Registration is open, so a flood can come from many clients at once:
+/// ten clients sending the longest state allowed fill the server's byte
+/// budget, and are then told to come back - but an honest client's login
+/// still goes through, pushing out the oldest login of the client holding
+/// the most (a total cap alone used to refuse everyone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_still_lets_an_honest_client_log_in() {
+    let s = TestServer::start().await;
+    let mut flood = Vec::new();
+    for _ in 0..10 {
+        flood.push(s.public_client().await);
+    }
+    let pkce = Pkce::new();
+    let long = "s".repeat(4096);
+    let mut refused = 0;
+    for _ in 0..MAX_PENDING_PER_CLIENT {
+        for c in &flood {
+            let res = s
+                .authorize_raw(&TestServer::authorize_params(c, &pkce, &long, ALL_SCOPES))
+                .await;
+            let to = location(&res);
+            if !to.starts_with("/interaction/") {
+                let to = url::Url::parse(&to).expect("a redirect to the client");
+                assert_eq!(
+                    query_param(&to, "error").as_deref(),
+                    Some("temporarily_unavailable")
+                );
+                refused += 1;
+            }
+        }
+    }
+    let held = s.server.state().interactions.len();
+    assert!(refused > 0, "the byte budget was never reached");
+    assert!(held <= MAX_PENDING);
+    assert!(s.server.state().interactions.bytes() <= MAX_PENDING_BYTES);
+
+    // Eight honest users start logging in; what little room is left does
+    // not hold them all, so flood logins give way.
+    for _ in 0..8 {
+        let c = s.public_client().await;
+        s.begin(&TestServer::authorize_params(
+            &c,
+            &Pkce::new(),
+            "st",
+            ALL_SCOPES,
+        ))
+        .await;
+    }
+    assert!(s.server.state().interactions.len() < held + 8);
+    assert!(s.server.state().interactions.bytes() <= MAX_PENDING_BYTES);
     let honest = s.confidential_client().await;
     let t = s.tokens(&honest, "profile").await;
     assert!(!t.access_token.is_empty());
@@ -171,6 +228,34 @@ async fn idle_and_dripping_sockets_are_closed_and_real_clients_served() {
             "socket {i} still open"
         );
     }
+}
+
+/// A socket that never sends a byte, below the connection cap, so that
+/// nothing sheds it: the header timeout alone must close it (the HTTP
+/// version sniffing before hyper's own timer starts used to wait forever).
+#[tokio::test]
+async fn a_silent_socket_below_the_cap_is_closed_by_the_header_timeout() {
+    let s = TestServer::start_with(Settings {
+        connections: Limits {
+            header_read: Duration::from_secs(1),
+            body_read: Duration::from_secs(1),
+            max_connections: 32,
+        },
+        ..Settings::default()
+    })
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..4 {
+        silent.push(TcpStream::connect(s.server.addr()).await.unwrap());
+    }
+    for (i, sock) in silent.iter_mut().enumerate() {
+        assert!(
+            closed_within(sock, Duration::from_secs(4)).await,
+            "silent socket {i} still open"
+        );
+    }
+    let res = s.get("/healthz").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 /// A body that stops arriving half-way is cut off by the body timeout, not
