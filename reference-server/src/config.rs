@@ -80,6 +80,32 @@ fn default_auth_method() -> String {
     "client_secret_basic".into()
 }
 
+/// `[connections]`: how long clients may take and how many may be
+/// connected (see [`crate::connections`]). Seconds and a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionsConfig {
+    /// Seconds to send a request's headers (from connecting, or from the
+    /// previous answer on a keep-alive connection). Default 10.
+    pub header_read_timeout: u64,
+    /// Seconds between two pieces of a request body. Default 10.
+    pub body_read_timeout: u64,
+    /// Open connections at most; past it the oldest that never sent a
+    /// request is closed. Default 512.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionsConfig {
+    fn default() -> Self {
+        let l = crate::connections::Limits::default();
+        ConnectionsConfig {
+            header_read_timeout: l.header_read.as_secs(),
+            body_read_timeout: l.body_read.as_secs(),
+            max_connections: l.max_connections,
+        }
+    }
+}
+
 /// The TOML configuration file. Every field is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,6 +124,7 @@ pub struct ConfigFile {
     /// `[upstream.NAME]`: providers users may log in through.
     #[serde(default)]
     pub upstream: BTreeMap<String, UpstreamSettings>,
+    pub connections: Option<ConnectionsConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +239,30 @@ impl Settings {
         }
         self.clients = file.clients;
         self.upstreams = file.upstream;
+        if let Some(c) = file.connections {
+            for (field, secs) in [
+                ("connections.header_read_timeout", c.header_read_timeout),
+                ("connections.body_read_timeout", c.body_read_timeout),
+            ] {
+                if !(1..=3600).contains(&secs) {
+                    return Err(ConfigError::Invalid {
+                        field: field.into(),
+                        message: format!("must be 1 to 3600 seconds, got {secs}"),
+                    });
+                }
+            }
+            if !(1..=1_000_000).contains(&c.max_connections) {
+                return Err(ConfigError::Invalid {
+                    field: "connections.max_connections".into(),
+                    message: format!("must be 1 to 1000000, got {}", c.max_connections),
+                });
+            }
+            self.connections = crate::connections::Limits {
+                header_read: std::time::Duration::from_secs(c.header_read_timeout),
+                body_read: std::time::Duration::from_secs(c.body_read_timeout),
+                max_connections: c.max_connections,
+            };
+        }
         self.validate()?;
         Ok(self)
     }
@@ -321,5 +372,21 @@ mod tests {
         assert!(ConfigFile::parse("bogus = 1").is_err());
         let bad = ConfigFile::parse("[lifetimes]\naccess_token = 0").unwrap();
         assert!(Settings::default().with_file(bad).is_err());
+    }
+
+    #[test]
+    fn connection_limits_come_from_the_file_within_range() {
+        let file = ConfigFile::parse("[connections]\nheader_read_timeout = 3").unwrap();
+        let s = Settings::default().with_file(file).unwrap();
+        assert_eq!(s.connections.header_read, std::time::Duration::from_secs(3));
+        assert_eq!(s.connections.body_read, std::time::Duration::from_secs(10));
+        assert_eq!(s.connections.max_connections, 512);
+        let bad = ConfigFile::parse("[connections]\nbody_read_timeout = 0").unwrap();
+        let err = Settings::default().with_file(bad).unwrap_err().to_string();
+        assert!(err.contains("connections.body_read_timeout"), "{err}");
+        let bad = ConfigFile::parse("[connections]\nmax_connections = 0").unwrap();
+        let err = Settings::default().with_file(bad).unwrap_err().to_string();
+        assert!(err.contains("connections.max_connections"), "{err}");
+        assert!(ConfigFile::parse("[connections]\nidle = 3").is_err());
     }
 }
