@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::command::LoginCommand;
 use super::forms::{ConsentChoice, Form, parse_forms};
 use super::http::{Browser, Driver, DriverError, HttpRequest, HttpResponse, redact_body};
 use super::pkce::{
@@ -130,12 +131,23 @@ impl AuthorizationRequest {
 // Walking the authorization endpoint
 
 /// The user to log in as, and the names of the login form's fields.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LoginCredentials {
     pub username: String,
     pub password: String,
     pub username_field: String,
     pub password_field: String,
+}
+
+impl fmt::Debug for LoginCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginCredentials")
+            .field("username", &self.username)
+            .field("password", &"«redacted»")
+            .field("username_field", &self.username_field)
+            .field("password_field", &self.password_field)
+            .finish()
+    }
 }
 
 /// How to walk the authorization endpoint.
@@ -149,6 +161,9 @@ pub struct WalkOptions {
     pub consent_page: bool,
     /// Requests at most (redirects and form submissions together).
     pub max_steps: usize,
+    /// `Some`: an external program logs in instead of the form walker
+    /// (see [`super::command`]).
+    pub command: Option<LoginCommand>,
 }
 
 impl Default for WalkOptions {
@@ -158,6 +173,7 @@ impl Default for WalkOptions {
             consent: ConsentChoice::Approve,
             consent_page: true,
             max_steps: 10,
+            command: None,
         }
     }
 }
@@ -257,6 +273,12 @@ pub enum StopReason {
     TooManySteps,
     /// A 3xx without a usable `Location`.
     BadRedirect(String),
+    /// The login command could not do what was asked (it failed, timed out
+    /// or printed no URL): nothing the server decided.
+    Command(String),
+    /// The login command's browser ended on this page, not at the client:
+    /// where the server stopped.
+    CommandEndedHere,
 }
 
 impl fmt::Display for StopReason {
@@ -279,6 +301,10 @@ impl fmt::Display for StopReason {
             }
             StopReason::TooManySteps => f.write_str("too many redirects and form submissions"),
             StopReason::BadRedirect(why) => write!(f, "unusable redirect: {why}"),
+            StopReason::Command(why) => f.write_str(why),
+            StopReason::CommandEndedHere => {
+                f.write_str("the login command's browser ended on this page")
+            }
         }
     }
 }
@@ -296,6 +322,15 @@ pub struct Stopped {
 
 impl fmt::Display for Stopped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.status == 0 {
+            // Seen by the login command, not by the harness.
+            return write!(
+                f,
+                "not redirected, ended at {} ({})",
+                super::http::redact_url(self.url.as_str()),
+                self.reason
+            );
+        }
         write!(
             f,
             "not redirected, status {} at {} ({}), body: {}",
@@ -373,6 +408,9 @@ pub async fn authorize(
     redirect_uri: &str,
     options: &WalkOptions,
 ) -> Result<AuthorizationOutcome, FlowError> {
+    if let Some(command) = &options.command {
+        return Ok(by_command(command, request_url, redirect_uri, options).await);
+    }
     let mut request = HttpRequest::get(request_url.clone());
     let mut logins = 0;
     let mut consents = 0;
@@ -483,6 +521,44 @@ pub async fn authorize(
             None if forms.is_empty() => return stop(StopReason::NoForm, &resp),
             None => return stop(StopReason::NoMatchingButton, &resp),
         }
+    }
+}
+
+/// The walk, done by the profile's login command: the URL it printed is the
+/// redirect to the client, or the page where the server stopped.
+async fn by_command(
+    command: &LoginCommand,
+    request_url: &Url,
+    redirect_uri: &str,
+    options: &WalkOptions,
+) -> AuthorizationOutcome {
+    let stop = |url: Url, reason: StopReason| {
+        AuthorizationOutcome::NotRedirected(Stopped {
+            // The program saw the statuses; the harness did not.
+            status: 0,
+            url,
+            reason,
+            content_type: None,
+            body_excerpt: String::new(),
+        })
+    };
+    let ended = super::command::run(
+        command,
+        request_url,
+        redirect_uri,
+        &options.consent,
+        options
+            .login
+            .as_ref()
+            .map_or(("", ""), |l| (l.username.as_str(), l.password.as_str())),
+    )
+    .await;
+    match ended {
+        Ok(url) if matches_redirect_uri(&url, redirect_uri) => {
+            AuthorizationOutcome::Redirected(AuthorizationResponse::from_location(url, 0))
+        }
+        Ok(url) => stop(url, StopReason::CommandEndedHere),
+        Err(e) => stop(request_url.clone(), StopReason::Command(e.to_string())),
     }
 }
 

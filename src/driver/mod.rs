@@ -6,8 +6,10 @@
 //! - [`forms`]: HTML forms, parsed and filled like a browser does;
 //! - [`pkce`]: protocol values as types (PKCE, client credentials, scopes, tokens);
 //! - [`flow`]: the authorization-code walker and the token-endpoint requests;
+//! - [`command`]: the login done by an external program instead of the walker;
 //! - [`jwt_api`]: login, refresh and logout against APIs that issue their own JWTs.
 
+pub mod command;
 pub mod flow;
 pub mod forms;
 pub mod http;

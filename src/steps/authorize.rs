@@ -34,11 +34,11 @@ pub fn describe(outcome: &AuthorizationOutcome) -> String {
                     }
                 })
                 .collect();
-            format!(
-                "{} redirect to the client with {}",
-                r.status,
-                params.join("&")
-            )
+            let status = match r.status {
+                0 => "a".to_owned(), // seen by the login command, status unknown
+                n => n.to_string(),
+            };
+            format!("{status} redirect to the client with {}", params.join("&"))
         }
         AuthorizationOutcome::RedirectedElsewhere { status, location } => {
             format!("{status} redirect to {location}, a host the profile does not name")
@@ -98,7 +98,10 @@ pub fn page_of(url: &url::Url) -> String {
 }
 
 fn stopped(s: &Stopped) -> ! {
-    let at = format!("{} (status {})", page_of(&s.url), s.status);
+    let at = match s.status {
+        0 => page_of(&s.url),
+        n => format!("{} (status {n})", page_of(&s.url)),
+    };
     match &s.reason {
         StopReason::LoginRejected => unmet_with(
             format!(
@@ -133,17 +136,23 @@ fn stopped(s: &Stopped) -> ! {
             format!("a form appeared at {at}, but the profile says there is no consent page"),
             "set [login] consent = \"form\"",
         ),
+        StopReason::Command(why) => unmet_with(
+            why.clone(),
+            "check [login] command: run it by hand with the authorization URL as its last argument; it must exit 0 and print the URL the browser was sent to last",
+        ),
         StopReason::TooManySteps => unmet(format!(
             "the walk through the authorization endpoint did not reach the client within its step limit (last page {at})"
         )),
-        StopReason::ErrorStatus | StopReason::BadRedirect(_) => unmet_with(
-            format!(
-                "a well-formed authorization request ended at {at} ({}): {}",
-                s.reason,
-                s.body_excerpt.chars().take(200).collect::<String>()
-            ),
-            "check the client's scope and redirect_uri in the profile, and [login] authorization_params",
-        ),
+        StopReason::ErrorStatus | StopReason::BadRedirect(_) | StopReason::CommandEndedHere => {
+            unmet_with(
+                format!(
+                    "a well-formed authorization request ended at {at} ({}): {}",
+                    s.reason,
+                    s.body_excerpt.chars().take(200).collect::<String>()
+                ),
+                "check the client's scope and redirect_uri in the profile, and [login] authorization_params",
+            )
+        }
     }
 }
 
@@ -225,7 +234,8 @@ impl Spec {
                 StopReason::LoginRejected
                 | StopReason::LoginRequired
                 | StopReason::UnexpectedForm
-                | StopReason::TooManySteps => stopped(s),
+                | StopReason::TooManySteps
+                | StopReason::Command(_) => stopped(s),
                 StopReason::NoMatchingButton if deny => skip_with(
                     "the consent page offers no way to deny the request",
                     "nothing to change: the server's consent page has no deny button",

@@ -16,6 +16,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
+use crate::driver::command::LoginCommand;
 use crate::driver::flow::{AuthMethod, LoginCredentials, WalkOptions};
 use crate::driver::forms::ConsentChoice;
 use crate::driver::http::{Driver, DriverConfig, DriverError, HostAllowlist, HostPort};
@@ -180,6 +181,9 @@ pub enum LoginStrategy {
     /// There is no login page: the authorization endpoint redirects straight
     /// back to the client (auto-approve, e.g. a server configured for CI).
     None,
+    /// An external program logs in and prints where the browser ended
+    /// (`[login] command`; the contract is in `driver::command`).
+    Command,
 }
 
 /// Whether the server shows a consent page after login.
@@ -208,6 +212,8 @@ pub struct LoginProfile {
     /// `prompt = "consent"`, which OpenID providers need before they honour
     /// `offline_access` (OpenID Connect Core §11).
     pub authorization_params: Vec<(String, String)>,
+    /// With `strategy = "command"`: the program that logs in.
+    pub command: Option<LoginCommand>,
 }
 
 impl fmt::Debug for LoginProfile {
@@ -218,6 +224,7 @@ impl fmt::Debug for LoginProfile {
             .field("password", &"«redacted»")
             .field("fields", &self.fields)
             .field("consent", &self.consent)
+            .field("command", &self.command)
             .finish()
     }
 }
@@ -236,9 +243,11 @@ impl LoginProfile {
     /// there is a login page) and approve (when there is a consent page).
     pub fn walk_options(&self) -> WalkOptions {
         WalkOptions {
-            login: (self.strategy == LoginStrategy::Form).then(|| self.credentials()),
+            login: matches!(self.strategy, LoginStrategy::Form | LoginStrategy::Command)
+                .then(|| self.credentials()),
             consent: self.consent.clone(),
             consent_page: self.consent_page == ConsentPage::Form,
+            command: self.command.clone(),
             ..WalkOptions::default()
         }
     }
@@ -793,6 +802,10 @@ struct RawLogin {
     consent_button: Option<String>,
     #[serde(default)]
     authorization_params: std::collections::BTreeMap<String, String>,
+    /// `strategy = "command"`: the program and its first arguments.
+    command: Option<Vec<String>>,
+    /// `strategy = "command"`: the longest one login may take.
+    command_timeout: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1118,6 +1131,44 @@ impl Validator<'_> {
                 if strategy == LoginStrategy::Form {
                     self.non_empty("login.username", &l.username)?;
                 }
+                let command = match (strategy, &l.command) {
+                    (LoginStrategy::Command, Some(argv))
+                        if argv.first().is_some_and(|p| !p.trim().is_empty()) =>
+                    {
+                        Some(LoginCommand {
+                            argv: argv.clone(),
+                            timeout: self.duration(
+                                "login.command_timeout",
+                                &l.command_timeout,
+                                Duration::from_secs(30),
+                            )?,
+                            dir: self
+                                .source
+                                .parent()
+                                .filter(|d| !d.as_os_str().is_empty())
+                                .map(Path::to_path_buf),
+                        })
+                    }
+                    (LoginStrategy::Command, Some(_)) => {
+                        return Err(self.err(
+                            "login.command",
+                            "give the program first, as in [\"node\", \"login.js\"]",
+                        ));
+                    }
+                    (LoginStrategy::Command, None) => {
+                        return Err(self.err(
+                            "login.strategy",
+                            "strategy = \"command\" needs command = [\"program\", \"arg\", …]",
+                        ));
+                    }
+                    (_, Some(_)) => {
+                        return Err(self.err(
+                            "login.command",
+                            "a command is only used with strategy = \"command\"",
+                        ));
+                    }
+                    (_, None) => None,
+                };
                 let fields = LoginFields {
                     username: l
                         .fields
@@ -1147,6 +1198,7 @@ impl Validator<'_> {
                         .iter()
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
+                    command,
                 })
             }
         };

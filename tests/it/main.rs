@@ -5,6 +5,7 @@ mod fixtures;
 mod jwt_peer;
 mod kill_matrix;
 mod load;
+mod login_strategies;
 mod misjudgements;
 mod oidc_peer;
 mod peers;

@@ -1,0 +1,145 @@
+//! Login strategies other than the form walker, each against a real server
+//! over loopback (issue 11). `command`: an external program logs in and
+//! prints where the browser ended; the harness judges only that URL.
+
+use oauthspec::report::{RunReport, Verdict};
+use oauthspec_reference_server::Settings;
+use oauthspec_reference_server::faults::Fault;
+
+use super::fixtures::{self, Behind, Incoming, Outgoing, reference_profile};
+use super::peers;
+
+async fn unchanged(behind: std::sync::Arc<Behind>, req: Incoming) -> Outgoing {
+    behind.send(&req).await
+}
+
+/// The reference profile with `[login]` done by `command`.
+fn command_profile(url: &str, command: &str) -> String {
+    reference_profile(
+        url,
+        &["[login]"],
+        &format!(
+            "[login]\nstrategy = \"command\"\ncommand = {command}\nusername = \"alice\"\npassword = \"alice-password\"\n"
+        ),
+    )
+}
+
+fn form_login_command() -> String {
+    let script = peers::root().join("examples/login-commands/form-login.py");
+    format!("[\"python3\", {:?}]", script.display().to_string())
+}
+
+fn verdict(report: &RunReport, id: &str) -> Verdict {
+    report
+        .scenarios
+        .iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("{id} did not run"))
+        .verdict
+}
+
+const TAGS: &str = "@authorization_code or @pkce";
+
+/// The example command (a form login in Python) gets exactly the form
+/// walker's verdicts on a correct server, approval and refusal alike, and
+/// the faults of the authorization endpoint are caught through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_command_gets_the_walker_s_verdicts_and_catches_faults() {
+    let server = fixtures::shaped_reference(Settings::default(), unchanged).await;
+    let by_form = peers::check(
+        &reference_profile(&server.url, &[], ""),
+        "form.toml",
+        Some(TAGS),
+    )
+    .await;
+    let by_command = peers::check(
+        &command_profile(&server.url, &form_login_command()),
+        "command.toml",
+        Some(TAGS),
+    )
+    .await;
+    peers::assert_plain_words(&by_command);
+    let verdicts = |r: &RunReport| {
+        r.scenarios
+            .iter()
+            .map(|s| (s.id.clone(), s.verdict))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdicts(&by_command), verdicts(&by_form));
+    assert!(
+        by_command
+            .scenarios
+            .iter()
+            .all(|s| s.verdict == Verdict::Pass || s.verdict == Verdict::Skip)
+    );
+    assert_eq!(
+        verdict(
+            &by_command,
+            "authorization_code/the-user-s-refusal-reaches-the-client-as-access-denied"
+        ),
+        Verdict::Pass
+    );
+
+    for (fault, scenario) in [
+        (
+            Fault::StateNotEchoed,
+            "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code",
+        ),
+        (
+            Fault::IssMissing,
+            "authorization_code/the-authorization-response-says-which-server-sent-it",
+        ),
+        (
+            Fault::ErrorRedirectUnregistered,
+            "authorization_code/an-unregistered-redirect-uri-is-never-redirected-to",
+        ),
+    ] {
+        let server = fixtures::shaped_reference(
+            Settings {
+                faults: vec![fault],
+                ..Settings::default()
+            },
+            unchanged,
+        )
+        .await;
+        let report = peers::check(
+            &command_profile(&server.url, &form_login_command()),
+            "command.toml",
+            Some(TAGS),
+        )
+        .await;
+        assert_eq!(verdict(&report, scenario), Verdict::Fail, "{fault:?}");
+    }
+}
+
+/// A command that cannot log in is the harness's setup problem: ERROR with
+/// the program's own reason, exit 3, and no verdict on the server - not a
+/// FAIL, and no PASS for "the user is not redirected" either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_command_that_fails_is_an_error_with_its_reason() {
+    let server = fixtures::shaped_reference(Settings::default(), unchanged).await;
+    let broken = r#"["sh", "-c", "echo 'the login button moved' >&2; exit 1"]"#;
+    let report = peers::check(
+        &command_profile(&server.url, broken),
+        "command.toml",
+        Some(TAGS),
+    )
+    .await;
+    peers::assert_plain_words(&report);
+    let walked: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Skip)
+        .collect();
+    assert!(walked.len() >= 10);
+    for s in &walked {
+        assert_eq!(s.verdict, Verdict::Error, "{}: {:?}", s.id, s.reason());
+        let reason = s.reason().unwrap_or_default();
+        assert!(
+            reason.contains("the login button moved"),
+            "{}: {reason}",
+            s.id
+        );
+    }
+    assert_eq!(report.exit_code(false), 3);
+}
