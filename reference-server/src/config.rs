@@ -16,6 +16,32 @@ use crate::upstream::UpstreamSettings;
 /// The argon2id hash of `alice-password`, the default user's password.
 pub const ALICE_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$DesNnsjRqeKXyxTDBZOrSg$YGnyZA+YgAsTQS9KvxUBx7f3PQmIUBO9IMNaGPQU6LM";
 
+/// What the login page is: an HTML form, or a script page that logs in
+/// through a JSON call (a fixture for harness login strategies other than
+/// the form walker; the form's POST still works in both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginPage {
+    /// `<form method="post">` with username and password (the default).
+    #[default]
+    Form,
+    /// No `<form>`: a script posts `{"username", "password"}` as JSON to
+    /// `/interaction/{id}/api/login` with the `X-CSRF-Token` header, then
+    /// goes where the answer's `next` says (the consent page).
+    Script,
+}
+
+impl std::str::FromStr for LoginPage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "form" => Ok(LoginPage::Form),
+            "script" => Ok(LoginPage::Script),
+            _ => Err(format!("{s:?} is not a login page kind: form or script")),
+        }
+    }
+}
+
 /// Where the server keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Storage {
@@ -125,6 +151,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub upstream: BTreeMap<String, UpstreamSettings>,
     pub connections: Option<ConnectionsConfig>,
+    /// `"form"` (default) or `"script"`.
+    pub login_page: Option<LoginPage>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +204,8 @@ pub struct Settings {
     pub upstreams: BTreeMap<String, UpstreamSettings>,
     /// Connection timeouts and the connection cap.
     pub connections: crate::connections::Limits,
+    /// The login page's kind.
+    pub login_page: LoginPage,
 }
 
 impl Default for Settings {
@@ -198,6 +228,7 @@ impl Default for Settings {
             faults: Vec::new(),
             upstreams: BTreeMap::new(),
             connections: crate::connections::Limits::default(),
+            login_page: LoginPage::Form,
         }
     }
 }
@@ -239,6 +270,9 @@ impl Settings {
         }
         self.clients = file.clients;
         self.upstreams = file.upstream;
+        if let Some(p) = file.login_page {
+            self.login_page = p;
+        }
         if let Some(c) = file.connections {
             for (field, secs) in [
                 ("connections.header_read_timeout", c.header_read_timeout),

@@ -13,6 +13,10 @@ pub fn environment() -> Environment<'static> {
     for (name, src) in [
         ("layout.html", include_str!("../templates/layout.html")),
         ("login.html", include_str!("../templates/login.html")),
+        (
+            "login_script.html",
+            include_str!("../templates/login_script.html"),
+        ),
         ("consent.html", include_str!("../templates/consent.html")),
         ("error.html", include_str!("../templates/error.html")),
         (

@@ -52,6 +52,8 @@ pub struct Inner {
     pub faults: crate::faults::Faults,
     /// Upstream providers for "Log in with NAME", and logins in flight.
     pub upstreams: crate::upstream::Upstreams,
+    /// The login page's kind.
+    pub login_page: crate::config::LoginPage,
     /// The HTTP client for calls to upstream providers (each call sets its
     /// own timeout; redirects are never followed).
     pub http: reqwest::Client,
@@ -169,6 +171,7 @@ impl AppState {
             key_rotation: Mutex::new(()),
             faults: crate::faults::Faults::from_list(&settings.faults),
             upstreams: crate::upstream::Upstreams::new(settings.upstreams.clone()),
+            login_page: settings.login_page,
             http,
         })))
     }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
-use oauthspec_reference_server::config::ConfigFile;
+use oauthspec_reference_server::config::{ConfigFile, LoginPage};
 use oauthspec_reference_server::{Fault, Settings, SigningAlg, Storage, start};
 
 use crate::exit;
@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// faults` lists them).
     #[arg(long = "fault", value_name = "NAME")]
     faults: Vec<Fault>,
+    /// The login page: form (an HTML form) or script (no form: a script
+    /// logs in through a JSON call). [default: form]
+    #[arg(long, env = "OAUTHSPEC_LOGIN_PAGE")]
+    login_page: Option<LoginPage>,
 }
 
 impl ServeArgs {
@@ -71,6 +75,9 @@ impl ServeArgs {
             settings.test_admin = true;
         }
         settings.faults.clone_from(&self.faults);
+        if let Some(p) = self.login_page {
+            settings.login_page = p;
+        }
         settings.validate().map_err(|e| e.to_string())?;
         Ok(settings)
     }

@@ -17,7 +17,7 @@ use crate::secrets::{SecretHash, random_id, random_token};
 use crate::state::AppState;
 use crate::store::{CodeRecord, GrantRecord};
 
-const BROWSER_COOKIE: &str = "oauthspec_browser";
+pub(crate) const BROWSER_COOKIE: &str = "oauthspec_browser";
 
 /// The longest `state` the authorization endpoint takes (bytes). RFC 6749
 /// sets no limit; clients that pack a signed JWT into it stay well under.
@@ -97,7 +97,7 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, v)| v)
 }
 
-fn ct_eq(a: &str, b: &str) -> bool {
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
@@ -351,9 +351,13 @@ fn login_form(
     error: Option<&str>,
     username: &str,
 ) -> Response {
+    let template = match state.login_page {
+        crate::config::LoginPage::Form => "login.html",
+        crate::config::LoginPage::Script => "login_script.html",
+    };
     render(
         &state.templates,
-        "login.html",
+        template,
         status,
         context! {
             id => &ix.id, csrf_token => &ix.csrf_token, client_name => client_label(ix), error, username,
@@ -376,7 +380,11 @@ pub async fn login_page(
 }
 
 /// Verifies a password against an argon2 hash off the async runtime.
-async fn verify_password(state: &AppState, hash: Option<String>, password: String) -> bool {
+pub(crate) async fn verify_password(
+    state: &AppState,
+    hash: Option<String>,
+    password: String,
+) -> bool {
     // An unknown user costs the same as a known one.
     let hash = hash.unwrap_or_else(|| crate::config::ALICE_PASSWORD_HASH.to_string());
     state.passwords.verify(hash, password).await

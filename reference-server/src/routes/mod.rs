@@ -7,6 +7,7 @@ mod metadata;
 mod registration;
 mod resource;
 mod revocation;
+mod script_login;
 mod token;
 pub(crate) mod upstream;
 
@@ -54,6 +55,7 @@ pub fn app(state: AppState) -> Router {
             "/interaction/{id}/consent",
             get(authorize::consent_page).post(authorize::consent),
         )
+        .route("/interaction/{id}/api/login", post(script_login::login))
         .route("/interaction/{id}/upstream/{name}", post(upstream::start))
         .route("/interaction/{id}/abort", post(upstream::abort))
         .route(crate::upstream::CALLBACK_PATH, get(upstream::callback))

@@ -15,4 +15,5 @@ mod registration;
 mod resource;
 mod revocation;
 mod robustness;
+mod script_login;
 mod token;
