@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::api_login::ApiLogin;
 use super::command::LoginCommand;
 use super::forms::{ConsentChoice, Form, parse_forms};
 use super::http::{Browser, Driver, DriverError, HttpRequest, HttpResponse, redact_body};
@@ -164,6 +165,9 @@ pub struct WalkOptions {
     /// `Some`: an external program logs in instead of the form walker
     /// (see [`super::command`]).
     pub command: Option<LoginCommand>,
+    /// `Some`: HTTP calls log in at the first page the walk reaches (see
+    /// [`super::api_login`]); `login` then holds the user.
+    pub api: Option<ApiLogin>,
 }
 
 impl Default for WalkOptions {
@@ -174,6 +178,7 @@ impl Default for WalkOptions {
             consent_page: true,
             max_steps: 10,
             command: None,
+            api: None,
         }
     }
 }
@@ -279,6 +284,9 @@ pub enum StopReason {
     /// The login command's browser ended on this page, not at the client:
     /// where the server stopped.
     CommandEndedHere,
+    /// The API login's requests failed: nothing the server decided about
+    /// the authorization request.
+    Api(String),
 }
 
 impl fmt::Display for StopReason {
@@ -301,7 +309,7 @@ impl fmt::Display for StopReason {
             }
             StopReason::TooManySteps => f.write_str("too many redirects and form submissions"),
             StopReason::BadRedirect(why) => write!(f, "unusable redirect: {why}"),
-            StopReason::Command(why) => f.write_str(why),
+            StopReason::Command(why) | StopReason::Api(why) => f.write_str(why),
             StopReason::CommandEndedHere => {
                 f.write_str("the login command's browser ended on this page")
             }
@@ -412,6 +420,7 @@ pub async fn authorize(
         return Ok(by_command(command, request_url, redirect_uri, options).await);
     }
     let mut request = HttpRequest::get(request_url.clone());
+    let mut api_done = false;
     let mut logins = 0;
     let mut consents = 0;
     let mut steps = 0;
@@ -473,6 +482,20 @@ pub async fn authorize(
         if steps >= options.max_steps {
             return stop(StopReason::TooManySteps, &resp);
         }
+        if let Some(api) = options.api.as_ref().filter(|_| !api_done) {
+            api_done = true;
+            let user = options
+                .login
+                .as_ref()
+                .map_or(("", ""), |l| (l.username.as_str(), l.password.as_str()));
+            match super::api_login::run(driver, browser, api, &resp, request_url, user).await {
+                Ok(next) => {
+                    request = HttpRequest::get(next);
+                    continue;
+                }
+                Err(e) => return stop(StopReason::Api(e.to_string()), &resp),
+            }
+        }
 
         let (uf, pf) = options
             .login
@@ -480,6 +503,9 @@ pub async fn authorize(
             .map(|l| (l.username_field.as_str(), l.password_field.as_str()))
             .unwrap_or(("username", "password"));
         if let Some(form) = forms.iter().find(|f| f.is_login_form(uf, pf)) {
+            if api_done {
+                return stop(StopReason::LoginRejected, &resp);
+            }
             let Some(login) = &options.login else {
                 return stop(StopReason::LoginRequired, &resp);
             };
@@ -516,7 +542,12 @@ pub async fn authorize(
             }
             Some(_) => return stop(StopReason::TooManySteps, &resp),
             None if forms.is_empty() && loads_script(&resp.body) => {
-                return stop(StopReason::ScriptPage, &resp);
+                let reason = if api_done {
+                    StopReason::LoginRejected
+                } else {
+                    StopReason::ScriptPage
+                };
+                return stop(reason, &resp);
             }
             None if forms.is_empty() => return stop(StopReason::NoForm, &resp),
             None => return stop(StopReason::NoMatchingButton, &resp),

@@ -119,7 +119,7 @@ fn stopped(s: &Stopped) -> ! {
             format!(
                 "the page at {at} has no form and loads a script: a JavaScript login or consent page, which the form walker cannot use"
             ),
-            "this login needs a script-capable login strategy; for now use a server setting that shows an HTML form, or [login] strategy = \"none\" if the server can auto-approve",
+            "set [login] strategy = \"api\" with the requests the page's script makes (see README, Logging in), or strategy = \"command\" with a program that logs in",
         ),
         StopReason::NoForm => unmet_with(
             format!(
@@ -139,6 +139,10 @@ fn stopped(s: &Stopped) -> ! {
         StopReason::Command(why) => unmet_with(
             why.clone(),
             "check [login] command: run it by hand with the authorization URL as its last argument; it must exit 0 and print the URL the browser was sent to last",
+        ),
+        StopReason::Api(why) => unmet_with(
+            format!("{why} (the walk had reached {at})"),
+            "check [[login.api]]: each request's url, body and headers, and the captures feeding them",
         ),
         StopReason::TooManySteps => unmet(format!(
             "the walk through the authorization endpoint did not reach the client within its step limit (last page {at})"
@@ -235,7 +239,8 @@ impl Spec {
                 | StopReason::LoginRequired
                 | StopReason::UnexpectedForm
                 | StopReason::TooManySteps
-                | StopReason::Command(_) => stopped(s),
+                | StopReason::Command(_)
+                | StopReason::Api(_) => stopped(s),
                 StopReason::NoMatchingButton if deny => skip_with(
                     "the consent page offers no way to deny the request",
                     "nothing to change: the server's consent page has no deny button",

@@ -16,6 +16,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
+use crate::driver::api_login::{self, ApiBody, ApiLogin, ApiStep, Capture, CaptureFrom};
 use crate::driver::command::LoginCommand;
 use crate::driver::flow::{AuthMethod, LoginCredentials, WalkOptions};
 use crate::driver::forms::ConsentChoice;
@@ -184,6 +185,9 @@ pub enum LoginStrategy {
     /// An external program logs in and prints where the browser ended
     /// (`[login] command`; the contract is in `driver::command`).
     Command,
+    /// HTTP calls listed in `[[login.api]]` log in at the first page the
+    /// walk reaches (see `driver::api_login`).
+    Api,
 }
 
 /// Whether the server shows a consent page after login.
@@ -214,6 +218,8 @@ pub struct LoginProfile {
     pub authorization_params: Vec<(String, String)>,
     /// With `strategy = "command"`: the program that logs in.
     pub command: Option<LoginCommand>,
+    /// With `strategy = "api"`: the requests that log in.
+    pub api: Option<ApiLogin>,
 }
 
 impl fmt::Debug for LoginProfile {
@@ -225,6 +231,7 @@ impl fmt::Debug for LoginProfile {
             .field("fields", &self.fields)
             .field("consent", &self.consent)
             .field("command", &self.command)
+            .field("api", &self.api.as_ref().map(|a| a.steps.len()))
             .finish()
     }
 }
@@ -243,11 +250,15 @@ impl LoginProfile {
     /// there is a login page) and approve (when there is a consent page).
     pub fn walk_options(&self) -> WalkOptions {
         WalkOptions {
-            login: matches!(self.strategy, LoginStrategy::Form | LoginStrategy::Command)
-                .then(|| self.credentials()),
+            login: matches!(
+                self.strategy,
+                LoginStrategy::Form | LoginStrategy::Command | LoginStrategy::Api
+            )
+            .then(|| self.credentials()),
             consent: self.consent.clone(),
             consent_page: self.consent_page == ConsentPage::Form,
             command: self.command.clone(),
+            api: self.api.clone(),
             ..WalkOptions::default()
         }
     }
@@ -806,6 +817,27 @@ struct RawLogin {
     command: Option<Vec<String>>,
     /// `strategy = "command"`: the longest one login may take.
     command_timeout: Option<String>,
+    /// `strategy = "api"`: the requests that log in.
+    api: Option<Vec<RawApiStep>>,
+    /// `strategy = "api"`: values taken from the page the walk reached.
+    #[serde(default)]
+    page_capture: std::collections::BTreeMap<String, String>,
+    /// `strategy = "api"`: where the walk goes on.
+    #[serde(rename = "continue")]
+    continue_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApiStep {
+    method: Option<String>,
+    url: String,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    json: Option<toml::Value>,
+    form: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    capture: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -1019,6 +1051,103 @@ impl Validator<'_> {
         }
     }
 
+    /// `[[login.api]]`, `page_capture` and `continue`, checked: only with
+    /// `strategy = "api"`, each placeholder known by the time it is used.
+    fn api_login(
+        &self,
+        strategy: LoginStrategy,
+        l: &RawLogin,
+    ) -> Result<Option<ApiLogin>, ProfileError> {
+        let steps = match (strategy, &l.api) {
+            (LoginStrategy::Api, Some(steps)) if !steps.is_empty() => steps,
+            (LoginStrategy::Api, _) => {
+                return Err(self.err(
+                    "login.strategy",
+                    "strategy = \"api\" needs [[login.api]] requests",
+                ));
+            }
+            (_, None) if l.page_capture.is_empty() && l.continue_to.is_none() => return Ok(None),
+            (_, Some(_)) => {
+                return Err(self.err("login.api", "only used with strategy = \"api\""));
+            }
+            (_, None) => {
+                let field = if l.continue_to.is_some() {
+                    "login.continue"
+                } else {
+                    "login.page_capture"
+                };
+                return Err(self.err(field, "only used with strategy = \"api\""));
+            }
+        };
+        let captures = |field: &str, raw: &std::collections::BTreeMap<String, String>| {
+            raw.iter()
+                .map(|(name, from)| {
+                    CaptureFrom::parse(from)
+                        .map(|from| Capture {
+                            name: name.clone(),
+                            from,
+                        })
+                        .map_err(|m| self.err(&format!("{field}.{name}"), m))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let mut out = Vec::new();
+        for (i, raw) in steps.iter().enumerate() {
+            let at = |f: &str| format!("login.api[{i}].{f}");
+            let method = raw.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+            let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| {
+                self.err(&at("method"), format!("{method:?} is not an HTTP method"))
+            })?;
+            let body = match (&raw.json, &raw.form) {
+                (Some(_), Some(_)) => {
+                    return Err(self.err(&at("form"), "give json or form, not both"));
+                }
+                (Some(j), None) => ApiBody::Json(
+                    serde_json::to_value(j).map_err(|e| self.err(&at("json"), e.to_string()))?,
+                ),
+                (None, Some(f)) => {
+                    ApiBody::Form(f.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                }
+                (None, None) => ApiBody::None,
+            };
+            out.push(ApiStep {
+                method,
+                url: raw.url.clone(),
+                headers: raw
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                body,
+                capture: captures(&at("capture"), &raw.capture)?,
+            });
+        }
+        let api = ApiLogin {
+            page_capture: captures("login.page_capture", &l.page_capture)?,
+            steps: out,
+            continue_to: l.continue_to.clone(),
+        };
+        for (field, template, known) in api.templates() {
+            for name in api_login::placeholders(&template) {
+                if !api_login::BUILT_IN.contains(&name.as_str()) && !known.contains(&name) {
+                    let field = if field.starts_with("login.continue") {
+                        field
+                    } else {
+                        field.split('.').take(2).collect::<Vec<_>>().join(".")
+                    };
+                    return Err(self.err(
+                        &field,
+                        format!(
+                            "{{{name}}} is not known here: use {} or a name captured before",
+                            api_login::BUILT_IN.map(|b| format!("{{{b}}}")).join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Some(api))
+    }
+
     fn non_empty(&self, field: &str, value: &str) -> Result<(), ProfileError> {
         if value.trim().is_empty() {
             Err(self.err(field, "must not be empty"))
@@ -1169,6 +1298,7 @@ impl Validator<'_> {
                     }
                     (_, None) => None,
                 };
+                let api = self.api_login(strategy, l)?;
                 let fields = LoginFields {
                     username: l
                         .fields
@@ -1199,6 +1329,7 @@ impl Validator<'_> {
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
                     command,
+                    api,
                 })
             }
         };
@@ -1576,6 +1707,70 @@ max_wait = "1m30s"
         // The redirect URI's host (8765) is not one the driver may contact.
         assert_eq!(hosts, vec!["127.0.0.1:3000", "127.0.0.1:3001"]);
         assert!(!format!("{login:?}").contains("pw\""));
+    }
+
+    #[test]
+    fn login_strategies_are_checked_with_line_and_field() {
+        let api = |extra: &str| {
+            GOOD.replace(
+                "fields = { username = \"login\", password = \"password\" }\n",
+                &format!("strategy = \"api\"\npage_capture = {{ csrf = 'regex:csrf=\"([^\"]+)\"' }}\ncontinue = \"{{next}}\"\n{extra}"),
+            )
+        };
+        let good = api("");
+        let good = format!(
+            "{good}\n[[login.api]]\nmethod = \"post\"\nurl = \"{{page}}/api/login\"\nheaders = {{ \"X-CSRF-Token\" = \"{{csrf}}\" }}\njson = {{ username = \"{{username}}\" }}\ncapture = {{ next = \"json:/next\" }}\n"
+        );
+        let p = parse(&good).unwrap();
+        let login = p.login.as_ref().unwrap();
+        assert_eq!(login.strategy, LoginStrategy::Api);
+        let walk = login.walk_options();
+        assert_eq!(
+            walk.api.as_ref().unwrap().steps[0].method,
+            reqwest::Method::POST
+        );
+        assert_eq!(walk.login.unwrap().password, "pw");
+
+        // A placeholder nothing captured.
+        let i = issue_of(&good.replace("{csrf}", "{token}"));
+        assert_eq!(i.field, "login.api[0]");
+        assert!(
+            i.message.contains("{token} is not known here"),
+            "{}",
+            i.message
+        );
+        assert!(
+            i.line > 25,
+            "the line of the request, not the file's start: {}",
+            i.line
+        );
+        // `continue` may use what the requests captured, but not more.
+        let i = issue_of(&good.replace("continue = \"{next}\"", "continue = \"{later}\""));
+        assert_eq!(i.field, "login.continue");
+        // A capture that is not json:, header: or regex:.
+        let i = issue_of(&good.replace("json:/next", "json:next"));
+        assert_eq!(i.field, "login.api[0].capture.next");
+        assert!(i.message.contains("RFC 6901"));
+        // The strategy needs its requests; the requests need the strategy.
+        let i = issue_of(&api(""));
+        assert_eq!(i.field, "login.strategy");
+        let i = issue_of(&good.replace("strategy = \"api\"\n", ""));
+        assert_eq!(i.field, "login.api");
+        // command: the program first.
+        let cmd = GOOD.replace(
+            "fields = { username = \"login\", password = \"password\" }\n",
+            "strategy = \"command\"\ncommand = [\"\"]\n",
+        );
+        assert_eq!(issue_of(&cmd).field, "login.command");
+        let cmd = cmd.replace(
+            "command = [\"\"]",
+            "command = [\"node\", \"login.js\"]\ncommand_timeout = \"5s\"",
+        );
+        let p = parse(&cmd).unwrap();
+        let c = p.login.unwrap().command.unwrap();
+        assert_eq!(c.argv, ["node", "login.js"]);
+        assert_eq!(c.timeout, Duration::from_secs(5));
+        assert_eq!(c.dir.as_deref(), Some(Path::new("examples/targets")));
     }
 
     #[test]

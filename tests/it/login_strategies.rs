@@ -1,9 +1,11 @@
 //! Login strategies other than the form walker, each against a real server
 //! over loopback (issue 11). `command`: an external program logs in and
-//! prints where the browser ended; the harness judges only that URL.
+//! prints where the browser ended; the harness judges only that URL. `api`:
+//! the requests a script login page makes, listed in the profile.
 
 use oauthspec::report::{RunReport, Verdict};
 use oauthspec_reference_server::Settings;
+use oauthspec_reference_server::config::LoginPage;
 use oauthspec_reference_server::faults::Fault;
 
 use super::fixtures::{self, Behind, Incoming, Outgoing, reference_profile};
@@ -140,6 +142,137 @@ async fn a_login_command_that_fails_is_an_error_with_its_reason() {
             "{}: {reason}",
             s.id
         );
+    }
+    assert_eq!(report.exit_code(false), 3);
+}
+
+/// The reference server's script login page (no form), its profile
+/// pointed at `url`.
+fn script_profile(url: &str, password: &str) -> String {
+    std::fs::read_to_string(peers::root().join("examples/targets/reference-script-login.toml"))
+        .expect("the example profile")
+        .replace("http://127.0.0.1:8080", url)
+        .replace(
+            "password = \"alice-password\"",
+            &format!("password = {password:?}"),
+        )
+}
+
+async fn script_server(faults: Vec<Fault>) -> fixtures::Fixture {
+    fixtures::shaped_reference(
+        Settings {
+            login_page: LoginPage::Script,
+            faults,
+            ..Settings::default()
+        },
+        unchanged,
+    )
+    .await
+}
+
+/// `strategy = "api"` logs in where the form walker cannot: on the script
+/// page it gets the verdicts the walker gets on the form page, refusal
+/// included, and the faults of the authorization endpoint are caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_strategy_logs_in_on_a_page_without_a_form() {
+    let form_server = fixtures::shaped_reference(Settings::default(), unchanged).await;
+    let by_form = peers::check(
+        &reference_profile(&form_server.url, &[], ""),
+        "form.toml",
+        Some(TAGS),
+    )
+    .await;
+    let server = script_server(Vec::new()).await;
+    let by_api = peers::check(
+        &script_profile(&server.url, "alice-password"),
+        "api.toml",
+        Some(TAGS),
+    )
+    .await;
+    peers::assert_plain_words(&by_api);
+    let verdicts = |r: &RunReport| {
+        r.scenarios
+            .iter()
+            .map(|s| (s.id.clone(), s.verdict))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdicts(&by_api), verdicts(&by_form));
+    assert_eq!(
+        verdict(
+            &by_api,
+            "authorization_code/the-user-s-refusal-reaches-the-client-as-access-denied"
+        ),
+        Verdict::Pass
+    );
+
+    // The form walker on the same page: ERRORs pointing at the strategies.
+    let by_walker = peers::check(
+        &reference_profile(&server.url, &[], ""),
+        "walker.toml",
+        Some(TAGS),
+    )
+    .await;
+    let errors: Vec<_> = by_walker
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::Error)
+        .collect();
+    assert!(errors.len() >= 10);
+    assert!(
+        errors
+            .iter()
+            .all(|s| s.fix().is_some_and(|f| f.contains("strategy = \"api\"")))
+    );
+    assert!(
+        by_walker
+            .scenarios
+            .iter()
+            .all(|s| s.verdict != Verdict::Fail)
+    );
+
+    let server = script_server(vec![Fault::StateNotEchoed]).await;
+    let report = peers::check(
+        &script_profile(&server.url, "alice-password"),
+        "api.toml",
+        Some(TAGS),
+    )
+    .await;
+    assert_eq!(
+        verdict(
+            &report,
+            "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code"
+        ),
+        Verdict::Fail
+    );
+}
+
+/// Credentials the API login refuses: every scenario that needs a user is
+/// an ERROR naming the refused request, never a FAIL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_login_that_is_refused_is_an_error_naming_the_request() {
+    let server = script_server(Vec::new()).await;
+    let report = peers::check(
+        &script_profile(&server.url, "wrong-password"),
+        "api.toml",
+        Some(TAGS),
+    )
+    .await;
+    peers::assert_plain_words(&report);
+    let walked: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Skip)
+        .collect();
+    assert!(walked.len() >= 10);
+    for s in &walked {
+        assert_eq!(s.verdict, Verdict::Error, "{}: {:?}", s.id, s.reason());
+        let reason = s.reason().unwrap_or_default();
+        assert!(
+            reason.contains("request 0 (POST") && reason.contains("401"),
+            "{}: {reason}",
+            s.id
+        );
+        assert!(!reason.contains("wrong-password"), "{reason}");
     }
     assert_eq!(report.exit_code(false), 3);
 }
