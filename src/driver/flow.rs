@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::api_login::ApiLogin;
+use super::browser_login::BrowserLogin;
 use super::command::LoginCommand;
 use super::forms::{ConsentChoice, Form, parse_forms};
 use super::http::{Browser, Driver, DriverError, HttpRequest, HttpResponse, redact_body};
@@ -168,6 +169,9 @@ pub struct WalkOptions {
     /// `Some`: HTTP calls log in at the first page the walk reaches (see
     /// [`super::api_login`]); `login` then holds the user.
     pub api: Option<ApiLogin>,
+    /// `Some`: a headless Chromium walks instead of the form walker (see
+    /// [`super::browser_login`]).
+    pub browser: Option<BrowserLogin>,
 }
 
 impl Default for WalkOptions {
@@ -179,6 +183,7 @@ impl Default for WalkOptions {
             max_steps: 10,
             command: None,
             api: None,
+            browser: None,
         }
     }
 }
@@ -287,6 +292,10 @@ pub enum StopReason {
     /// The API login's requests failed: nothing the server decided about
     /// the authorization request.
     Api(String),
+    /// The browser could not walk (not installed, crashed, timed out).
+    Browser(String),
+    /// The browser sat on this page with nothing to fill or press.
+    BrowserIdle,
 }
 
 impl fmt::Display for StopReason {
@@ -309,7 +318,12 @@ impl fmt::Display for StopReason {
             }
             StopReason::TooManySteps => f.write_str("too many redirects and form submissions"),
             StopReason::BadRedirect(why) => write!(f, "unusable redirect: {why}"),
-            StopReason::Command(why) | StopReason::Api(why) => f.write_str(why),
+            StopReason::Command(why) | StopReason::Api(why) | StopReason::Browser(why) => {
+                f.write_str(why)
+            }
+            StopReason::BrowserIdle => {
+                f.write_str("the browser sat on a page with nothing to fill or press")
+            }
             StopReason::CommandEndedHere => {
                 f.write_str("the login command's browser ended on this page")
             }
@@ -418,6 +432,9 @@ pub async fn authorize(
 ) -> Result<AuthorizationOutcome, FlowError> {
     if let Some(command) = &options.command {
         return Ok(by_command(command, request_url, redirect_uri, options).await);
+    }
+    if let Some(browser_login) = &options.browser {
+        return Ok(by_browser(driver, browser_login, request_url, redirect_uri, options).await);
     }
     let mut request = HttpRequest::get(request_url.clone());
     let mut api_done = false;
@@ -590,6 +607,55 @@ async fn by_command(
         }
         Ok(url) => stop(url, StopReason::CommandEndedHere),
         Err(e) => stop(request_url.clone(), StopReason::Command(e.to_string())),
+    }
+}
+
+/// The walk, done by a headless Chromium.
+async fn by_browser(
+    driver: &Driver,
+    login: &BrowserLogin,
+    request_url: &Url,
+    redirect_uri: &str,
+    options: &WalkOptions,
+) -> AuthorizationOutcome {
+    use super::browser_login::BrowserEnd;
+    let stop = |status: u16, url: Url, reason: StopReason| {
+        AuthorizationOutcome::NotRedirected(Stopped {
+            status,
+            url,
+            reason,
+            content_type: None,
+            body_excerpt: String::new(),
+        })
+    };
+    let user = options
+        .login
+        .as_ref()
+        .map_or(("", ""), |l| (l.username.as_str(), l.password.as_str()));
+    let ended = super::browser_login::walk(
+        login,
+        driver.allowlist(),
+        request_url,
+        redirect_uri,
+        &options.consent,
+        user,
+    )
+    .await;
+    match ended {
+        Ok(BrowserEnd::Redirected(url)) => {
+            AuthorizationOutcome::Redirected(AuthorizationResponse::from_location(url, 0))
+        }
+        Ok(BrowserEnd::Stopped { status, url, idle }) => {
+            let reason = if idle && status < 400 {
+                StopReason::BrowserIdle
+            } else {
+                StopReason::ErrorStatus
+            };
+            stop(status, url, reason)
+        }
+        Ok(BrowserEnd::LoginRejected { url }) => stop(0, url, StopReason::LoginRejected),
+        Ok(BrowserEnd::NoDenyButton) => stop(0, request_url.clone(), StopReason::NoMatchingButton),
+        Err(e) => stop(0, request_url.clone(), StopReason::Browser(e.to_string())),
     }
 }
 

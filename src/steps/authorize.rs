@@ -144,6 +144,14 @@ fn stopped(s: &Stopped) -> ! {
             format!("{why} (the walk had reached {at})"),
             "check [[login.api]]: each request's url, body and headers, and the captures feeding them",
         ),
+        StopReason::Browser(why) => unmet_with(
+            why.clone(),
+            "check [login.browser]: the selectors, the timeout, and that Chromium is installed",
+        ),
+        StopReason::BrowserIdle => unmet_with(
+            format!("the browser sat on the page at {at} with nothing to fill or press"),
+            "check [login.browser] selectors (username, password, submit, approve) against the page",
+        ),
         StopReason::TooManySteps => unmet(format!(
             "the walk through the authorization endpoint did not reach the client within its step limit (last page {at})"
         )),
@@ -240,7 +248,8 @@ impl Spec {
                 | StopReason::UnexpectedForm
                 | StopReason::TooManySteps
                 | StopReason::Command(_)
-                | StopReason::Api(_) => stopped(s),
+                | StopReason::Api(_)
+                | StopReason::Browser(_) => stopped(s),
                 StopReason::NoMatchingButton if deny => skip_with(
                     "the consent page offers no way to deny the request",
                     "nothing to change: the server's consent page has no deny button",

@@ -17,6 +17,7 @@ use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use crate::driver::api_login::{self, ApiBody, ApiLogin, ApiStep, Capture, CaptureFrom};
+use crate::driver::browser_login::{BrowserLogin, Selectors};
 use crate::driver::command::LoginCommand;
 use crate::driver::flow::{AuthMethod, LoginCredentials, WalkOptions};
 use crate::driver::forms::ConsentChoice;
@@ -188,6 +189,9 @@ pub enum LoginStrategy {
     /// HTTP calls listed in `[[login.api]]` log in at the first page the
     /// walk reaches (see `driver::api_login`).
     Api,
+    /// A headless Chromium runs the pages' scripts; `[login.browser]` names
+    /// the fields and buttons (see `driver::browser_login`).
+    Browser,
 }
 
 /// Whether the server shows a consent page after login.
@@ -220,6 +224,8 @@ pub struct LoginProfile {
     pub command: Option<LoginCommand>,
     /// With `strategy = "api"`: the requests that log in.
     pub api: Option<ApiLogin>,
+    /// With `strategy = "browser"`: the selectors and the shared browser.
+    pub browser: Option<BrowserLogin>,
 }
 
 impl fmt::Debug for LoginProfile {
@@ -232,6 +238,7 @@ impl fmt::Debug for LoginProfile {
             .field("consent", &self.consent)
             .field("command", &self.command)
             .field("api", &self.api.as_ref().map(|a| a.steps.len()))
+            .field("browser", &self.browser)
             .finish()
     }
 }
@@ -252,13 +259,17 @@ impl LoginProfile {
         WalkOptions {
             login: matches!(
                 self.strategy,
-                LoginStrategy::Form | LoginStrategy::Command | LoginStrategy::Api
+                LoginStrategy::Form
+                    | LoginStrategy::Command
+                    | LoginStrategy::Api
+                    | LoginStrategy::Browser
             )
             .then(|| self.credentials()),
             consent: self.consent.clone(),
             consent_page: self.consent_page == ConsentPage::Form,
             command: self.command.clone(),
             api: self.api.clone(),
+            browser: self.browser.clone(),
             ..WalkOptions::default()
         }
     }
@@ -825,6 +836,20 @@ struct RawLogin {
     /// `strategy = "api"`: where the walk goes on.
     #[serde(rename = "continue")]
     continue_to: Option<String>,
+    /// `strategy = "browser"`: selectors, timeout, executable.
+    browser: Option<RawBrowser>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBrowser {
+    username: Option<String>,
+    password: Option<String>,
+    submit: Option<String>,
+    approve: Option<String>,
+    deny: Option<String>,
+    timeout: Option<String>,
+    executable: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -1148,6 +1173,69 @@ impl Validator<'_> {
         Ok(Some(api))
     }
 
+    /// `[login.browser]`: only with `strategy = "browser"`; the approving
+    /// button is needed unless there is no consent page.
+    fn browser_login(
+        &self,
+        strategy: LoginStrategy,
+        l: &RawLogin,
+    ) -> Result<Option<BrowserLogin>, ProfileError> {
+        match (strategy, &l.browser) {
+            (LoginStrategy::Browser, _) => {}
+            (_, Some(_)) => {
+                return Err(self.err("login.browser", "only used with strategy = \"browser\""));
+            }
+            (_, None) => return Ok(None),
+        }
+        let empty = RawBrowser {
+            username: None,
+            password: None,
+            submit: None,
+            approve: None,
+            deny: None,
+            timeout: None,
+            executable: None,
+        };
+        let b = l.browser.as_ref().unwrap_or(&empty);
+        let field_name = |f: Option<&RawLoginFields>, user: bool| {
+            f.and_then(|f| {
+                if user {
+                    f.username.clone()
+                } else {
+                    f.password.clone()
+                }
+            })
+        };
+        let username = b.username.clone().unwrap_or_else(|| {
+            let name = field_name(l.fields.as_ref(), true).unwrap_or_else(|| "username".into());
+            format!("input[name={name:?}]")
+        });
+        let password = b.password.clone().unwrap_or_else(|| {
+            field_name(l.fields.as_ref(), false).map_or_else(
+                || "input[type=password]".into(),
+                |n| format!("input[name={n:?}]"),
+            )
+        });
+        let consent_page = l.consent.unwrap_or_default() == ConsentPage::Form;
+        if consent_page && b.approve.is_none() {
+            return Err(self.err(
+                if l.browser.is_some() { "login.browser" } else { "login.strategy" },
+                "name the consent page's approving button: [login.browser] approve = \"CSS selector\" (or consent = \"none\" if there is no consent page)",
+            ));
+        }
+        Ok(Some(BrowserLogin::new(
+            Selectors {
+                username,
+                password,
+                submit: b.submit.clone(),
+                approve: b.approve.clone(),
+                deny: b.deny.clone(),
+            },
+            self.duration("login.browser.timeout", &b.timeout, Duration::from_secs(15))?,
+            b.executable.clone(),
+        )))
+    }
+
     fn non_empty(&self, field: &str, value: &str) -> Result<(), ProfileError> {
         if value.trim().is_empty() {
             Err(self.err(field, "must not be empty"))
@@ -1299,6 +1387,7 @@ impl Validator<'_> {
                     (_, None) => None,
                 };
                 let api = self.api_login(strategy, l)?;
+                let browser = self.browser_login(strategy, l)?;
                 let fields = LoginFields {
                     username: l
                         .fields
@@ -1330,6 +1419,7 @@ impl Validator<'_> {
                         .collect(),
                     command,
                     api,
+                    browser,
                 })
             }
         };

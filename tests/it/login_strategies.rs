@@ -276,3 +276,109 @@ async fn an_api_login_that_is_refused_is_an_error_naming_the_request() {
     }
     assert_eq!(report.exit_code(false), 3);
 }
+
+/// The reference profile with `[login]` done by a headless Chromium.
+fn browser_profile(url: &str, password: &str) -> String {
+    reference_profile(
+        url,
+        &["[login]"],
+        &format!(
+            "[login]\nstrategy = \"browser\"\nusername = \"alice\"\npassword = {password:?}\n\n\
+             [login.browser]\nusername = \"#username\"\npassword = \"#password\"\nsubmit = \"#submit\"\n\
+             approve = \"button[value=approve]\"\ndeny = \"button[value=deny]\"\n"
+        ),
+    )
+}
+
+fn chromium_is_installed() {
+    let found = std::env::var_os("OAUTHSPEC_CHROMIUM").is_some()
+        || [
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/usr/bin/google-chrome",
+        ]
+        .iter()
+        .any(|p| std::path::Path::new(p).exists());
+    assert!(
+        found,
+        "the browser strategy's tests need Chromium: apt-get install chromium (scripts/install-peers does)"
+    );
+}
+
+/// `strategy = "browser"`: a real headless Chromium runs the script login
+/// page and presses the consent buttons. Same verdicts as the form walker
+/// on the form page, refusal included; a state fault is caught; refused
+/// credentials are an ERROR saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_strategy_runs_the_page_s_own_script() {
+    chromium_is_installed();
+    let form_server = fixtures::shaped_reference(Settings::default(), unchanged).await;
+    let by_form = peers::check(
+        &reference_profile(&form_server.url, &[], ""),
+        "form.toml",
+        Some(TAGS),
+    )
+    .await;
+    let server = script_server(Vec::new()).await;
+    let by_browser = peers::check(
+        &browser_profile(&server.url, "alice-password"),
+        "browser.toml",
+        Some(TAGS),
+    )
+    .await;
+    peers::assert_plain_words(&by_browser);
+    let verdicts = |r: &RunReport| {
+        r.scenarios
+            .iter()
+            .map(|s| (s.id.clone(), s.verdict))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdicts(&by_browser), verdicts(&by_form));
+    assert_eq!(
+        verdict(
+            &by_browser,
+            "authorization_code/the-user-s-refusal-reaches-the-client-as-access-denied"
+        ),
+        Verdict::Pass
+    );
+
+    let server = script_server(vec![Fault::StateNotEchoed]).await;
+    let report = peers::check(
+        &browser_profile(&server.url, "alice-password"),
+        "browser.toml",
+        Some("@authorization_code"),
+    )
+    .await;
+    assert_eq!(
+        verdict(
+            &report,
+            "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code"
+        ),
+        Verdict::Fail
+    );
+
+    let server = script_server(Vec::new()).await;
+    let report = peers::check(
+        &browser_profile(&server.url, "wrong-password"),
+        "browser.toml",
+        Some("@authorization_code"),
+    )
+    .await;
+    peers::assert_plain_words(&report);
+    let got_code = report
+        .scenarios
+        .iter()
+        .find(|s| {
+            s.id == "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code"
+        })
+        .expect("ran");
+    assert_eq!(got_code.verdict, Verdict::Error);
+    assert!(
+        got_code
+            .reason()
+            .is_some_and(|r| r.contains("credentials were not accepted")),
+        "{:?}",
+        got_code.reason()
+    );
+    assert!(report.scenarios.iter().all(|s| s.verdict != Verdict::Fail));
+}
