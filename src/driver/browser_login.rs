@@ -332,7 +332,15 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
         tokio::spawn(async move {
             while let Some(event) = paused.next().await {
                 let id = event.request_id.clone();
-                let url = Url::parse(&event.request.url).ok();
+                // A fragment is never sent, so Chrome keeps it apart; the
+                // authorization response may be in it (errors of fragment
+                // response types).
+                let url = Url::parse(&format!(
+                    "{}{}",
+                    event.request.url,
+                    event.request.url_fragment.as_deref().unwrap_or("")
+                ))
+                .ok();
                 // Decided under the lock, sent after it.
                 let verdict = {
                     let w = walking.lock().unwrap_or_else(|e| e.into_inner());
