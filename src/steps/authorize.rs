@@ -119,7 +119,7 @@ fn stopped(s: &Stopped) -> ! {
             format!(
                 "the page at {at} has no form and loads a script: a JavaScript login or consent page, which the form walker cannot use"
             ),
-            "set [login] strategy = \"api\" with the requests the page's script makes (see README, Logging in), or strategy = \"command\" with a program that logs in",
+            "set [login] strategy = \"browser\" with the page's CSS selectors, strategy = \"api\" with the requests its script makes, or strategy = \"command\" with a program that logs in (README, Logging in)",
         ),
         StopReason::NoForm => unmet_with(
             format!(

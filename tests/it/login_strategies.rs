@@ -40,6 +40,41 @@ fn verdict(report: &RunReport, id: &str) -> Verdict {
         .verdict
 }
 
+fn verdicts(r: &RunReport) -> Vec<(String, Verdict)> {
+    r.scenarios
+        .iter()
+        .map(|s| (s.id.clone(), s.verdict))
+        .collect()
+}
+
+/// Every scenario that needed a user is an ERROR whose reason says `why`;
+/// the run exits 3 (could not be set up), never 1.
+fn assert_setup_errors(report: &RunReport, why: &[&str]) {
+    peers::assert_plain_words(report);
+    let walked: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Skip)
+        .collect();
+    assert!(walked.len() >= 10);
+    for s in &walked {
+        assert_eq!(s.verdict, Verdict::Error, "{}: {:?}", s.id, s.reason());
+        let reason = s.reason().unwrap_or_default();
+        assert!(why.iter().all(|w| reason.contains(w)), "{}: {reason}", s.id);
+    }
+    assert_eq!(report.exit_code(false), 3);
+}
+
+/// The scenario that must FAIL against `fault`, walked with `profile`.
+async fn catches(fault: Fault, scenario: &str, server: fixtures::Fixture, profile: String) {
+    let report = peers::check(&profile, "fault.toml", Some(TAGS)).await;
+    assert_eq!(verdict(&report, scenario), Verdict::Fail, "{fault:?}");
+    drop(server);
+}
+
+const GETS_A_CODE: &str =
+    "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code";
+
 const TAGS: &str = "@authorization_code or @pkce";
 
 /// The example command (a form login in Python) gets exactly the form
@@ -61,12 +96,6 @@ async fn a_login_command_gets_the_walker_s_verdicts_and_catches_faults() {
     )
     .await;
     peers::assert_plain_words(&by_command);
-    let verdicts = |r: &RunReport| {
-        r.scenarios
-            .iter()
-            .map(|s| (s.id.clone(), s.verdict))
-            .collect::<Vec<_>>()
-    };
     assert_eq!(verdicts(&by_command), verdicts(&by_form));
     assert!(
         by_command
@@ -83,10 +112,7 @@ async fn a_login_command_gets_the_walker_s_verdicts_and_catches_faults() {
     );
 
     for (fault, scenario) in [
-        (
-            Fault::StateNotEchoed,
-            "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code",
-        ),
+        (Fault::StateNotEchoed, GETS_A_CODE),
         (
             Fault::IssMissing,
             "authorization_code/the-authorization-response-says-which-server-sent-it",
@@ -104,13 +130,8 @@ async fn a_login_command_gets_the_walker_s_verdicts_and_catches_faults() {
             unchanged,
         )
         .await;
-        let report = peers::check(
-            &command_profile(&server.url, &form_login_command()),
-            "command.toml",
-            Some(TAGS),
-        )
-        .await;
-        assert_eq!(verdict(&report, scenario), Verdict::Fail, "{fault:?}");
+        let profile = command_profile(&server.url, &form_login_command());
+        catches(fault, scenario, server, profile).await;
     }
 }
 
@@ -127,23 +148,7 @@ async fn a_login_command_that_fails_is_an_error_with_its_reason() {
         Some(TAGS),
     )
     .await;
-    peers::assert_plain_words(&report);
-    let walked: Vec<_> = report
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict != Verdict::Skip)
-        .collect();
-    assert!(walked.len() >= 10);
-    for s in &walked {
-        assert_eq!(s.verdict, Verdict::Error, "{}: {:?}", s.id, s.reason());
-        let reason = s.reason().unwrap_or_default();
-        assert!(
-            reason.contains("the login button moved"),
-            "{}: {reason}",
-            s.id
-        );
-    }
-    assert_eq!(report.exit_code(false), 3);
+    assert_setup_errors(&report, &["the login button moved"]);
 }
 
 /// The reference server's script login page (no form), its profile
@@ -190,12 +195,6 @@ async fn the_api_strategy_logs_in_on_a_page_without_a_form() {
     )
     .await;
     peers::assert_plain_words(&by_api);
-    let verdicts = |r: &RunReport| {
-        r.scenarios
-            .iter()
-            .map(|s| (s.id.clone(), s.verdict))
-            .collect::<Vec<_>>()
-    };
     assert_eq!(verdicts(&by_api), verdicts(&by_form));
     assert_eq!(
         verdict(
@@ -231,19 +230,8 @@ async fn the_api_strategy_logs_in_on_a_page_without_a_form() {
     );
 
     let server = script_server(vec![Fault::StateNotEchoed]).await;
-    let report = peers::check(
-        &script_profile(&server.url, "alice-password"),
-        "api.toml",
-        Some(TAGS),
-    )
-    .await;
-    assert_eq!(
-        verdict(
-            &report,
-            "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code"
-        ),
-        Verdict::Fail
-    );
+    let profile = script_profile(&server.url, "alice-password");
+    catches(Fault::StateNotEchoed, GETS_A_CODE, server, profile).await;
 }
 
 /// Credentials the API login refuses: every scenario that needs a user is
@@ -257,24 +245,13 @@ async fn an_api_login_that_is_refused_is_an_error_naming_the_request() {
         Some(TAGS),
     )
     .await;
-    peers::assert_plain_words(&report);
-    let walked: Vec<_> = report
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict != Verdict::Skip)
-        .collect();
-    assert!(walked.len() >= 10);
-    for s in &walked {
-        assert_eq!(s.verdict, Verdict::Error, "{}: {:?}", s.id, s.reason());
-        let reason = s.reason().unwrap_or_default();
-        assert!(
-            reason.contains("request 0 (POST") && reason.contains("401"),
-            "{}: {reason}",
-            s.id
-        );
-        assert!(!reason.contains("wrong-password"), "{reason}");
-    }
-    assert_eq!(report.exit_code(false), 3);
+    assert_setup_errors(&report, &["request 0 (POST", "401"]);
+    assert!(
+        report
+            .scenarios
+            .iter()
+            .all(|s| !s.reason().unwrap_or_default().contains("wrong-password"))
+    );
 }
 
 /// The reference profile with `[login]` done by a headless Chromium.
@@ -327,12 +304,6 @@ async fn the_browser_strategy_runs_the_page_s_own_script() {
     )
     .await;
     peers::assert_plain_words(&by_browser);
-    let verdicts = |r: &RunReport| {
-        r.scenarios
-            .iter()
-            .map(|s| (s.id.clone(), s.verdict))
-            .collect::<Vec<_>>()
-    };
     assert_eq!(verdicts(&by_browser), verdicts(&by_form));
     assert_eq!(
         verdict(
@@ -343,19 +314,8 @@ async fn the_browser_strategy_runs_the_page_s_own_script() {
     );
 
     let server = script_server(vec![Fault::StateNotEchoed]).await;
-    let report = peers::check(
-        &browser_profile(&server.url, "alice-password"),
-        "browser.toml",
-        Some("@authorization_code"),
-    )
-    .await;
-    assert_eq!(
-        verdict(
-            &report,
-            "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code"
-        ),
-        Verdict::Fail
-    );
+    let profile = browser_profile(&server.url, "alice-password");
+    catches(Fault::StateNotEchoed, GETS_A_CODE, server, profile).await;
 
     let server = script_server(Vec::new()).await;
     let report = peers::check(
@@ -368,9 +328,7 @@ async fn the_browser_strategy_runs_the_page_s_own_script() {
     let got_code = report
         .scenarios
         .iter()
-        .find(|s| {
-            s.id == "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code"
-        })
+        .find(|s| s.id == GETS_A_CODE)
         .expect("ran");
     assert_eq!(got_code.verdict, Verdict::Error);
     assert!(
