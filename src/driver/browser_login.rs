@@ -2,8 +2,9 @@
 //! authorization request, running the login page's own scripts, with CSS
 //! selectors from the profile for the fields and buttons.
 //!
-//! One browser process per run (started at the first walk), a fresh
-//! browser context (cookies, storage) per walk. Every request the page makes
+//! One browser process per run (started at the first walk), a browser
+//! context of its own per walk (reused by a later walk only after its
+//! cookies and the visited origins' storage are cleared). Every request the page makes
 //! is intercepted (Chrome DevTools Protocol `Fetch` domain): hosts the
 //! profile does not name are blocked, and the redirect to the client's
 //! redirect URI is captured and never sent - the harness checks it as
@@ -11,6 +12,7 @@
 //! where the server stopped; so is a page that stays the same for a while
 //! with nothing to fill or press.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,7 +25,7 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
     RequestStage,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
-    self, ErrorReason, EventResponseReceived, ResourceType,
+    self, ErrorReason, EventLoadingFailed, EventResponseReceived, ResourceType,
 };
 use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
 use chromiumoxide::cdp::browser_protocol::storage::{ClearCookiesParams, ClearDataForOriginParams};
@@ -269,7 +271,10 @@ struct Tab {
     /// The last document's status and URL, and every origin a document
     /// came from (to clear their storage).
     document: Arc<Mutex<(u16, Url, Vec<String>)>>,
-    tasks: [tokio::task::JoinHandle<()>; 2],
+    /// Requests let through and not answered yet: a page waiting on a slow
+    /// server is not idle.
+    inflight: Arc<Mutex<HashSet<String>>>,
+    tasks: [tokio::task::JoinHandle<()>; 3],
 }
 
 impl Drop for Tab {
@@ -308,6 +313,10 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
         .event_listener::<EventResponseReceived>()
         .await
         .map_err(cdp)?;
+    let mut failures = page
+        .event_listener::<EventLoadingFailed>()
+        .await
+        .map_err(cdp)?;
     page.execute(network::EnableParams::default())
         .await
         .map_err(cdp)?;
@@ -326,9 +335,11 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
     let walking: Arc<Mutex<Option<Walking>>> = Arc::default();
     let blank = Url::parse("about:blank").map_err(cdp)?;
     let document = Arc::new(Mutex::new((0u16, blank, Vec::new())));
+    let inflight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let interceptor = {
         let page = page.clone();
         let walking = walking.clone();
+        let inflight = inflight.clone();
         tokio::spawn(async move {
             while let Some(event) = paused.next().await {
                 let id = event.request_id.clone();
@@ -359,6 +370,12 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
                     }
                 };
                 if verdict {
+                    if let Some(n) = &event.network_id {
+                        inflight
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(n.inner().clone());
+                    }
                     let _ = page.execute(ContinueRequestParams::new(id)).await;
                 } else {
                     // The redirect to the client is never sent; hosts the
@@ -372,8 +389,13 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
     };
     let watcher = {
         let document = document.clone();
+        let inflight = inflight.clone();
         tokio::spawn(async move {
             while let Some(event) = responses.next().await {
+                inflight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(event.request_id.inner());
                 if event.r#type == ResourceType::Document
                     && let Ok(url) = Url::parse(&event.response.url)
                 {
@@ -389,12 +411,24 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
             }
         })
     };
+    let failed = {
+        let inflight = inflight.clone();
+        tokio::spawn(async move {
+            while let Some(event) = failures.next().await {
+                inflight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(event.request_id.inner());
+            }
+        })
+    };
     Ok(Tab {
         context,
         page,
         walking,
         document,
-        tasks: [interceptor, watcher],
+        inflight,
+        tasks: [interceptor, watcher, failed],
     })
 }
 
@@ -402,6 +436,10 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
 /// the origins it visited. Whether that worked.
 async fn reset(chromium: &Chromium, tab: &Tab) -> bool {
     *tab.walking.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    tab.inflight
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
     let origins = std::mem::take(&mut tab.document.lock().unwrap_or_else(|e| e.into_inner()).2);
     let blank = tokio::time::timeout(
         Duration::from_secs(2),
@@ -532,6 +570,7 @@ async fn drive(
         (username, password),
         captured,
         &tab.document,
+        &tab.inflight,
     )
     .await;
     navigation.abort();
@@ -545,6 +584,7 @@ async fn watch(
     (username, password): (&str, &str),
     captured: &mut tokio::sync::mpsc::UnboundedReceiver<Url>,
     document: &Mutex<(u16, Url, Vec<String>)>,
+    inflight: &Mutex<HashSet<String>>,
 ) -> Result<BrowserEnd, BrowserFailure> {
     let script = step_script(&login.selectors, consent, username, password);
     let started = Instant::now();
@@ -566,6 +606,14 @@ async fn watch(
             });
         }
         let now_url = page.url().await.ok().flatten().unwrap_or_default();
+        if !inflight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            // Waiting on the server is not sitting idle.
+            last_change = Instant::now();
+        }
         if now_url != last_url {
             last_url = now_url;
             last_change = Instant::now();

@@ -174,6 +174,16 @@ pub struct WalkOptions {
     pub browser: Option<BrowserLogin>,
 }
 
+impl WalkOptions {
+    /// The username and password the login strategies type (empty when
+    /// the profile gives none).
+    pub fn user(&self) -> (&str, &str) {
+        self.login
+            .as_ref()
+            .map_or(("", ""), |l| (l.username.as_str(), l.password.as_str()))
+    }
+}
+
 impl Default for WalkOptions {
     fn default() -> Self {
         Self {
@@ -501,11 +511,9 @@ pub async fn authorize(
         }
         if let Some(api) = options.api.as_ref().filter(|_| !api_done) {
             api_done = true;
-            let user = options
-                .login
-                .as_ref()
-                .map_or(("", ""), |l| (l.username.as_str(), l.password.as_str()));
-            match super::api_login::run(driver, browser, api, &resp, request_url, user).await {
+            match super::api_login::run(driver, browser, api, &resp, request_url, options.user())
+                .await
+            {
                 Ok(next) => {
                     request = HttpRequest::get(next);
                     continue;
@@ -595,10 +603,7 @@ async fn by_command(
         request_url,
         redirect_uri,
         &options.consent,
-        options
-            .login
-            .as_ref()
-            .map_or(("", ""), |l| (l.username.as_str(), l.password.as_str())),
+        options.user(),
     )
     .await;
     match ended {
@@ -628,17 +633,13 @@ async fn by_browser(
             body_excerpt: String::new(),
         })
     };
-    let user = options
-        .login
-        .as_ref()
-        .map_or(("", ""), |l| (l.username.as_str(), l.password.as_str()));
     let ended = super::browser_login::walk(
         login,
         driver.allowlist(),
         request_url,
         redirect_uri,
         &options.consent,
-        user,
+        options.user(),
     )
     .await;
     match ended {

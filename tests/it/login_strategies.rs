@@ -2,17 +2,41 @@
 //! over loopback (issue 11). `command`: an external program logs in and
 //! prints where the browser ended; the harness judges only that URL. `api`:
 //! the requests a script login page makes, listed in the profile.
+//! `browser`: a headless Chromium running the page's own script.
 
 use oauthspec::report::{RunReport, Verdict};
 use oauthspec_reference_server::Settings;
 use oauthspec_reference_server::config::LoginPage;
 use oauthspec_reference_server::faults::Fault;
 
-use super::fixtures::{self, Behind, Incoming, Outgoing, reference_profile};
+use super::fixtures::{self, Behind, Incoming, Outgoing, reference_profile, unchanged};
 use super::peers;
 
-async fn unchanged(behind: std::sync::Arc<Behind>, req: Incoming) -> Outgoing {
-    behind.send(&req).await
+/// The reference server, but a browser that comes back to `/authorize`
+/// with the cookie the login page set (a session left over from an earlier
+/// walk) gets an error page: a browser context reused without being cleared
+/// would turn later walks into ERRORs.
+async fn one_login_per_browser(behind: std::sync::Arc<Behind>, req: Incoming) -> Outgoing {
+    let leftover = req
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|c| c.contains("walked=1")));
+    if req.path() == "/authorize" && leftover {
+        return Outgoing::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "text/html",
+            "<p>a cookie from another walk came back</p>",
+        );
+    }
+    let mut out = behind.send(&req).await;
+    if req.path().starts_with("/interaction/") {
+        out.headers.append(
+            axum::http::header::SET_COOKIE,
+            axum::http::HeaderValue::from_static("walked=1; Path=/"),
+        );
+    }
+    out
 }
 
 /// The reference profile with `[login]` done by `command`.
@@ -75,6 +99,34 @@ async fn catches(fault: Fault, scenario: &str, server: fixtures::Fixture, profil
 const GETS_A_CODE: &str =
     "authorization_code/the-user-logs-in-approves-and-the-client-receives-a-code";
 
+/// The form walker's verdicts on the (correct) form page, for a strategy
+/// to match.
+async fn by_the_form_walker() -> RunReport {
+    let server = fixtures::shaped_reference(Settings::default(), unchanged).await;
+    peers::check(
+        &reference_profile(&server.url, &[], ""),
+        "form.toml",
+        Some(TAGS),
+    )
+    .await
+}
+
+/// `report` has exactly the form walker's verdicts, all PASS or SKIP, the
+/// user's refusal included, in plain words.
+fn assert_walks_like_the_form_walker(report: &RunReport, by_form: &RunReport) {
+    peers::assert_plain_words(report);
+    assert_eq!(verdicts(report), verdicts(by_form));
+    assert!(
+        report
+            .scenarios
+            .iter()
+            .all(|s| s.verdict == Verdict::Pass || s.verdict == Verdict::Skip)
+    );
+    assert_eq!(verdict(report, REFUSAL), Verdict::Pass);
+}
+
+const REFUSAL: &str = "authorization_code/the-user-s-refusal-reaches-the-client-as-access-denied";
+
 const TAGS: &str = "@authorization_code or @pkce";
 
 /// The example command (a form login in Python) gets exactly the form
@@ -83,33 +135,13 @@ const TAGS: &str = "@authorization_code or @pkce";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_command_gets_the_walker_s_verdicts_and_catches_faults() {
     let server = fixtures::shaped_reference(Settings::default(), unchanged).await;
-    let by_form = peers::check(
-        &reference_profile(&server.url, &[], ""),
-        "form.toml",
-        Some(TAGS),
-    )
-    .await;
     let by_command = peers::check(
         &command_profile(&server.url, &form_login_command()),
         "command.toml",
         Some(TAGS),
     )
     .await;
-    peers::assert_plain_words(&by_command);
-    assert_eq!(verdicts(&by_command), verdicts(&by_form));
-    assert!(
-        by_command
-            .scenarios
-            .iter()
-            .all(|s| s.verdict == Verdict::Pass || s.verdict == Verdict::Skip)
-    );
-    assert_eq!(
-        verdict(
-            &by_command,
-            "authorization_code/the-user-s-refusal-reaches-the-client-as-access-denied"
-        ),
-        Verdict::Pass
-    );
+    assert_walks_like_the_form_walker(&by_command, &by_the_form_walker().await);
 
     for (fault, scenario) in [
         (Fault::StateNotEchoed, GETS_A_CODE),
@@ -180,13 +212,6 @@ async fn script_server(faults: Vec<Fault>) -> fixtures::Fixture {
 /// included, and the faults of the authorization endpoint are caught.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_strategy_logs_in_on_a_page_without_a_form() {
-    let form_server = fixtures::shaped_reference(Settings::default(), unchanged).await;
-    let by_form = peers::check(
-        &reference_profile(&form_server.url, &[], ""),
-        "form.toml",
-        Some(TAGS),
-    )
-    .await;
     let server = script_server(Vec::new()).await;
     let by_api = peers::check(
         &script_profile(&server.url, "alice-password"),
@@ -194,15 +219,7 @@ async fn the_api_strategy_logs_in_on_a_page_without_a_form() {
         Some(TAGS),
     )
     .await;
-    peers::assert_plain_words(&by_api);
-    assert_eq!(verdicts(&by_api), verdicts(&by_form));
-    assert_eq!(
-        verdict(
-            &by_api,
-            "authorization_code/the-user-s-refusal-reaches-the-client-as-access-denied"
-        ),
-        Verdict::Pass
-    );
+    assert_walks_like_the_form_walker(&by_api, &by_the_form_walker().await);
 
     // The form walker on the same page: ERRORs pointing at the strategies.
     let by_walker = peers::check(
@@ -289,29 +306,23 @@ fn chromium_is_installed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_strategy_runs_the_page_s_own_script() {
     chromium_is_installed();
-    let form_server = fixtures::shaped_reference(Settings::default(), unchanged).await;
-    let by_form = peers::check(
-        &reference_profile(&form_server.url, &[], ""),
-        "form.toml",
-        Some(TAGS),
+    // Every walk in a browser context of its own: a cookie of an earlier
+    // walk coming back is an error page (see `one_login_per_browser`).
+    let server = fixtures::shaped_reference(
+        Settings {
+            login_page: LoginPage::Script,
+            ..Settings::default()
+        },
+        one_login_per_browser,
     )
     .await;
-    let server = script_server(Vec::new()).await;
     let by_browser = peers::check(
         &browser_profile(&server.url, "alice-password"),
         "browser.toml",
         Some(TAGS),
     )
     .await;
-    peers::assert_plain_words(&by_browser);
-    assert_eq!(verdicts(&by_browser), verdicts(&by_form));
-    assert_eq!(
-        verdict(
-            &by_browser,
-            "authorization_code/the-user-s-refusal-reaches-the-client-as-access-denied"
-        ),
-        Verdict::Pass
-    );
+    assert_walks_like_the_form_walker(&by_browser, &by_the_form_walker().await);
 
     let server = script_server(vec![Fault::StateNotEchoed]).await;
     let profile = browser_profile(&server.url, "alice-password");

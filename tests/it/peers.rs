@@ -100,6 +100,7 @@ pub async fn check(text: &str, source: &str, tags: Option<&str>) -> oauthspec::r
 /// its finding (for FAIL and WARN), and why, in words checked by hand
 /// against the RFC. An `id` ending in `/*` stands for every scenario of
 /// that area that no entry names exactly.
+#[derive(Clone, Copy)]
 pub struct Expect {
     pub id: &'static str,
     pub verdict: oauthspec::report::Verdict,
@@ -145,6 +146,49 @@ pub const fn not_run(
         why,
     }
 }
+
+/// Why the authorization-server areas SKIP on a target that is no
+/// authorization server (a JWT API, a relying-party app).
+pub const NOT_AN_AS: &str = "not an OAuth authorization server";
+
+/// The authorization-server areas, each a SKIP for [`NOT_AN_AS`].
+pub const AUTHORIZATION_SERVER_AREAS: &[Expect] = &[
+    not_run(
+        "authorization_code/*",
+        oauthspec::report::Verdict::Skip,
+        NOT_AN_AS,
+    ),
+    not_run(
+        "client_authentication/*",
+        oauthspec::report::Verdict::Skip,
+        NOT_AN_AS,
+    ),
+    not_run(
+        "client_credentials/*",
+        oauthspec::report::Verdict::Skip,
+        NOT_AN_AS,
+    ),
+    not_run("discovery/*", oauthspec::report::Verdict::Skip, NOT_AN_AS),
+    not_run("expiry/*", oauthspec::report::Verdict::Skip, NOT_AN_AS),
+    not_run(
+        "introspection/*",
+        oauthspec::report::Verdict::Skip,
+        NOT_AN_AS,
+    ),
+    not_run("pkce/*", oauthspec::report::Verdict::Skip, NOT_AN_AS),
+    not_run("refresh/*", oauthspec::report::Verdict::Skip, NOT_AN_AS),
+    not_run(
+        "registration/*",
+        oauthspec::report::Verdict::Skip,
+        NOT_AN_AS,
+    ),
+    not_run("revocation/*", oauthspec::report::Verdict::Skip, NOT_AN_AS),
+    not_run(
+        "token_response/*",
+        oauthspec::report::Verdict::Skip,
+        NOT_AN_AS,
+    ),
+];
 
 /// Asserts every scenario of `report`: the ones in `expected` as listed
 /// (SKIP and ERROR reasons must contain the listed words), every other one
