@@ -140,3 +140,18 @@ Feature: Logging in through an upstream identity provider
     Given an honest login through the upstream provider succeeds
     When the user logs in through the upstream provider, and the state is changed on the way back
     Then the login is refused
+
+  @must @security @oidc-core-3.1.3.7
+  Scenario: A login on a forged ID token gives no access to the app's API
+    OpenID Connect Core §3.1.3.7: "The Client MUST validate the signature of all other
+    ID Tokens according to JWS [JWS] using the algorithm specified in the JWT alg Header
+    Parameter. The Client MUST use the keys provided by the Issuer." Checked end to
+    end: whatever the app hands out after such a login (its own token, or the code a
+    client redeems) must not open its API, the "log in with Google, then our JWT" shape.
+    Accepted: the login gives nothing, or the API refuses what it gave. An app whose
+    profile names no API SKIPs.
+
+    Given an honest login through the upstream provider gives a token the app's API accepts
+    And the upstream provider misbehaves with "bad-id-token-signature"
+    When the user logs in through the upstream provider
+    Then the app's API accepts nothing that login gave

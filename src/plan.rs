@@ -74,6 +74,11 @@ pub enum Need {
 /// test that classifies every step of the spec).
 const TABLE: &[(&str, &[Need])] = &[
     // upstream logins first: their phrases mention tokens and clients.
+    (
+        "gives a token the app's API accepts",
+        &[Need::Upstream, Need::TokenApi, Need::Resource],
+    ),
+    ("the app's API accepts nothing", &[Need::Resource]),
     ("upstream", &[Need::Upstream]),
     ("the login is refused", &[]),
     ("the login succeeds", &[]),
@@ -276,10 +281,15 @@ fn check(need: Need, t: &Target) -> Result<Option<&'static str>, (String, String
             "the target is not an OAuth authorization server",
             "nothing to change: the scenario is about authorization servers",
         ),
-        Need::TokenApi if p.kind == TargetKind::RelyingParty => no(
-            "a relying-party target issues no access tokens",
-            "nothing to change",
-        ),
+        Need::TokenApi
+            if p.kind == TargetKind::RelyingParty
+                && p.relying_party.as_ref().is_some_and(|r| r.token.is_none()) =>
+        {
+            no(
+                "the profile does not say where the app's own token comes back, so its API cannot be called as the user",
+                "set [relying_party] token = \"json:/pointer\", \"cookie:NAME\" or \"header:NAME\", and list the app's API in [[resources]]",
+            )
+        }
         Need::Login if p.kind == TargetKind::OAuth && p.login.is_none() => no(
             "the profile says nothing of how to log in",
             "add [login] with username and password, or strategy = \"none\" if the server has no login page",
@@ -365,7 +375,11 @@ fn check(need: Need, t: &Target) -> Result<Option<&'static str>, (String, String
             "the target has no introspection endpoint",
             "give [endpoints] introspection in the profile, if the server has one",
         ),
-        Need::Resource if p.resources.is_empty() && p.kind != TargetKind::RelyingParty => no(
+        Need::Resource if p.relying_party.as_ref().is_some_and(|r| r.token.is_none()) => no(
+            "the profile does not say where the app's own token comes back, so its API cannot be called as the user",
+            "set [relying_party] token = \"json:/pointer\", \"cookie:NAME\" or \"header:NAME\", and list the app's API in [[resources]]",
+        ),
+        Need::Resource if p.resources.is_empty() => no(
             "the profile names no protected resource",
             "add a [[resources]] entry: a URL of the API that accepts the target's access tokens, with the scope it needs",
         ),

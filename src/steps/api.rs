@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::Spec;
 use super::answer::Answer;
 use super::control::ControlKind;
-use super::outcome::{OrSkip, skip, skip_with, unmet, unmet_with};
+use super::outcome::{OrSkip, skip_with, unmet, unmet_with};
 use crate::driver::http::HttpRequest;
 use crate::driver::jwt_api;
 use crate::jose::Jws;
@@ -63,13 +63,13 @@ fn fix_resources() -> &'static str {
 impl Spec {
     /// The resource most scenarios call: for OAuth targets the first that
     /// needs a scope, else the first; for jwt-api targets the first that
-    /// needs no role, else the first.
+    /// needs no role, else the first; for a relying party the first.
     pub fn api_resource(&self) -> ResourceProfile {
         let p = &self.target().profile;
         let found = match p.kind {
             TargetKind::OAuth => p.resources.iter().find(|r| r.scope.is_some()),
             TargetKind::JwtApi => p.resources.iter().find(|r| r.role.is_none()),
-            TargetKind::RelyingParty => skip("a relying-party target names no protected resource"),
+            TargetKind::RelyingParty => p.resources.first(),
         };
         found.or(p.resources.first()).cloned().unwrap_or_else(|| {
             skip_with("the profile names no protected resource", fix_resources())
@@ -230,7 +230,8 @@ impl Spec {
 
     /// Obtains a genuine access token the target's own way (the
     /// authorization code flow for `kind = "oauth"`, or client credentials
-    /// when no user can log in; the login endpoint for `kind = "jwt-api"`),
+    /// when no user can log in; the login endpoint for `kind = "jwt-api"`;
+    /// an honest login through the app for `kind = "relying-party"`),
     /// as setup. A token over [`MAX_GENUINE`] bytes is a setup error.
     pub async fn obtain_genuine(&mut self) -> Genuine {
         let genuine = self.obtain_genuine_unchecked().await;
@@ -267,7 +268,11 @@ impl Spec {
                     id_token: t.id_token,
                 }
             }
-            TargetKind::RelyingParty => skip("a relying-party target issues no access tokens"),
+            TargetKind::RelyingParty => Genuine {
+                access: self.rp_token().await,
+                refresh: None,
+                id_token: None,
+            },
             TargetKind::JwtApi => {
                 let api = self
                     .target()

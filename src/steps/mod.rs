@@ -41,6 +41,7 @@ pub mod clients;
 pub mod common;
 pub mod control;
 pub mod outcome;
+pub mod rp_login;
 pub mod state;
 pub mod time;
 pub mod tokens;

@@ -16,9 +16,8 @@
 //! Other targets SKIP: the harness has no way to put a fake provider in
 //! front of them.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::BTreeSet;
+use std::time::Duration;
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
@@ -26,10 +25,12 @@ use url::Url;
 
 use super::control::ControlKind;
 use super::outcome::unmet;
+use super::rp_login::{
+    Answer, Leg, PortTurn, RpLogin, SLOW_DELAY, Trace, Walk, driver_with, follow,
+};
 use super::{Finding, Spec, fail, skip};
-use crate::driver::flow::{self, AuthorizationOutcome, AuthorizationResponse, WalkOptions};
+use crate::driver::flow::{self, AuthorizationOutcome, WalkOptions};
 use crate::driver::forms::{ConsentChoice, parse_forms};
-use crate::driver::http::{Browser, Driver, HostPort, HttpRequest, HttpResponse, redact_body};
 use crate::driver::pkce::random_token;
 use crate::target::TargetKind;
 use crate::upstream::{
@@ -37,18 +38,8 @@ use crate::upstream::{
 };
 
 /// How long the reference server may wait on the fake, per call (set through
-/// its admin API), and how long `slow` holds the fake's answers.
+/// its admin API).
 const RP_TIMEOUT: Duration = Duration::from_secs(3);
-const SLOW_DELAY: Duration = Duration::from_secs(20);
-// `slow` is not part of the spec (no RFC sets a time limit), but the walk
-// still bounds every wait on the target by these.
-/// Time a target gets beyond its own upstream timeout to answer the user
-/// (generous: the kill matrix runs several servers at once on two cores).
-const GRACE: Duration = Duration::from_secs(5);
-
-/// Scenarios against one fixed upstream port take turns.
-static PORT_LOCKS: LazyLock<Mutex<HashMap<u16, Arc<tokio::sync::Mutex<()>>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// What an upstream-login scenario keeps between its steps.
 #[derive(Default)]
@@ -57,12 +48,10 @@ pub struct UpstreamScenario {
     /// Change `state` on the way back from the provider.
     pub tamper_state: bool,
     pub fake: Option<FakeUpstream>,
-    port_turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    port_turn: Option<PortTurn>,
     pub outcome: Option<LoginOutcome>,
     /// The local user the target should map the provider's user to.
     pub expected_user: Option<String>,
-    /// How long the target may take at its callback.
-    pub answer_within: Duration,
 }
 
 impl std::fmt::Debug for UpstreamScenario {
@@ -79,43 +68,24 @@ impl std::fmt::Debug for UpstreamScenario {
 /// How a login through the provider ended.
 #[derive(Debug, Clone)]
 pub struct LoginOutcome {
-    /// The target's answer at its callback (after any redirects it made
-    /// within its own hosts, for a relying-party app).
+    /// Authorization servers: the target's answer at its callback.
     pub callback: Option<Answer>,
-    /// How long the callback took to answer, or that it did not.
-    pub callback_elapsed: Option<Duration>,
     pub callback_timed_out: bool,
     /// Authorization servers: what finally reached the client.
     pub client: Option<AuthorizationOutcome>,
+    /// Relying-party apps: everything the login gave the user.
+    pub rp: Option<RpLogin>,
     /// One line on where the walk stopped, for findings.
     pub summary: String,
 }
 
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub status: u16,
-    pub url: Url,
-    pub content_type: Option<String>,
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    fn of(r: &HttpResponse) -> Self {
-        Answer {
-            status: r.status,
-            url: r.url.clone(),
-            content_type: r.content_type().map(str::to_owned),
-            body: r.body.clone(),
-        }
-    }
-
-    fn excerpt(&self) -> String {
-        format!(
-            "{} at {}: {}",
-            self.status,
-            self.url,
-            redact_body(self.content_type.as_deref(), &self.body, 400).trim_end()
-        )
+impl LoginOutcome {
+    /// Whether the walk got as far as the target's answer at its callback.
+    fn reached(&self) -> bool {
+        self.callback.is_some()
+            || self.client.is_some()
+            || self.callback_timed_out
+            || self.rp.as_ref().is_some_and(RpLogin::reached_callback)
     }
 }
 
@@ -148,7 +118,7 @@ async fn misbehaves(w: &mut Spec, name: String) {
             .profile
             .relying_party
             .as_ref()
-            .is_some_and(|r| r.provider == "github")
+            .is_some_and(|r| r.provider == Provider::Github)
     {
         skip(format!(
             "{m} alters the ID token, and the app's provider (github) issues none"
@@ -191,124 +161,6 @@ async fn log_in_through(w: &mut Spec, tamper: bool) {
         }
     };
     w.upstream_scenario().outcome = Some(outcome);
-}
-
-/// A driver that may also contact the fake provider.
-fn driver_with(w: &mut Spec, fake: &FakeUpstream) -> Driver {
-    let base = w.http();
-    let mut allow = base.allowlist().clone();
-    allow.insert(HostPort::new(
-        fake.addr().ip().to_string(),
-        fake.addr().port(),
-    ));
-    let driver = Driver::new(allow, base.config().clone())
-        .unwrap_or_else(|e| unmet(format!("harness bug: cannot build a driver: {e}")));
-    w.driver = Some(driver.clone());
-    driver
-}
-
-/// Follows redirects by hand from `request`. The request to `callback`
-/// (path match) is timed, and with `tamper` its `state` is replaced.
-/// Stops at a non-redirect answer, at `redirect_uri`, or at a host the
-/// driver may not contact.
-async fn follow(
-    driver: &Driver,
-    browser: &Browser,
-    mut request: HttpRequest,
-    leg: &Leg<'_>,
-    timing: &mut (Option<Duration>, bool),
-) -> Result<Walk, String> {
-    let Leg {
-        callback,
-        redirect_uri,
-        tamper,
-        answer_within,
-    } = *leg;
-    for _ in 0..12 {
-        let at_callback = request.url.path() == callback.path()
-            && HostPort::from_url(&request.url) == HostPort::from_url(callback);
-        if at_callback {
-            request = request.timeout(answer_within + GRACE);
-        }
-        let started = Instant::now();
-        let res = match driver.send_in(browser, request).await {
-            Ok(r) => r,
-            Err(e) if at_callback => {
-                *timing = (Some(started.elapsed()), true);
-                return Err(format!(
-                    "no answer at the callback within {} s: {e}",
-                    (answer_within + GRACE).as_secs()
-                ));
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        if at_callback {
-            *timing = (Some(started.elapsed()), false);
-        }
-        if !(300..400).contains(&res.status) {
-            return Ok(Walk::Page(res, at_callback));
-        }
-        let Some(Ok(mut next)) = res.location() else {
-            return Ok(Walk::Page(res, at_callback));
-        };
-        if let Some(r) = redirect_uri
-            && flow::matches_redirect_uri(&next, r)
-        {
-            return Ok(Walk::Client(AuthorizationResponse::from_location(
-                next, res.status,
-            )));
-        }
-        if !driver.allowlist().allows(&next) {
-            return Ok(Walk::Elsewhere(next));
-        }
-        if tamper && next.path() == callback.path() {
-            let pairs: Vec<(String, String)> = next
-                .query_pairs()
-                .map(|(k, v)| {
-                    let v = if k == "state" {
-                        format!("tampered-{}", random_token(8))
-                    } else {
-                        v.into_owned()
-                    };
-                    (k.into_owned(), v)
-                })
-                .collect();
-            next.query_pairs_mut().clear().extend_pairs(pairs);
-        }
-        request = HttpRequest::get(next);
-    }
-    Err("more than 12 redirects".into())
-}
-
-/// Where a walk goes: the target's callback (timed, maybe tampered with)
-/// and the client's redirect URI (where it stops).
-#[derive(Clone, Copy)]
-struct Leg<'a> {
-    callback: &'a Url,
-    redirect_uri: Option<&'a str>,
-    tamper: bool,
-    answer_within: Duration,
-}
-
-#[derive(Debug)]
-enum Walk {
-    /// A page that does not redirect; `true` when it is the callback's answer.
-    Page(HttpResponse, bool),
-    Client(AuthorizationResponse),
-    Elsewhere(Url),
-}
-
-impl Walk {
-    /// One line for notes and reasons.
-    fn describe(&self) -> String {
-        match self {
-            Walk::Page(p, _) => Answer::of(p).excerpt(),
-            Walk::Client(r) => {
-                super::authorize::describe(&AuthorizationOutcome::Redirected(r.clone()))
-            }
-            Walk::Elsewhere(u) => format!("a redirect to {u}, a host the profile does not name"),
-        }
-    }
 }
 
 /// The reference server (or any authorization server with its test-admin
@@ -368,7 +220,6 @@ async fn authorization_server_login(w: &mut Spec) -> LoginOutcome {
     {
         let s = w.upstream_scenario();
         s.expected_user = Some(format!("{name}:{}", user.sub()));
-        s.answer_within = RP_TIMEOUT;
         s.fake = Some(fake);
     }
     let tamper = w.upstream_scenario().tamper_state;
@@ -384,16 +235,16 @@ async fn authorization_server_login(w: &mut Spec) -> LoginOutcome {
     w.flow.verifier = pending.verifier;
     w.flow.last_state = Some(pending.state.clone());
     let browser = driver.new_browser();
-    let mut timing = (None, false);
+    let mut trace = Trace::default();
     let walk = follow(
         &driver,
         &browser,
-        HttpRequest::get(pending.request.url()),
+        crate::driver::http::HttpRequest::get(pending.request.url()),
         &Leg {
             tamper: false,
             ..leg
         },
-        &mut timing,
+        &mut trace,
     )
     .await
     .unwrap_or_else(|e| unmet(format!("the authorization endpoint did not answer: {e}")));
@@ -417,15 +268,14 @@ async fn authorization_server_login(w: &mut Spec) -> LoginOutcome {
         &browser,
         flow::submit(form, None),
         &leg,
-        &mut timing,
+        &mut trace,
     )
     .await;
-    let (callback_elapsed, callback_timed_out) = timing;
     let mut outcome = LoginOutcome {
         callback: None,
-        callback_elapsed,
-        callback_timed_out,
+        callback_timed_out: trace.timed_out,
         client: None,
+        rp: None,
         summary: String::new(),
     };
     let page = match walk {
@@ -464,7 +314,7 @@ async fn authorization_server_login(w: &mut Spec) -> LoginOutcome {
     let forms = parse_forms(&page.text(), &page.url);
     match forms.iter().find(|f| f.action.path().ends_with("/abort")) {
         Some(back) => {
-            let mut t = (None, false);
+            let mut t = Trace::default();
             let end = follow(
                 &driver,
                 &browser,
@@ -506,7 +356,8 @@ async fn authorization_server_login(w: &mut Spec) -> LoginOutcome {
     outcome
 }
 
-/// A relying-party app: the fake on its fixed port, the walk from its login URL.
+/// A relying-party app: the fake on its fixed port, the walk from its login
+/// URL, the user's session judged after the callback.
 async fn relying_party_login(w: &mut Spec) -> LoginOutcome {
     let rp = w
         .target()
@@ -516,105 +367,26 @@ async fn relying_party_login(w: &mut Spec) -> LoginOutcome {
         .unwrap_or_else(|| skip("the profile has no [relying_party] table"));
     // The scenario keeps its turn on the port across its logins (the honest
     // control, then the misbehaving one); the previous fake lets go of it.
-    let guard = match w.upstream_scenario().port_turn.take() {
-        Some(g) => g,
-        None => {
-            let turn = {
-                let mut locks = PORT_LOCKS.lock().unwrap_or_else(|e| e.into_inner());
-                locks.entry(rp.upstream_port).or_default().clone()
-            };
-            turn.lock_owned().await
-        }
+    let turn = match w.upstream_scenario().port_turn.take() {
+        Some(t) => t,
+        None => PortTurn::take(rp.upstream_port).await,
     };
-    w.upstream_scenario().fake = None;
-    let provider: Provider = rp.provider.parse().unwrap_or_default();
-    let config = UpstreamConfig {
-        provider,
-        bind: Some(std::net::SocketAddr::from((
-            [127, 0, 0, 1],
-            rp.upstream_port,
-        ))),
-        clients: vec![ClientPair {
-            id: rp.client_id.clone(),
-            secret: rp.client_secret.clone(),
-        }],
-        users: vec![],
-        misbehaviours: w.upstream_scenario().misbehaviours.clone(),
-        slow_delay: rp.answer_within + SLOW_DELAY,
-    };
-    // The previous scenario's fake may still be letting go of the port.
-    let mut tries = 0;
-    let fake = loop {
-        match FakeUpstream::start(config.clone()).await {
-            Ok(f) => break f,
-            Err(crate::upstream::UpstreamError::Bind { .. }) if tries < 40 => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => unmet(format!(
-                "the fake upstream provider did not start on 127.0.0.1:{}, the port the app's configuration points at: {e}",
-                rp.upstream_port
-            )),
-        }
-    };
-    let tamper = {
+    let (misbehaviours, tamper) = {
         let s = w.upstream_scenario();
-        s.port_turn = Some(guard);
-        s.answer_within = rp.answer_within;
+        s.fake = None;
+        s.port_turn = Some(turn);
         s.expected_user = None;
-        s.tamper_state
+        (s.misbehaviours.clone(), s.tamper_state)
     };
-    let driver = driver_with(w, &fake);
+    let (login, fake) = w.rp_login(&rp, misbehaviours, tamper).await;
     w.upstream_scenario().fake = Some(fake);
-    let browser = driver.new_browser();
-    let mut timing = (None, false);
-    let walk = follow(
-        &driver,
-        &browser,
-        HttpRequest::get(rp.login_url.clone()),
-        &Leg {
-            callback: &rp.callback_url,
-            redirect_uri: None,
-            tamper,
-            answer_within: rp.answer_within,
-        },
-        &mut timing,
-    )
-    .await;
-    let mut outcome = LoginOutcome {
+    LoginOutcome {
         callback: None,
-        callback_elapsed: timing.0,
-        callback_timed_out: timing.1,
+        callback_timed_out: login.timed_out,
         client: None,
-        summary: String::new(),
-    };
-    match walk {
-        Err(e) => outcome.summary = e,
-        Ok(Walk::Page(p, at_callback)) => {
-            outcome.summary = format!(
-                "{} {}",
-                if at_callback {
-                    "the callback answered"
-                } else {
-                    "the walk ended at"
-                },
-                Answer::of(&p).excerpt()
-            );
-            if timing.0.is_some() {
-                outcome.callback = Some(Answer::of(&p));
-            }
-        }
-        Ok(Walk::Client(r)) => {
-            outcome.summary = format!(
-                "harness bug: a relying party has no client ({})",
-                super::authorize::describe(&AuthorizationOutcome::Redirected(r))
-            )
-        }
-        Ok(Walk::Elsewhere(u)) => {
-            outcome.summary = format!("sent to {u}, a host the profile does not name")
-        }
+        summary: login.summary.clone(),
+        rp: Some(login),
     }
-    outcome
 }
 
 // ── Then ──────────────────────────────────────────────────────────────
@@ -639,36 +411,64 @@ fn misbehaviour_label(w: &mut Spec) -> String {
     parts.join(" ")
 }
 
-/// Whether the login succeeded.
+fn rp_profile(w: &Spec) -> crate::target::profile::RelyingPartyProfile {
+    w.target()
+        .profile
+        .relying_party
+        .clone()
+        .unwrap_or_else(|| skip("the profile has no [relying_party] table"))
+}
+
+/// Whether the login succeeded: for a relying-party app, whether the user
+/// got a session (or, without a session page in the profile, whether the
+/// callback answered the way the profile says a login looks); for an
+/// authorization server, whether the client got a code.
 fn succeeded(w: &mut Spec, o: &LoginOutcome) -> bool {
-    match w.target().profile.kind {
-        TargetKind::RelyingParty => {
-            let rp = w
-                .target()
-                .profile
-                .relying_party
-                .clone()
-                .unwrap_or_else(|| skip("no [relying_party]"));
-            o.callback
-                .as_ref()
-                .is_some_and(|a| rp.success.matches(a.status, &a.body))
-        }
+    match (&o.rp, w.target().profile.kind) {
+        (Some(login), TargetKind::RelyingParty) => login.logged_in(&rp_profile(w)),
+        (None, TargetKind::RelyingParty) => false,
         _ => matches!(&o.client, Some(AuthorizationOutcome::Redirected(r)) if r.code.is_some()),
+    }
+}
+
+/// Why an honest login did not count as one, naming the profile field to look at.
+fn why_not_logged_in(w: &Spec, o: &LoginOutcome) -> String {
+    let Some(login) = &o.rp else {
+        return o.summary.clone();
+    };
+    let rp = rp_profile(w);
+    match (&rp.session, &login.mismatch) {
+        (Some(s), _) if login.session.is_some() => format!(
+            "{}; the session page {} is not what [relying_party.session] says a logged-in user gets",
+            o.summary, s.url
+        ),
+        (None, Some(m)) => format!("{}; [relying_party.success]: {m}", o.summary),
+        _ => o.summary.clone(),
     }
 }
 
 #[given("an honest login through the upstream provider succeeds")]
 async fn honest_login_control(w: &mut Spec) {
+    honest_login(w).await;
+}
+
+/// The control: an honest login through the same kind of provider logs the
+/// user in (and, for a relying-party app, its success matchers hold too).
+async fn honest_login(w: &mut Spec) -> LoginOutcome {
     let saved = {
         let s = w.upstream_scenario();
         (std::mem::take(&mut s.misbehaviours), s.tamper_state)
     };
     log_in_through(w, false).await;
     let o = outcome(w);
-    if !succeeded(w, &o) {
+    let mismatch = o.rp.as_ref().and_then(|l| l.mismatch.clone());
+    if !succeeded(w, &o) || mismatch.is_some() {
+        let why = match mismatch {
+            Some(m) if succeeded(w, &o) => format!("{}; [relying_party.success]: {m}", o.summary),
+            _ => why_not_logged_in(w, &o),
+        };
         unmet(format!(
-            "control: an honest login through the upstream provider did not succeed ({}), so a refused forgery would prove nothing",
-            o.summary
+            "control: an honest login through the upstream provider did not succeed ({why}), so a refused forgery would prove nothing"
         ));
     }
     w.control_held(ControlKind::UpstreamLogin, o.summary.clone());
@@ -676,23 +476,36 @@ async fn honest_login_control(w: &mut Spec) {
     s.misbehaviours = saved.0;
     s.tamper_state = saved.1;
     s.outcome = None;
+    o
 }
 
 #[then("the login succeeds")]
 async fn login_succeeds(w: &mut Spec) {
     let o = outcome(w);
+    if !o.reached() {
+        // The walk never reached the target's answer: nothing to judge.
+        unmet(format!(
+            "the login walk did not reach the app's callback: {}",
+            o.summary
+        ));
+    }
+    if let Some(e) = o.rp.as_ref().and_then(|l| l.session_error.clone()) {
+        unmet(format!(
+            "the session page did not answer after the login: {e}"
+        ));
+    }
     if !succeeded(w, &o) {
-        if o.callback.is_none() && o.client.is_none() {
-            // The walk never reached the target's answer: nothing to judge.
-            unmet(format!(
-                "the login walk did not reach the app's callback: {}",
-                o.summary
-            ));
-        }
         fail(Finding::new(
             "a genuine login through the upstream provider succeeds (OpenID Connect Core §3.1)",
             "logged in",
-            o.summary,
+            why_not_logged_in(w, &o),
+        ));
+    }
+    if let Some(m) = o.rp.as_ref().and_then(|l| l.mismatch.clone()) {
+        fail(Finding::new(
+            "a genuine login answers at the callback the way [relying_party.success] says",
+            "the success matchers hold",
+            format!("{}; {m}", o.summary),
         ));
     }
     if w.target().profile.kind == TargetKind::RelyingParty {
@@ -759,15 +572,21 @@ async fn login_refused_if_nonce(w: &mut Spec) {
 }
 
 /// The misbehaving login did not log the user in. How the app tells the
-/// user is its own affair; only a login counts.
+/// user is its own affair (no RFC sets the status of an app's error page);
+/// only a login counts.
 async fn refused(w: &mut Spec) {
     w.control(&ControlKind::UpstreamLogin);
     let o = outcome(w);
-    if o.callback.is_none() && o.client.is_none() && !o.callback_timed_out {
+    if !o.reached() {
         // The walk never reached the target's answer: nothing to judge.
         unmet(format!(
             "the login walk did not reach the app's callback: {}",
             o.summary
+        ));
+    }
+    if let Some(e) = o.rp.as_ref().and_then(|l| l.session_error.clone()) {
+        unmet(format!(
+            "the session page did not answer after the login, so whether the user got a session is unknown: {e}"
         ));
     }
     let what = misbehaviour_label(w);
@@ -776,6 +595,114 @@ async fn refused(w: &mut Spec) {
             format!("a forged or broken answer of the upstream provider is refused: {what}"),
             "the login refused",
             format!("the login succeeded: {}", o.summary),
+        ));
+    }
+    if let Some(cb) = o.rp.as_ref().and_then(|l| l.callback.as_ref())
+        && cb.status < 400
+    {
+        w.record(format!(
+            "The app refused the login but answered its callback with {}: no RFC sets the status of an app's own error page, so this is no finding.",
+            cb.status
+        ));
+    }
+}
+
+// ── The app's API after a forged login ───────────────────────────────
+
+/// The access token a login gave: a relying-party app's own token (where
+/// the profile says it comes back), or for an authorization server the
+/// token its code buys. `Err` says why there is none.
+async fn token_of(w: &mut Spec, o: &LoginOutcome) -> Result<String, String> {
+    if let Some(login) = &o.rp {
+        return login
+            .token
+            .clone()
+            .ok_or_else(|| format!("the login gave no token ({})", o.summary));
+    }
+    let Some(AuthorizationOutcome::Redirected(r)) = &o.client else {
+        return Err(format!("no redirect reached the client ({})", o.summary));
+    };
+    let Some(code) = r.code.as_ref().map(|c| c.secret().to_owned()) else {
+        return Err(format!("the client got no code ({})", o.summary));
+    };
+    let client = w.client();
+    let verifier = w.flow.verifier.take();
+    let res = w.exchange(&client, &code, verifier.as_ref()).await;
+    match res.success() {
+        Some(t) => Ok(t.access_token.secret().to_owned()),
+        None => Err(format!(
+            "the code bought no token: {}",
+            super::tokens::describe_token_answer(&res)
+        )),
+    }
+}
+
+/// The API a login's token is for: `[[resources]]`, and for a relying
+/// party the profile must say where its token comes back.
+fn the_api(w: &Spec) -> crate::target::profile::ResourceProfile {
+    if let Some(rp) = &w.target().profile.relying_party
+        && rp.token.is_none()
+    {
+        super::skip_with(
+            "the profile does not say where the app's own token comes back, so its API cannot be called as the user",
+            "set [relying_party] token = \"json:/pointer\", \"cookie:NAME\" or \"header:NAME\", and list the app's API in [[resources]]",
+        );
+    }
+    w.api_resource()
+}
+
+#[given("an honest login through the upstream provider gives a token the app's API accepts")]
+async fn honest_login_token_accepted(w: &mut Spec) {
+    let resource = the_api(w);
+    let o = honest_login(w).await;
+    let token = token_of(w, &o).await.unwrap_or_else(|e| {
+        unmet(format!(
+            "control: an honest login through the upstream provider gave no token for the API: {e}"
+        ))
+    });
+    w.accepted_by(
+        &resource,
+        &token,
+        "the token of an honest login through the upstream provider",
+    )
+    .await;
+}
+
+#[then("the app's API accepts nothing that login gave")]
+async fn api_accepts_nothing(w: &mut Spec) {
+    let resource = the_api(w);
+    w.control(&ControlKind::Resource(format!(
+        "{} {}",
+        resource.method, resource.url
+    )));
+    let o = outcome(w);
+    if !o.reached() {
+        unmet(format!(
+            "the login walk did not reach the app's callback: {}",
+            o.summary
+        ));
+    }
+    let token = match token_of(w, &o).await {
+        Ok(t) => t,
+        Err(e) => {
+            w.record(format!("Nothing to present to the API: {e}"));
+            return;
+        }
+    };
+    let a = w.call(&resource, Some(&token)).await;
+    if a.accepted() {
+        let what = misbehaviour_label(w);
+        fail(Finding::security(
+            format!(
+                "a login on a forged answer of the upstream provider gives no access to the API: {what}"
+            ),
+            "the API refuses whatever that login gave",
+            format!(
+                "{} {} accepted the token of that login: {}",
+                resource.method,
+                resource.url,
+                a.describe()
+            ),
         ));
     }
 }

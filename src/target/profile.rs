@@ -418,58 +418,7 @@ impl JwtApiProfile {
     }
 }
 
-/// How a relying-party app's answer at its callback looks when the login
-/// succeeded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RpSuccess {
-    pub status: u16,
-    /// A member the JSON body must have (e.g. the app's own `token`).
-    pub json_field: Option<String>,
-    /// Text the body must contain.
-    pub body_contains: Option<String>,
-}
-
-impl RpSuccess {
-    /// Whether an answer looks like a successful login.
-    pub fn matches(&self, status: u16, body: &[u8]) -> bool {
-        if status != self.status {
-            return false;
-        }
-        if let Some(field) = &self.json_field {
-            let has = serde_json::from_slice::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| v.get(field).cloned())
-                .is_some_and(|v| !v.is_null());
-            if !has {
-                return false;
-            }
-        }
-        self.body_contains
-            .as_ref()
-            .is_none_or(|t| String::from_utf8_lossy(body).contains(t.as_str()))
-    }
-}
-
-/// `[relying_party]`: an app that delegates login to an upstream provider.
-/// The harness starts the fake provider on `upstream_port`, where the app's
-/// configuration points, registered with the app's client id and secret.
-#[derive(Clone, Debug)]
-pub struct RelyingPartyProfile {
-    /// Where a user starts logging in (the app redirects to the provider).
-    pub login_url: Url,
-    /// The app's redirect URI at the provider.
-    pub callback_url: Url,
-    /// The loopback port the fake provider must listen on.
-    pub upstream_port: u16,
-    /// `google`, `oidc` or `github`.
-    pub provider: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub success: RpSuccess,
-    /// How long the app may take to answer at its callback when the
-    /// provider hangs, before the harness calls it hung.
-    pub answer_within: Duration,
-}
+pub use super::relying_party::{RelyingPartyProfile, RpSession, RpSuccess, TokenFrom};
 
 /// A parsed, validated target profile.
 #[derive(Clone, Debug)]
@@ -746,30 +695,8 @@ struct RawProfile {
     lifetimes: Option<RawLifetimes>,
     test_admin: Option<RawTestAdmin>,
     jwt_api: Option<RawJwtApi>,
-    relying_party: Option<RawRelyingParty>,
+    relying_party: Option<super::relying_party::RawRelyingParty>,
     http: Option<RawHttp>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRelyingParty {
-    login_url: String,
-    callback_url: String,
-    upstream_port: u16,
-    provider: Option<String>,
-    client_id: String,
-    client_secret: String,
-    #[serde(default)]
-    success: RawRpSuccess,
-    answer_within: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRpSuccess {
-    status: Option<u16>,
-    json_field: Option<String>,
-    body_contains: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -987,7 +914,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
-struct Validator<'a> {
+pub(super) struct Validator<'a> {
     source: &'a Path,
     text: &'a str,
     doc: &'a Spanned<DeTable<'a>>,
@@ -1015,7 +942,7 @@ fn parse_path(p: &str) -> Vec<Seg> {
 }
 
 impl Validator<'_> {
-    fn err(&self, field: &str, message: impl AsRef<str>) -> ProfileError {
+    pub(super) fn err(&self, field: &str, message: impl AsRef<str>) -> ProfileError {
         let span = span_of(self.doc, &parse_path(field));
         issue(
             self.source,
@@ -1026,7 +953,7 @@ impl Validator<'_> {
         )
     }
 
-    fn url(&self, field: &str, value: &str) -> Result<Url, ProfileError> {
+    pub(super) fn url(&self, field: &str, value: &str) -> Result<Url, ProfileError> {
         let url = Url::parse(value).map_err(|e| self.err(field, e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(self.err(
@@ -1058,7 +985,7 @@ impl Validator<'_> {
         Ok(value.to_owned())
     }
 
-    fn duration(
+    pub(super) fn duration(
         &self,
         field: &str,
         value: &Option<String>,
@@ -1236,7 +1163,7 @@ impl Validator<'_> {
         )))
     }
 
-    fn non_empty(&self, field: &str, value: &str) -> Result<(), ProfileError> {
+    pub(super) fn non_empty(&self, field: &str, value: &str) -> Result<(), ProfileError> {
         if value.trim().is_empty() {
             Err(self.err(field, "must not be empty"))
         } else {
@@ -1520,44 +1447,11 @@ impl Validator<'_> {
             }
         };
 
-        let relying_party = match &raw.relying_party {
-            None => None,
-            Some(r) => {
-                if r.upstream_port == 0 {
-                    return Err(self.err(
-                        "relying_party.upstream_port",
-                        "the fixed port the app's configuration points at (not 0)",
-                    ));
-                }
-                let provider = r.provider.clone().unwrap_or_else(|| "google".into());
-                if !matches!(provider.as_str(), "google" | "oidc" | "github") {
-                    return Err(self.err(
-                        "relying_party.provider",
-                        format!("unknown provider `{provider}` (google, oidc or github)"),
-                    ));
-                }
-                self.non_empty("relying_party.client_id", &r.client_id)?;
-                self.non_empty("relying_party.client_secret", &r.client_secret)?;
-                Some(RelyingPartyProfile {
-                    login_url: self.url("relying_party.login_url", &r.login_url)?,
-                    callback_url: self.url("relying_party.callback_url", &r.callback_url)?,
-                    upstream_port: r.upstream_port,
-                    provider,
-                    client_id: r.client_id.clone(),
-                    client_secret: r.client_secret.clone(),
-                    success: RpSuccess {
-                        status: r.success.status.unwrap_or(200),
-                        json_field: r.success.json_field.clone(),
-                        body_contains: r.success.body_contains.clone(),
-                    },
-                    answer_within: self.duration(
-                        "relying_party.answer_within",
-                        &r.answer_within,
-                        Duration::from_secs(5),
-                    )?,
-                })
-            }
-        };
+        let relying_party = raw
+            .relying_party
+            .as_ref()
+            .map(|r| self.relying_party(r))
+            .transpose()?;
         if relying_party.is_some() && raw.kind != TargetKind::RelyingParty {
             return Err(self.err(
                 "relying_party",
@@ -1568,10 +1462,22 @@ impl Validator<'_> {
         // Kind-specific requirements.
         match raw.kind {
             TargetKind::RelyingParty => {
-                if relying_party.is_none() {
+                let Some(rp) = &relying_party else {
                     return Err(self.err(
                         "kind",
                         "a relying-party target needs a [relying_party] table (login_url, callback_url, upstream_port, client_id, client_secret)",
+                    ));
+                };
+                if let Some(i) = resources.iter().position(|r| r.role.is_some()) {
+                    return Err(self.err(
+                        &format!("resources[{i}].role"),
+                        "roles are for jwt-api targets: a relying party's API is called with the token of its one login",
+                    ));
+                }
+                if !resources.is_empty() && rp.token.is_none() && rp.session.is_none() {
+                    return Err(self.err(
+                        "relying_party.token",
+                        "[[resources]] of a relying party are called with the app's own token: say where the callback's answer carries it (json:/pointer, cookie:NAME or header:NAME)",
                     ));
                 }
             }
