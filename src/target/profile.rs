@@ -1933,9 +1933,12 @@ role = "admin"
         let r = p.relying_party.as_ref().unwrap();
         assert_eq!((r.upstream_port, r.provider.as_str()), (8766, "google"));
         assert_eq!(r.answer_within, Duration::from_secs(5));
-        assert!(r.success.matches(200, br#"{"token": "x"}"#));
-        assert!(!r.success.matches(200, br#"{"error": "x"}"#));
-        assert!(!r.success.matches(401, br#"{"token": "x"}"#));
+        assert_eq!(r.token, Some(super::TokenFrom::Json("/token".into())));
+        assert_eq!(
+            r.session.as_ref().map(|s| (s.url.path(), s.status)),
+            Some(("/dashboard", 200))
+        );
+        assert!(!format!("{r:?}").contains("app-secret"), "{r:?}");
         let hosts: Vec<String> = p.allowed_hosts.hosts().map(|h| h.to_string()).collect();
         assert_eq!(hosts, vec!["127.0.0.1:8765", "127.0.0.1:8766"]);
 
@@ -1958,6 +1961,43 @@ role = "admin"
             ("relying_party.provider", 9),
             "{i}"
         );
+        // A profile must say how a login that worked looks.
+        let bare = format!(
+            "name = \"f\"\nkind = \"relying-party\"\n{}",
+            table.replace("= 0", "= 2")
+        );
+        let i = issue_of(&bare);
+        assert_eq!(i.field, "relying_party", "{i}");
+        assert!(i.message.contains("[relying_party.session]"), "{i}");
+        let with = |extra: &str| format!("{bare}{extra}");
+        let i = issue_of(&with(
+            "token = \"body\"\n[relying_party.success]\nstatus = 200\n",
+        ));
+        assert_eq!(
+            (i.field.as_str(), i.line),
+            ("relying_party.token", 9),
+            "{i}"
+        );
+        let i = issue_of(&with("[relying_party.success]\nstatus = 700\n"));
+        assert_eq!(i.field, "relying_party.success.status", "{i}");
+        let i = issue_of(&with("[relying_party.success]\nheader = \"Bad Name: x\"\n"));
+        assert_eq!(i.field, "relying_party.success.header", "{i}");
+        let i = issue_of(&with("[relying_party.session]\nurl = \"/me\"\n"));
+        assert_eq!(i.field, "relying_party.session.url", "{i}");
+        let api = "[[resources]]\nurl = \"http://127.0.0.1:1/api\"\n";
+        let i = issue_of(&with(&format!(
+            "[relying_party.success]\nstatus = 200\n{api}"
+        )));
+        assert_eq!(i.field, "relying_party.token", "{i}");
+        let i = issue_of(&with(&format!(
+            "token = \"cookie:jwt\"\n[relying_party.success]\nstatus = 200\n{api}role = \"admin\"\n"
+        )));
+        assert_eq!(i.field, "resources[0].role", "{i}");
+        let ok = parse(&with(&format!(
+            "token = \"cookie:jwt\"\n[relying_party.session]\nurl = \"http://127.0.0.1:1/me\"\n{api}"
+        )))
+        .unwrap();
+        assert_eq!(ok.resources.len(), 1);
     }
 
     #[test]
