@@ -287,6 +287,7 @@ fn browser_profile(url: &str, password: &str) -> String {
 fn chromium_is_installed() {
     let found = std::env::var_os("OAUTHSPEC_CHROMIUM").is_some()
         || [
+            "/usr/bin/chromium-headless-shell",
             "/usr/bin/chromium",
             "/usr/bin/chromium-browser",
             "/usr/bin/google-chrome",
@@ -295,7 +296,7 @@ fn chromium_is_installed() {
         .any(|p| std::path::Path::new(p).exists());
     assert!(
         found,
-        "the browser strategy's tests need Chromium: apt-get install chromium (scripts/install-peers does)"
+        "the browser strategy's tests need Chromium: apt-get install chromium-headless-shell (scripts/install-peers does)"
     );
 }
 
