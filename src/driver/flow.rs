@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::api_login::ApiLogin;
-use super::browser_login::BrowserLogin;
+use super::browser::login::BrowserLogin;
 use super::command::LoginCommand;
 use super::forms::{ConsentChoice, Form, parse_forms};
 use super::http::{Browser, Driver, DriverError, HttpRequest, HttpResponse, redact_body};
@@ -170,7 +170,7 @@ pub struct WalkOptions {
     /// [`super::api_login`]); `login` then holds the user.
     pub api: Option<ApiLogin>,
     /// `Some`: a headless Chromium walks instead of the form walker (see
-    /// [`super::browser_login`]).
+    /// [`super::browser::login`]).
     pub browser: Option<BrowserLogin>,
 }
 
@@ -623,7 +623,7 @@ async fn by_browser(
     redirect_uri: &str,
     options: &WalkOptions,
 ) -> AuthorizationOutcome {
-    use super::browser_login::BrowserEnd;
+    use super::browser::login::BrowserEnd;
     let stop = |status: u16, url: Url, reason: StopReason| {
         AuthorizationOutcome::NotRedirected(Stopped {
             status,
@@ -633,7 +633,7 @@ async fn by_browser(
             body_excerpt: String::new(),
         })
     };
-    let ended = super::browser_login::walk(
+    let ended = super::browser::login::walk(
         login,
         driver.allowlist(),
         request_url,

@@ -8,11 +8,11 @@
 //! - [`flow`]: the authorization-code walker and the token-endpoint requests;
 //! - [`command`]: the login done by an external program instead of the walker;
 //! - [`api_login`]: the login done by HTTP calls the profile lists;
-//! - [`browser_login`]: the login done by a headless Chromium running the page's scripts;
+//! - [`browser`]: a headless Chromium: the `browser` login strategy, and relying-party logins;
 //! - [`jwt_api`]: login, refresh and logout against APIs that issue their own JWTs.
 
 pub mod api_login;
-pub mod browser_login;
+pub mod browser;
 pub mod command;
 pub mod flow;
 pub mod forms;

@@ -15,7 +15,9 @@ use tokio::sync::OwnedMutexGuard;
 use url::Url;
 
 use super::Spec;
-use super::outcome::unmet;
+use super::outcome::{unmet, unmet_with};
+use crate::driver::browser::rp::{RpBrowser, RpEnd};
+use crate::driver::browser::{self, BrowserFailure, Document};
 use crate::driver::flow::{self, AuthorizationOutcome, AuthorizationResponse};
 use crate::driver::http::{Browser, Driver, HostPort, HttpRequest, HttpResponse, redact_body};
 use crate::driver::pkce::random_token;
@@ -293,55 +295,15 @@ impl Spec {
         };
         let driver = driver_with(self, &fake);
         let browser = driver.new_browser();
-        let mut trace = Trace::default();
-        let walk = follow(
-            &driver,
-            &browser,
-            HttpRequest::get(rp.login_url.clone()),
-            &Leg {
-                callback: &rp.callback_url,
-                redirect_uri: None,
-                tamper,
-                answer_within: rp.answer_within,
-            },
-            &mut trace,
-        )
-        .await;
+        let (trace, page, summary) = match &rp.browser {
+            None => walk_http(&driver, &browser, rp, tamper).await,
+            Some(b) => walk_browser(&driver, &browser, rp, b, tamper).await,
+        };
         let mut login = RpLogin {
             timed_out: trace.timed_out,
             callback: trace.callback.as_ref().map(Answer::of),
+            summary,
             ..RpLogin::default()
-        };
-        let page = match walk {
-            Err(e) => {
-                login.summary = e;
-                None
-            }
-            Ok(Walk::Page(p, at_callback)) => {
-                login.summary = format!(
-                    "{} {}",
-                    if at_callback {
-                        "the callback answered"
-                    } else if trace.callback.is_some() {
-                        "after the callback, the walk ended at"
-                    } else {
-                        "the walk ended at"
-                    },
-                    Answer::of(&p).excerpt()
-                );
-                Some(p)
-            }
-            Ok(Walk::Client(r)) => {
-                login.summary = format!(
-                    "harness bug: a relying party has no client ({})",
-                    super::authorize::describe(&AuthorizationOutcome::Redirected(r))
-                );
-                None
-            }
-            Ok(Walk::Elsewhere(u)) => {
-                login.summary = format!("sent to {u}, a host the profile does not name");
-                None
-            }
         };
         let (Some(callback), Some(page)) = (trace.callback.as_ref(), page) else {
             return (login, fake);
@@ -418,5 +380,186 @@ impl Spec {
                 login.summary
             ))
         })
+    }
+}
+
+/// The plain HTTP walk from the app's login URL: the trace, the page it
+/// ended at, and one line on where it stopped.
+async fn walk_http(
+    driver: &Driver,
+    browser: &Browser,
+    rp: &RelyingPartyProfile,
+    tamper: bool,
+) -> (Trace, Option<HttpResponse>, String) {
+    let mut trace = Trace::default();
+    let walk = follow(
+        driver,
+        browser,
+        HttpRequest::get(rp.login_url.clone()),
+        &Leg {
+            callback: &rp.callback_url,
+            redirect_uri: None,
+            tamper,
+            answer_within: rp.answer_within,
+        },
+        &mut trace,
+    )
+    .await;
+    let (page, summary) = match walk {
+        Err(e) => (None, e),
+        Ok(Walk::Page(p, at_callback)) => {
+            let summary = format!(
+                "{} {}{}",
+                if at_callback {
+                    "the callback answered"
+                } else if trace.callback.is_some() {
+                    "after the callback, the walk ended at"
+                } else {
+                    "the walk ended at"
+                },
+                Answer::of(&p).excerpt(),
+                if trace.callback.is_none() && p.status < 400 {
+                    ", before the provider: if the app's login starts from a script or a button, walk it in a browser with [relying_party.browser] (start = the button's CSS selector)"
+                } else {
+                    ""
+                }
+            );
+            (Some(p), summary)
+        }
+        Ok(Walk::Client(r)) => (
+            None,
+            format!(
+                "harness bug: a relying party has no client ({})",
+                super::authorize::describe(&AuthorizationOutcome::Redirected(r))
+            ),
+        ),
+        Ok(Walk::Elsewhere(u)) => (
+            None,
+            format!("sent to {u}, a host the profile does not name"),
+        ),
+    };
+    (trace, page, summary)
+}
+
+/// The walk in a headless browser (`[relying_party.browser]`): the same
+/// trace, built from the documents the browser received; the cookies the
+/// browser holds at the end go into `jar` for the session check. A browser
+/// that cannot start is a setup error.
+async fn walk_browser(
+    driver: &Driver,
+    jar: &Browser,
+    rp: &RelyingPartyProfile,
+    b: &RpBrowser,
+    tamper: bool,
+) -> (Trace, Option<HttpResponse>, String) {
+    let mut cookie_urls = vec![rp.login_url.clone(), rp.callback_url.clone()];
+    cookie_urls.extend(rp.session.as_ref().map(|s| s.url.clone()));
+    let walked = match browser::rp::walk(
+        b,
+        driver.allowlist(),
+        (&rp.login_url, &rp.callback_url),
+        tamper,
+        rp.answer_within + GRACE,
+        &cookie_urls,
+    )
+    .await
+    {
+        Ok(w) => w,
+        Err(BrowserFailure::Launch(e)) => unmet_with(
+            format!("the browser did not start: {e}"),
+            "install Chromium (Debian: apt-get install chromium-headless-shell), or set [relying_party.browser] executable",
+        ),
+        Err(e) => return (Trace::default(), None, e.to_string()),
+    };
+    for c in &walked.cookies {
+        let mut at = rp.login_url.clone();
+        if at.set_host(Some(c.domain.trim_start_matches('.'))).is_ok() {
+            at.set_path(&c.path);
+            jar.add_cookie(&format!("{}={}; Path={}", c.name, c.value, c.path), &at);
+        }
+    }
+    let responses: Vec<HttpResponse> = walked.documents.iter().map(response_of).collect();
+    let mut trace = Trace {
+        timed_out: walked.end == RpEnd::CallbackTimedOut,
+        ..Trace::default()
+    };
+    if let Some(i) = walked.callback {
+        trace.callback = Some(responses[i].clone());
+        trace.elapsed = Some(responses[i].elapsed);
+        trace.set_cookies = responses[i..]
+            .iter()
+            .flat_map(|r| r.header_all("set-cookie").into_iter().map(str::to_owned))
+            .chain(
+                walked
+                    .set_from_callback
+                    .iter()
+                    .map(|c| format!("{}={}; Path={}", c.name, c.value, c.path)),
+            )
+            .collect();
+    }
+    let last = responses.last().cloned();
+    let (page, summary) = match (&walked.end, last) {
+        (RpEnd::Settled, Some(p)) => {
+            let summary = format!(
+                "in the browser, {} {}",
+                if walked.callback == Some(responses.len() - 1) {
+                    "the callback answered"
+                } else {
+                    "after the callback, the walk ended at"
+                },
+                Answer::of(&p).excerpt()
+            );
+            (Some(p), summary)
+        }
+        (RpEnd::Blocked(u), _) => (
+            None,
+            format!("sent to {u}, a host the profile does not name"),
+        ),
+        (RpEnd::CallbackTimedOut, _) => (
+            None,
+            format!(
+                "no answer at the callback within {} s",
+                (rp.answer_within + GRACE).as_secs()
+            ),
+        ),
+        (RpEnd::Stopped { status, url }, _) => (
+            None,
+            format!(
+                "in the browser, the walk stopped before the callback at {url} ({status}){}",
+                if b.start.is_none() {
+                    "; if the login starts from a button, name it in [relying_party.browser] start"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (end, _) => (None, format!("the browser walk ended: {end:?}")),
+    };
+    (trace, page, summary)
+}
+
+/// A document the browser received, as the harness's answers are.
+fn response_of(d: &Document) -> HttpResponse {
+    let mut headers = reqwest::header::HeaderMap::new();
+    // Chrome may join repeated headers (Set-Cookie) with newlines.
+    for (k, v) in d
+        .headers
+        .iter()
+        .flat_map(|(k, v)| v.split('\n').map(move |v| (k, v)))
+    {
+        if let (Ok(k), Ok(v)) = (
+            reqwest::header::HeaderName::from_bytes(k.as_bytes()),
+            reqwest::header::HeaderValue::from_str(v),
+        ) {
+            headers.append(k, v);
+        }
+    }
+    HttpResponse {
+        status: d.status,
+        headers,
+        body: d.body.clone(),
+        url: d.url.clone(),
+        elapsed: d.elapsed,
+        heavy: None,
     }
 }

@@ -461,6 +461,12 @@ async fn honest_login(w: &mut Spec) -> LoginOutcome {
     };
     log_in_through(w, false).await;
     let o = outcome(w);
+    if !o.reached() {
+        unmet(format!(
+            "control: an honest login did not reach the app's callback: {}",
+            o.summary
+        ));
+    }
     let mismatch = o.rp.as_ref().and_then(|l| l.mismatch.clone());
     if !succeeded(w, &o) || mismatch.is_some() {
         let why = match mismatch {

@@ -17,7 +17,7 @@ use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use crate::driver::api_login::{self, ApiBody, ApiLogin, ApiStep, Capture, CaptureFrom};
-use crate::driver::browser_login::{BrowserLogin, Selectors};
+use crate::driver::browser::login::{BrowserLogin, Selectors};
 use crate::driver::command::LoginCommand;
 use crate::driver::flow::{AuthMethod, LoginCredentials, WalkOptions};
 use crate::driver::forms::ConsentChoice;
@@ -190,7 +190,7 @@ pub enum LoginStrategy {
     /// walk reaches (see `driver::api_login`).
     Api,
     /// A headless Chromium runs the pages' scripts; `[login.browser]` names
-    /// the fields and buttons (see `driver::browser_login`).
+    /// the fields and buttons (see `driver::browser::login`).
     Browser,
 }
 
@@ -1998,6 +1998,19 @@ role = "admin"
         )))
         .unwrap();
         assert_eq!(ok.resources.len(), 1);
+        let b = parse(&with(
+            "[relying_party.session]\nurl = \"http://127.0.0.1:1/me\"\n[relying_party.browser]\nstart = \"#go\"\ntimeout = \"9s\"\n",
+        ))
+        .unwrap();
+        let b = b.relying_party.unwrap().browser.unwrap();
+        assert_eq!(
+            (b.start.as_deref(), b.timeout),
+            (Some("#go"), Duration::from_secs(9))
+        );
+        let i = issue_of(&with(
+            "[relying_party.session]\nurl = \"http://127.0.0.1:1/me\"\n[relying_party.browser]\nstart = \" \"\n",
+        ));
+        assert_eq!(i.field, "relying_party.browser.start", "{i}");
     }
 
     #[test]

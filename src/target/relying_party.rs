@@ -15,6 +15,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::profile::{ProfileError, Validator};
+use crate::driver::browser::BrowserProcess;
+use crate::driver::browser::rp::RpBrowser;
 use crate::driver::http::HttpResponse;
 use crate::driver::pkce::ClientSecret;
 use crate::upstream::Provider;
@@ -205,6 +207,8 @@ pub struct RelyingPartyProfile {
     pub session: Option<RpSession>,
     /// Where the app's own token comes back, for its API (`[[resources]]`).
     pub token: Option<TokenFrom>,
+    /// `[relying_party.browser]`: the login is walked in a headless browser.
+    pub browser: Option<RpBrowser>,
     /// How long the app may take to answer at its callback when the
     /// provider hangs, before the harness calls it hung.
     pub answer_within: Duration,
@@ -221,6 +225,7 @@ impl fmt::Debug for RelyingPartyProfile {
             .field("client_secret", &self.client_secret)
             .field("session", &self.session)
             .field("token", &self.token)
+            .field("browser", &self.browser)
             .finish_non_exhaustive()
     }
 }
@@ -237,7 +242,16 @@ pub(super) struct RawRelyingParty {
     success: Option<RawRpSuccess>,
     session: Option<RawRpSession>,
     token: Option<String>,
+    browser: Option<RawRpBrowser>,
     answer_within: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRpBrowser {
+    start: Option<String>,
+    timeout: Option<String>,
+    executable: Option<std::path::PathBuf>,
 }
 
 #[derive(Default, Deserialize)]
@@ -307,7 +321,25 @@ impl Validator<'_> {
             .map(TokenFrom::parse)
             .transpose()
             .map_err(|m| self.err("relying_party.token", m))?;
+        let browser = match &r.browser {
+            None => None,
+            Some(b) => {
+                if let Some(s) = &b.start {
+                    self.non_empty("relying_party.browser.start", s)?;
+                }
+                Some(RpBrowser {
+                    start: b.start.clone(),
+                    timeout: self.duration(
+                        "relying_party.browser.timeout",
+                        &b.timeout,
+                        Duration::from_secs(15),
+                    )?,
+                    process: BrowserProcess::new(b.executable.clone()),
+                })
+            }
+        };
         Ok(RelyingPartyProfile {
+            browser,
             login_url: self.url("relying_party.login_url", &r.login_url)?,
             callback_url: self.url("relying_party.callback_url", &r.callback_url)?,
             upstream_port: r.upstream_port,

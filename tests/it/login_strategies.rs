@@ -9,7 +9,7 @@ use oauthspec_reference_server::Settings;
 use oauthspec_reference_server::config::LoginPage;
 use oauthspec_reference_server::faults::Fault;
 
-use super::fixtures::{self, Behind, Incoming, Outgoing, reference_profile, unchanged};
+use super::fixtures::{self, Behind, Incoming, Outgoing, reference_profile, rp, unchanged};
 use super::peers;
 
 /// The reference server, but a browser that comes back to `/authorize`
@@ -351,4 +351,53 @@ async fn the_browser_strategy_runs_the_page_s_own_script() {
         got_code.reason()
     );
     assert!(report.scenarios.iter().all(|s| s.verdict != Verdict::Fail));
+}
+
+/// A relying party whose login starts from a button's script (the page
+/// asks the app where to go, then sets `location`): the plain HTTP walk
+/// stops at that page, so every scenario is an ERROR that says so and none
+/// FAILs; `[relying_party.browser]` presses the button in Chromium and gets
+/// the verdicts of the redirecting app, judged by the session, its signature
+/// defect caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_walks_a_relying_party_whose_login_starts_from_a_script() {
+    chromium_is_installed();
+    for verify_signature in [true, false] {
+        let upstream_port = peers::free_port();
+        let app = rp::start(
+            upstream_port,
+            rp::Options {
+                shape: rp::Shape::Session,
+                verify_signature,
+                script_start: true,
+            },
+        )
+        .await;
+        let table = rp::session_table(&app.url);
+        let plain = rp::profile(&app.url, upstream_port, &table);
+        if verify_signature {
+            let report = peers::check(&plain, "rp-script.toml", Some("@upstream_login")).await;
+            for s in &report.scenarios {
+                assert_eq!(s.verdict, Verdict::Error, "{}: {:?}", s.id, s.reason());
+                assert!(
+                    s.reason()
+                        .is_some_and(|r| r.contains("did not reach the app's callback")),
+                    "{}: {:?}",
+                    s.id,
+                    s.reason()
+                );
+            }
+        }
+        let in_browser = format!("{plain}\n[relying_party.browser]\nstart = \"#go\"\n");
+        let report = peers::check(&in_browser, "rp-browser.toml", Some("@upstream_login")).await;
+        rp::assert_session_verdicts(&report, verify_signature);
+        assert!(
+            report.scenarios[1]
+                .controls
+                .iter()
+                .any(|c| c.contains("in the browser")),
+            "walked in the browser: {:?}",
+            report.scenarios[1].controls
+        );
+    }
 }

@@ -333,22 +333,6 @@ async fn discovery_naming_an_unlisted_host() {
     );
 }
 
-/// A relying-party profile for the fixture app at `url`, with `extra` in
-/// its `[relying_party]` table and after it.
-fn rp_profile(url: &str, upstream_port: u16, extra: &str) -> String {
-    format!(
-        "name = \"fixture-rp\"\nkind = \"relying-party\"\n\n[relying_party]\n\
-         login_url = \"{url}/login\"\ncallback_url = \"{url}/callback\"\n\
-         upstream_port = {upstream_port}\nprovider = \"oidc\"\n\
-         client_id = \"{id}\"\nclient_secret = \"{secret}\"\nanswer_within = \"5s\"\n{extra}",
-        id = rp::CLIENT_ID,
-        secret = rp::CLIENT_SECRET,
-    )
-}
-
-const FORGED_LOGIN_API: &str =
-    "upstream_login/a-login-on-a-forged-id-token-gives-no-access-to-the-app-s-api";
-
 /// Misjudgement 4: a relying party that refused every forged login with a
 /// 200 error page got security FAILs. It refused: every scenario passes,
 /// each after an honest login through the same app succeeded. (Its profile
@@ -357,7 +341,7 @@ const FORGED_LOGIN_API: &str =
 async fn a_relying_party_that_refuses_with_a_200_page() {
     let upstream_port = peers::free_port();
     let app = rp::start(upstream_port, rp::Options::default()).await;
-    let profile = rp_profile(
+    let profile = rp::profile(
         &app.url,
         upstream_port,
         "\n[relying_party.success]\nstatus = 200\njson_field = \"token\"\n",
@@ -365,7 +349,7 @@ async fn a_relying_party_that_refuses_with_a_200_page() {
     let report = peers::check(&profile, "rp.toml", Some("@upstream_login")).await;
     assert_eq!(report.scenarios.len(), 12, "{}", listing(&report));
     for s in &report.scenarios {
-        let expected = if s.id == FORGED_LOGIN_API {
+        let expected = if s.id == rp::FORGED_LOGIN_API {
             Verdict::Skip
         } else {
             Verdict::Pass
@@ -382,9 +366,6 @@ async fn a_relying_party_that_refuses_with_a_200_page() {
 /// check switched off FAILs exactly the scenarios that forge the signature.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relying_party_judged_by_its_session_not_its_pages() {
-    let session = "token = \"cookie:rp_auth\"\n\n\
-         [relying_party.session]\nurl = \"{url}/me\"\nbody_contains = \"Signed in\"\n\n\
-         [[resources]]\nurl = \"{url}/api/me\"\n";
     for verify_signature in [true, false] {
         let upstream_port = peers::free_port();
         let app = rp::start(
@@ -392,47 +373,13 @@ async fn a_relying_party_judged_by_its_session_not_its_pages() {
             rp::Options {
                 shape: rp::Shape::Session,
                 verify_signature,
+                script_start: false,
             },
         )
         .await;
-        let profile = rp_profile(&app.url, upstream_port, &session.replace("{url}", &app.url));
+        let profile = rp::profile(&app.url, upstream_port, &rp::session_table(&app.url));
         let report = peers::check(&profile, "rp-session.toml", Some("@upstream_login")).await;
-        assert_eq!(report.scenarios.len(), 12, "{}", listing(&report));
-        let forged_signature = [
-            "upstream_login/an-id-token-signed-by-someone-else-s-key-is-refused",
-            "upstream_login/an-unsigned-id-token-alg-none-is-refused",
-            FORGED_LOGIN_API,
-        ];
-        for s in &report.scenarios {
-            let expected = if !verify_signature && forged_signature.contains(&s.id.as_str()) {
-                Verdict::Fail
-            } else {
-                Verdict::Pass
-            };
-            assert_eq!(
-                s.verdict,
-                expected,
-                "verify_signature={verify_signature}: {}",
-                listing(&report)
-            );
-            if s.id != "upstream_login/a-user-logs-in-through-the-upstream-provider" {
-                assert!(
-                    s.controls.iter().any(|c| c.contains("honest login")),
-                    "{}: no control login",
-                    s.id
-                );
-            }
-        }
-        let api = report
-            .scenarios
-            .iter()
-            .find(|s| s.id == FORGED_LOGIN_API)
-            .expect("the API scenario ran");
-        assert!(
-            api.controls.iter().any(|c| c.contains("/api/me")),
-            "the API accepted an honest login's token first: {:?}",
-            api.controls
-        );
+        rp::assert_session_verdicts(&report, verify_signature);
     }
 }
 

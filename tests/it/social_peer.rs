@@ -221,3 +221,58 @@ async fn flask_social_login_refuses_every_forged_upstream_answer_and_token() {
         "format FAILs of the app's API (no Bearer challenge)"
     );
 }
+
+/// The same app walked in a headless Chromium (`[relying_party.browser]`):
+/// the browser follows the app to the fake provider and back, the callback's
+/// JSON answer is recorded as the app sent it, and every upstream-login
+/// verdict is the plain walk's (all PASS, each after a control login).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flask_social_login_walked_in_the_browser_gets_the_same_verdicts() {
+    let root = peers::root();
+    let (port, upstream_port) = (peers::free_port(), peers::free_port());
+    let mut command = peers::flask("flask-social-login");
+    command
+        .env("UPSTREAM", format!("http://127.0.0.1:{upstream_port}"))
+        .env("CLIENT_ID", "app-client")
+        .env("CLIENT_SECRET", "app-secret")
+        .env("PORT", port.to_string());
+    let _peer = peers::start("the flask-social-login peer", command, &[port]);
+    let text = std::fs::read_to_string(root.join("examples/targets/flask-social-login.toml"))
+        .expect("the example profile")
+        .replace("127.0.0.1:8765", &format!("127.0.0.1:{port}"))
+        .replace(
+            "upstream_port = 8766",
+            &format!("upstream_port = {upstream_port}"),
+        );
+    let text = format!("{text}\n[relying_party.browser]\n");
+    let report = peers::check(
+        &text,
+        "flask-social-login-browser.toml",
+        Some("@upstream_login"),
+    )
+    .await;
+    assert_eq!(report.scenarios.len(), 12);
+    for s in &report.scenarios {
+        assert_eq!(
+            s.verdict,
+            oauthspec::report::Verdict::Pass,
+            "{}: {:?}",
+            s.id,
+            s.reason()
+        );
+    }
+    assert!(
+        report
+            .scenarios
+            .iter()
+            .filter(|s| s.id != "upstream_login/a-user-logs-in-through-the-upstream-provider")
+            .all(|s| s.controls.iter().any(|c| c.contains("honest login"))),
+        "every refusal after a control login"
+    );
+    let first = &report.scenarios[1];
+    assert!(
+        first.controls.iter().any(|c| c.contains("in the browser")),
+        "the control login was walked in the browser: {:?}",
+        first.controls
+    );
+}
