@@ -278,7 +278,7 @@ impl Flows for DriverFlows {
             };
             self.timed(
                 NAME,
-                flow::client_credentials(&self.fast, ep, &c.auth, None),
+                flow::client_credentials(&self.fast, ep, &c.auth, c.scope.as_ref()),
             )
             .await
         })

@@ -282,7 +282,12 @@ async fn race_replay(user: &mut GooseUser, ctx: &Ctx, round: u64, token: &str) {
         Err(_) if x.outcome.as_ref().is_ok_and(check::is_invalid_grant) => None,
         Err(f) => Some(f.clone()),
     };
-    ctx.rec.race(round, won.is_ok());
+    ctx.rec.race(
+        round,
+        won.as_ref()
+            .ok()
+            .map(|t| (t.access_token.as_str(), t.refresh_token.as_deref())),
+    );
     note(user, ctx, &x, false, failure.as_ref()).await;
     state(user).race_round = round;
 }

@@ -55,6 +55,12 @@ pub struct Failure {
     pub detail: String,
 }
 
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.detail)
+    }
+}
+
 impl Failure {
     pub fn new(kind: FailureKind, detail: impl Into<String>) -> Self {
         Self {

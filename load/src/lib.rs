@@ -10,6 +10,7 @@
 pub mod attack;
 pub mod check;
 pub mod flows;
+pub mod probe;
 pub mod profile;
 pub mod stats;
 pub mod summary;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use flows::{BoxFut, CodeGrant, Exchange, Flows, Reply, Walk};
+pub use probe::{ProbeError, Probed, TokenFormat, probe};
 pub use profile::Profile;
 pub use summary::Summary;
 pub use threshold::Threshold;

@@ -110,11 +110,13 @@ pub struct NameStats {
     pub setup: bool,
 }
 
-/// One refresh-race round: how many users replayed the token and how many got tokens.
+/// One refresh-race round: how many users replayed the token, how many got tokens, and how
+/// many distinct token pairs the winners got (a fingerprint of each pair, never the tokens).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RaceRound {
     pub participants: u64,
     pub winners: u64,
+    pub pairs: std::collections::BTreeSet<u64>,
 }
 
 /// Everything measured so far.
@@ -207,12 +209,16 @@ impl Recorder {
     }
 
     /// Adds a replay's result to a refresh-race round.
-    pub fn race(&self, round: u64, won: bool) {
+    pub fn race(&self, round: u64, won: Option<(&str, Option<&str>)>) {
         let mut inner = self.lock();
         let r = inner.snapshot.race_rounds.entry(round).or_default();
         r.participants += 1;
-        if won {
+        if let Some((access, refresh)) = won {
+            use std::hash::{Hash as _, Hasher as _};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (access, refresh).hash(&mut h);
             r.winners += 1;
+            r.pairs.insert(h.finish());
         }
     }
 

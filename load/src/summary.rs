@@ -106,6 +106,48 @@ impl Summary {
             .collect()
     }
 
+    /// Of the rounds with more than one winner: those that minted several distinct token
+    /// pairs, and those that handed every winner the same pair.
+    pub fn race_minting(&self) -> (u64, u64) {
+        let bad = self
+            .snapshot
+            .race_rounds
+            .values()
+            .filter(|r| r.participants >= 2 && r.winners > 1);
+        let (mut minted, mut shared) = (0, 0);
+        for r in bad {
+            if r.pairs.len() > 1 {
+                minted += 1;
+            } else {
+                shared += 1;
+            }
+        }
+        (minted, shared)
+    }
+
+    /// Why the run failed, one line per reason (none when it passed).
+    pub fn why_failed(&self) -> Vec<String> {
+        let mut why: Vec<String> = self
+            .verdicts
+            .iter()
+            .filter(|v| !v.passed)
+            .map(|v| {
+                format!(
+                    "threshold `{}` missed: measured {}",
+                    v.threshold.text, v.measured
+                )
+            })
+            .collect();
+        let (races, bad) = self.race_violations();
+        if bad > 0 {
+            let (minted, shared) = self.race_minting();
+            why.push(format!(
+                "refresh race: {bad} of {races} rounds had more than one winner ({minted} minted several token pairs, {shared} gave every winner the same pair)"
+            ));
+        }
+        why
+    }
+
     pub fn passed(&self) -> bool {
         self.verdicts.iter().all(|v| v.passed) && self.race_violations().1 == 0
     }
@@ -149,6 +191,12 @@ impl Summary {
             format_us(f.measured.p95_us),
             format_us(f.measured.p99_us)
         );
+        for why in self.why_failed() {
+            let _ = writeln!(o, "- {why}");
+        }
+        if !self.passed() {
+            o.push('\n');
+        }
 
         o.push_str("## Requests\n\n");
         o.push_str("| request | count | req/s | p50 | p95 | p99 | max | failed |\n");
@@ -258,7 +306,13 @@ impl Summary {
                  | winners in a round | rounds |\n|---|---:|\n| exactly one | {one} |\n| more than one | {bad} |\n| none | {none} |"
             );
             if bad > 0 {
-                o.push_str("\nMore than one replay of one refresh token got tokens: the server does not use refresh tokens once.\n");
+                let (minted, shared) = self.race_minting();
+                let _ = writeln!(
+                    o,
+                    "\nMore than one replay of one refresh token got tokens: the server does not use refresh tokens once. \
+                     Of those {bad} rounds, {minted} minted more than one token pair (each winner its own), and {shared} handed \
+                     every winner the same pair (one pair minted, but whoever races the client gets it too)."
+                );
             }
         }
 

@@ -41,11 +41,14 @@ fn recorded() -> Recorder {
         t0,
         None,
     );
-    rec.race(1, true);
-    rec.race(1, false);
-    rec.race(1, false);
-    rec.race(2, true);
-    rec.race(2, true);
+    rec.race(1, Some(("a0", Some("r0"))));
+    rec.race(1, None);
+    rec.race(1, None);
+    // Every winner of round 2 got the same pair; round 3 minted one pair per winner.
+    rec.race(2, Some(("a1", Some("r1"))));
+    rec.race(2, Some(("a1", Some("r1"))));
+    rec.race(3, Some(("a2", Some("r2"))));
+    rec.race(3, Some(("a3", Some("r3"))));
     rec
 }
 

@@ -11,7 +11,9 @@ use clap::Args;
 use oauthspec::load::{DriverFlows, reference_profile};
 use oauthspec::report;
 use oauthspec::target::TargetProfile;
-use oauthspec_load::{LoadError, Plan, Profile, Threshold, parse_run_time, write_summary};
+use oauthspec_load::{
+    LoadError, Plan, Profile, Threshold, TokenFormat, parse_run_time, write_summary,
+};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 use crate::exit;
@@ -48,10 +50,22 @@ pub struct LoadArgs {
     /// Skip the /healthz ceiling measured after the run.
     #[arg(long)]
     no_baseline: bool,
-    /// Accept access tokens that are not JWTs (opaque tokens).
-    #[arg(long)]
+    /// The access tokens' format: jwt (each answer's token must parse as a JWT), opaque
+    /// (checked once before the run by introspection or the resource), or detect (from the
+    /// first token the target issues).
+    #[arg(long, default_value = "detect", value_name = "FORMAT")]
+    token_format: String,
+    /// Same as --token-format opaque.
+    #[arg(long, hide = true)]
     opaque_tokens: bool,
+    /// Drop the default threshold error-rate<1%: a run where requests fail can then pass.
+    #[arg(long)]
+    allow_errors: bool,
 }
+
+/// The threshold every run has unless it names its own error-rate threshold or says
+/// --allow-errors: a run where requests fail is not a green run.
+const DEFAULT_ERROR_RATE: &str = "error-rate<1%";
 
 /// The reference server in a child process, killed when dropped.
 struct Spawned {
@@ -149,7 +163,7 @@ pub async fn run(args: LoadArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let mut thresholds = Vec::new();
+    let mut thresholds: Vec<Threshold> = Vec::new();
     for t in &args.thresholds {
         match t.parse::<Threshold>() {
             Ok(t) => thresholds.push(t),
@@ -159,6 +173,33 @@ pub async fn run(args: LoadArgs) -> u8 {
             }
         }
     }
+    if !args.allow_errors
+        && !thresholds
+            .iter()
+            .any(|t| t.metric == oauthspec_load::threshold::Metric::ErrorRate)
+    {
+        match DEFAULT_ERROR_RATE.parse::<Threshold>() {
+            Ok(mut t) => {
+                t.text = format!("{DEFAULT_ERROR_RATE} (the default; --allow-errors drops it)");
+                thresholds.push(t);
+            }
+            Err(e) => {
+                eprintln!("error: harness bug: {e}");
+                return exit::BROKEN;
+            }
+        }
+    }
+    let token_format = if args.opaque_tokens {
+        TokenFormat::Opaque
+    } else {
+        match args.token_format.parse::<TokenFormat>() {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        }
+    };
     let run_time = match parse_run_time(&args.run_time) {
         Ok(d) => d,
         Err(e) => {
@@ -205,7 +246,7 @@ pub async fn run(args: LoadArgs) -> u8 {
     };
     let code = run_against(
         &args,
-        profile,
+        (profile, token_format),
         thresholds,
         run_time,
         target_profile,
@@ -221,7 +262,7 @@ pub async fn run(args: LoadArgs) -> u8 {
 
 async fn run_against(
     args: &LoadArgs,
-    profile: Profile,
+    (profile, token_format): (Profile, TokenFormat),
     thresholds: Vec<Threshold>,
     run_time: Duration,
     target: TargetProfile,
@@ -235,6 +276,15 @@ async fn run_against(
             return exit::BROKEN;
         }
     };
+    // The profile's requests once, before the run: a target it cannot serve is a setup
+    // error, and the tokens' format is known.
+    let probed = match oauthspec_load::probe(flows.as_ref(), profile, token_format).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: the {profile} load cannot run against this target: {e}");
+            return exit::BROKEN;
+        }
+    };
     let dir = args.report_dir.clone().unwrap_or_else(default_report_dir);
     let plan = Plan {
         profile,
@@ -243,7 +293,7 @@ async fn run_against(
         run_time,
         thresholds,
         report_dir: dir.clone(),
-        jwt_access_tokens: !args.opaque_tokens,
+        jwt_access_tokens: probed.jwt,
         baseline: !args.no_baseline,
         progress: std::io::stderr().is_terminal(),
         started: report::model::rfc3339(std::time::SystemTime::now()),
@@ -259,6 +309,7 @@ async fn run_against(
             return exit::BROKEN;
         }
     };
+    summary.notes.extend(probed.notes);
     if let Some(m) = spawned.and_then(Spawned::memory) {
         summary.notes.push(m);
     }
@@ -283,6 +334,9 @@ async fn run_against(
             oauthspec_load::threshold::format_us(f.measured.p95_us),
             oauthspec_load::threshold::format_us(f.measured.p99_us),
         );
+        for why in summary.why_failed() {
+            let _ = writeln!(out, "FAIL: {why}");
+        }
         for v in &summary.verdicts {
             let _ = writeln!(
                 out,

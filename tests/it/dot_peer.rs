@@ -280,4 +280,45 @@ async fn django_oauth_toolkit_gets_the_verdicts_its_behaviour_deserves() {
         7,
         "every wait ran and passed: codes and tokens expire when DOT says"
     );
+
+    // Issue 14: the load finds DOT's tokens opaque by itself and checks the
+    // first one by introspection, where it used to fail every answer as
+    // "not a JWT" and exit 0.
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let path = tmp.path().join("dot.toml");
+    std::fs::write(&path, profile(port)).expect("the profile written");
+    let dir = tmp.path().join("load");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_oauthspec"))
+            .args([
+                "load",
+                "client-credentials",
+                "--users",
+                "2",
+                "--run-time",
+                "1s",
+            ])
+            .args(["--no-baseline", "--target"])
+            .arg(&path)
+            .arg("--report-dir")
+            .arg(&dir)
+            .output()
+            .map(|o| (o, std::fs::read_to_string(dir.join("summary.md"))))
+    })
+    .await
+    .expect("the load ran")
+    .expect("oauthspec runs");
+    let (out, summary) = out;
+    let summary = summary.unwrap_or_default();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{summary}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        summary.contains("access tokens: opaque (detected")
+            && summary.contains("checked by introspection (active)"),
+        "{summary}"
+    );
 }
