@@ -262,6 +262,13 @@ async fn tx_resource(user: &mut GooseUser, ctx: &Ctx) -> TransactionResult {
     Ok(())
 }
 
+async fn tx_ceiling(user: &mut GooseUser, ctx: &Ctx) -> TransactionResult {
+    let x = ctx.flows.ceiling().await;
+    let result = judge(&x, check::baseline_ok);
+    note(user, ctx, &x, false, result.as_ref().err()).await;
+    Ok(())
+}
+
 async fn tx_healthz(user: &mut GooseUser, ctx: &Ctx) -> TransactionResult {
     let x = ctx.flows.baseline().await;
     let result = judge(&x, check::baseline_ok);
@@ -366,6 +373,7 @@ fn scenario(profile: Profile, ctx: &Arc<Ctx>) -> Result<Scenario, GooseError> {
         Profile::Introspection => s.register_transaction(tx!(ctx, tx_introspection_client)),
         Profile::Resource => s.register_transaction(tx!(ctx, tx_resource)),
         Profile::Healthz => s.register_transaction(tx!(ctx, tx_healthz)),
+        Profile::Ceiling => s.register_transaction(tx!(ctx, tx_ceiling)),
         Profile::RefreshRace => s.register_transaction(tx!(ctx, tx_refresh_race)),
         Profile::Mixed => s
             .register_transaction(tx!(ctx, tx_resource).set_weight(10)?)

@@ -65,8 +65,13 @@ pub trait Flows: Send + Sync + 'static {
     fn introspect<'a>(&'a self, token: &'a str) -> BoxFut<'a, Exchange>;
     /// RFC 6750 §2.1: calls the first protected resource with a Bearer token.
     fn resource<'a>(&'a self, access_token: &'a str) -> BoxFut<'a, Exchange>;
-    /// The cheapest request the target answers (`/healthz`), the load generator's ceiling.
+    /// The cheapest request the target answers (`/healthz`).
     fn baseline(&self) -> BoxFut<'_, Exchange>;
     /// What `baseline` requests, for the report (e.g. `GET /healthz`).
     fn baseline_name(&self) -> String;
+    /// A loopback endpoint the generator serves itself, through the same HTTP client as
+    /// every other request: the generator's own ceiling, no target in it.
+    fn ceiling(&self) -> BoxFut<'_, Exchange>;
+    /// What `ceiling` requests, for the report.
+    fn ceiling_name(&self) -> String;
 }

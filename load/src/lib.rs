@@ -38,7 +38,7 @@ pub struct Plan {
     pub report_dir: PathBuf,
     /// Access tokens must be JWTs (RFC 9068); off for targets with opaque tokens.
     pub jwt_access_tokens: bool,
-    /// Measure the `/healthz` ceiling after the run (always off for the healthz profile).
+    /// Measure the generator's own ceiling after the run (always off for the ceiling profile).
     pub baseline: bool,
     /// A progress line on stderr.
     pub progress: bool,
@@ -104,7 +104,7 @@ pub fn parse_run_time(text: &str) -> Result<Duration, String> {
 }
 
 /// Runs the plan against `flows`: the profile, then (unless interrupted or the profile is the
-/// baseline itself) the `/healthz` ceiling. goose's reports are written into the report
+/// ceiling itself) the generator's own ceiling, against a loopback endpoint it serves. goose's reports are written into the report
 /// directory as it runs; the summary is returned for the caller to add notes and write.
 pub async fn run(plan: &Plan, flows: Arc<dyn Flows>) -> Result<Summary, LoadError> {
     if plan.users == 0 {
@@ -145,21 +145,21 @@ pub async fn run(plan: &Plan, flows: Arc<dyn Flows>) -> Result<Summary, LoadErro
     let interrupted = goose::is_killswitch_triggered();
     let mut files = vec!["report.html".to_owned(), "report.json".to_owned()];
 
-    let (baseline, baseline_missing) = if plan.profile == Profile::Healthz {
-        (None, Some("this run is the baseline".to_owned()))
+    let (baseline, baseline_missing) = if plan.profile == Profile::Ceiling {
+        (None, Some("this run is the ceiling".to_owned()))
     } else if interrupted {
         (None, Some("the run was interrupted".to_owned()))
     } else if !plan.baseline {
         (None, Some("turned off".to_owned()))
     } else {
         let b = attack::AttackSettings {
-            report_files: vec![file("healthz-report.html"), file("healthz-report.json")],
+            report_files: vec![file("ceiling-report.html"), file("ceiling-report.json")],
             ..settings.clone()
         };
-        let brec = attack::attack(Profile::Healthz, &b, flows.clone()).await?;
-        files.push("healthz-report.html".into());
-        files.push("healthz-report.json".into());
-        (Some((flows.baseline_name(), brec.snapshot())), None)
+        let brec = attack::attack(Profile::Ceiling, &b, flows.clone()).await?;
+        files.push("ceiling-report.html".into());
+        files.push("ceiling-report.json".into());
+        (Some((flows.ceiling_name(), brec.snapshot())), None)
     };
     let interrupted = interrupted || goose::is_killswitch_triggered();
     let snapshot = rec.snapshot();

@@ -130,7 +130,7 @@ pub async fn probe(
 ) -> Result<Probed, ProbeError> {
     let mut notes = Vec::new();
     let tokens = match profile {
-        Profile::Healthz => {
+        Profile::Healthz | Profile::Ceiling => {
             return Ok(Probed {
                 jwt: format == TokenFormat::Jwt,
                 notes,

@@ -24,12 +24,15 @@ pub enum Profile {
     /// Every round, all users replay one refresh token at once: exactly one may win
     /// (RFC 9700 §4.14.2, RFC 6749 §10.4).
     RefreshRace,
-    /// The cheapest request (`GET /healthz`): the load generator's ceiling.
+    /// The target's cheapest request (`GET /healthz`).
     Healthz,
+    /// A loopback endpoint the generator serves itself: the generator's own ceiling on this
+    /// machine, with no target in it.
+    Ceiling,
 }
 
 impl Profile {
-    pub const ALL: [Profile; 8] = [
+    pub const ALL: [Profile; 9] = [
         Profile::ClientCredentials,
         Profile::AuthorizationCode,
         Profile::Refresh,
@@ -38,6 +41,7 @@ impl Profile {
         Profile::Mixed,
         Profile::RefreshRace,
         Profile::Healthz,
+        Profile::Ceiling,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Profile {
             Profile::Mixed => "mixed",
             Profile::RefreshRace => "refresh-race",
             Profile::Healthz => "healthz",
+            Profile::Ceiling => "ceiling",
         }
     }
 }
@@ -62,7 +67,7 @@ impl fmt::Display for Profile {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown load profile `{0}` (known: client-credentials, authorization-code, refresh, introspection, resource, mixed, refresh-race, healthz)"
+    "unknown load profile `{0}` (known: client-credentials, authorization-code, refresh, introspection, resource, mixed, refresh-race, healthz, ceiling)"
 )]
 pub struct UnknownProfile(pub String);
 

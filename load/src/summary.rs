@@ -7,6 +7,9 @@ use std::time::Duration;
 use crate::stats::{Histogram, Snapshot};
 use crate::threshold::{Measured, Threshold, Verdict, format_us};
 
+/// A run at this share of the generator's own ceiling (percent) or more is generator-bound.
+pub const GENERATOR_BOUND: f64 = 80.0;
+
 /// One side of a run (the profile, or the baseline) reduced to figures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figures {
@@ -62,7 +65,7 @@ pub struct Summary {
     pub users: usize,
     pub run_time: Duration,
     pub snapshot: Snapshot,
-    /// The baseline (`GET /healthz`) of the same run, and what it requested.
+    /// The generator's own ceiling measured in the same run, and what it requested.
     pub baseline: Option<(String, Snapshot)>,
     /// Why there is no baseline, when there is none.
     pub baseline_missing: Option<String>,
@@ -123,6 +126,13 @@ impl Summary {
             }
         }
         (minted, shared)
+    }
+
+    /// This run's rate as a share (percent) of the generator's own ceiling, when measured.
+    pub fn ceiling_share(&self) -> Option<f64> {
+        let (_, b) = self.baseline.as_ref()?;
+        let ceiling = Figures::of(b).measured.rps;
+        (ceiling > 0.0).then(|| self.figures().measured.rps * 100.0 / ceiling)
     }
 
     /// Why the run failed, one line per reason (none when it passed).
@@ -194,7 +204,13 @@ impl Summary {
         for why in self.why_failed() {
             let _ = writeln!(o, "- {why}");
         }
-        if !self.passed() {
+        if let Some(share) = self.ceiling_share().filter(|s| *s >= GENERATOR_BOUND) {
+            let _ = writeln!(
+                o,
+                "- generator-bound: {share:.1}% of the generator's own ceiling (see below)"
+            );
+        }
+        if !self.passed() || self.ceiling_share().is_some_and(|s| s >= GENERATOR_BOUND) {
             o.push('\n');
         }
 
@@ -250,14 +266,20 @@ impl Summary {
                 };
                 let _ = writeln!(
                     o,
-                    "The same users against `{what}` right after, in the same run: {:.1} req/s, p50 {}, p95 {}, {} failed.\n\
-                     This run reached **{share:.1}%** of that ceiling: the closer to 100%, the more the \
-                     generator (or the machine it shares with the server) limits the figure, not the server.",
+                    "The same users against `{what}`, a loopback endpoint the generator serves itself (no target in it), \
+                     right after, in the same run, through the same HTTP client: {:.1} req/s, p50 {}, p95 {}, {} failed.\n\
+                     This run reached **{share:.1}%** of that ceiling.",
                     bf.measured.rps,
                     format_us(bf.measured.p50_us),
                     format_us(bf.measured.p95_us),
                     bf.failures
                 );
+                if share >= GENERATOR_BOUND {
+                    o.push_str(
+                        "\n**Generator-bound**: within 20% of the generator's own ceiling, the figure says more about \
+                         the generator (and the machine it shares with the server) than about the server.\n",
+                    );
+                }
             }
             None => {
                 let _ = writeln!(

@@ -58,7 +58,7 @@ fn summary_md_matches_the_golden_file() {
     let t0 = Instant::now();
     for i in 1..=4000u64 {
         baseline.record(
-            "baseline GET /healthz",
+            "ceiling GET /oauthspec-ceiling",
             false,
             Duration::from_micros(200),
             t0 + Duration::from_micros(500 * i),
@@ -80,7 +80,10 @@ fn summary_md_matches_the_golden_file() {
         run_time: Duration::from_secs(2),
         verdicts: Summary::evaluate(&thresholds, &figures),
         snapshot,
-        baseline: Some(("GET /healthz".into(), baseline.snapshot())),
+        baseline: Some((
+            "GET http://127.0.0.1:40001/oauthspec-ceiling".into(),
+            baseline.snapshot(),
+        )),
         baseline_missing: None,
         notes: vec!["reference server: own process (pid 1), EdDSA signing, RSS at the end 20.0 MB, peak 21.0 MB".into()],
         files: vec!["report.html".into(), "report.json".into()],
@@ -103,4 +106,44 @@ fn summary_md_matches_the_golden_file() {
         "summary.md differs from {}",
         path.display()
     );
+}
+
+/// A run within 20% of the generator's own ceiling is flagged generator-bound, at the top
+/// and under the ceiling; one further from it is not.
+#[test]
+fn a_run_close_to_the_generator_ceiling_is_flagged() {
+    let summary_at = |ceiling_every_us: u64| {
+        let ceiling = Recorder::new();
+        let t0 = Instant::now();
+        for i in 1..=1000u64 {
+            ceiling.record(
+                "ceiling GET /oauthspec-ceiling",
+                false,
+                Duration::from_micros(100),
+                t0 + Duration::from_micros(ceiling_every_us * i),
+                None,
+            );
+        }
+        let rec = recorded();
+        Summary {
+            profile: "client-credentials".into(),
+            target: "t".into(),
+            started: "2026-11-22T10:00:00Z".into(),
+            users: 8,
+            run_time: Duration::from_secs(2),
+            verdicts: Vec::new(),
+            snapshot: rec.snapshot(),
+            baseline: Some(("GET /oauthspec-ceiling".into(), ceiling.snapshot())),
+            baseline_missing: None,
+            notes: Vec::new(),
+            files: Vec::new(),
+            interrupted: false,
+        }
+    };
+    // The run measures 500.5 req/s: a ceiling of ~550 req/s is within 20%, ~2000 is not.
+    let close = summary_at(1818).render();
+    assert!(close.contains("- generator-bound: 9"), "{close}");
+    assert!(close.contains("**Generator-bound**"), "{close}");
+    let far = summary_at(500).render();
+    assert!(!far.contains("enerator-bound"), "{far}");
 }

@@ -53,6 +53,7 @@ fn every_profile_runs_against_the_reference_server_and_writes_its_reports() {
         "mixed",
         "refresh-race",
         "healthz",
+        "ceiling",
     ] {
         let dir = tmp.path().join(profile);
         // The baseline is measured once (client-credentials), the other runs skip it.
@@ -81,8 +82,12 @@ fn every_profile_runs_against_the_reference_server_and_writes_its_reports() {
             serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
         assert!(json.is_object(), "{profile}: report.json is JSON");
         if profile == "client-credentials" {
-            assert!(s.contains("against `GET /healthz` right after"), "{s}");
-            assert!(dir.join("healthz-report.json").exists());
+            // The ceiling is the generator's own loopback endpoint, not the target.
+            assert!(
+                s.contains("/oauthspec-ceiling`, a loopback endpoint the generator serves itself"),
+                "{s}"
+            );
+            assert!(dir.join("ceiling-report.json").exists());
         }
     }
 }
@@ -226,8 +231,11 @@ fn client_credentials_against_the_oidc_provider_peer() {
     let s = summary(&dir);
     assert!(measured(&s) > 0, "{s}");
     assert!(s.contains("None: every answer was a valid success."), "{s}");
-    // oidc-provider has no /healthz: the ceiling is measured on its discovery document.
-    assert!(s.contains("against `GET /.well-known/"), "{s}");
+    // The ceiling needs nothing of the target (oidc-provider has no /healthz).
+    assert!(
+        s.contains("/oauthspec-ceiling`, a loopback endpoint"),
+        "{s}"
+    );
 }
 
 /// `oauthspec load` run by the binary, off the async runtime (the fixture's
@@ -327,6 +335,7 @@ async fn a_run_where_requests_fail_is_never_green() {
     )
     .unwrap();
     let dir = tmp.path().join("wrong");
+    seen.store(0, Ordering::Relaxed);
     let out = load_async(
         &dir,
         &[

@@ -2,6 +2,8 @@
 //! profile makes goes through [`Driver`] and the `driver::flow` helpers, so a load run talks
 //! to a target exactly like `oauthspec check` does (same allowlist, same login walker).
 
+pub mod ceiling;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,7 +22,7 @@ use crate::target::{DiscoveryError, Target, TargetProfile};
 /// The profile of the reference server (`examples/targets/reference.toml`) pointed at `url`.
 pub fn reference_profile(url: &str) -> Result<TargetProfile, crate::target::ProfileError> {
     let text =
-        include_str!("../examples/targets/reference.toml").replace("http://127.0.0.1:8080", url);
+        include_str!("../../examples/targets/reference.toml").replace("http://127.0.0.1:8080", url);
     TargetProfile::parse(&text, "<bundled reference server>")
 }
 
@@ -32,6 +34,8 @@ pub enum FlowsError {
     Discovery(#[from] DiscoveryError),
     #[error("client registration (RFC 7591) failed: {0}")]
     Registration(String),
+    #[error("cannot serve the generator's own ceiling endpoint on 127.0.0.1: {0}")]
+    Ceiling(std::io::Error),
 }
 
 /// A client the load uses: how it authenticates, and what it asks for.
@@ -56,6 +60,8 @@ pub struct DriverFlows {
     introspection: Option<Url>,
     resource: Option<Url>,
     baseline: Url,
+    /// The generator's own endpoint, and the server behind it.
+    ceiling: ceiling::Ceiling,
     cc_client: Option<LoadClient>,
     code_client: Option<LoadClient>,
     walk: WalkOptions,
@@ -107,7 +113,14 @@ impl DriverFlows {
             record_evidence: false,
             ..DriverConfig::default()
         };
-        let fast = Driver::new(profile.allowed_hosts.clone(), config.clone())?;
+        let ceiling = ceiling::Ceiling::start()
+            .await
+            .map_err(FlowsError::Ceiling)?;
+        let mut allowed = profile.allowed_hosts.clone();
+        if let Some(hp) = crate::driver::HostPort::from_url(&ceiling.url) {
+            allowed.insert(hp);
+        }
+        let fast = Driver::new(allowed, config.clone())?;
         let walker = Driver::new(
             profile.allowed_hosts.clone(),
             DriverConfig {
@@ -223,6 +236,7 @@ impl DriverFlows {
             introspection: target.endpoints.introspection.clone(),
             resource,
             baseline,
+            ceiling,
             cc_client,
             code_client,
             walk,
@@ -456,6 +470,32 @@ impl Flows for DriverFlows {
 
     fn baseline_name(&self) -> String {
         format!("GET {}", self.baseline.path())
+    }
+
+    fn ceiling(&self) -> BoxFut<'_, Exchange> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let outcome = self
+                .fast
+                .send(HttpRequest::get(self.ceiling.url.clone()))
+                .await
+                .map(|r| Reply {
+                    status: r.status,
+                    content_type: r.content_type().map(str::to_owned),
+                    body: r.body,
+                })
+                .map_err(|e| e.to_string());
+            Exchange {
+                method: "GET",
+                name: format!("ceiling GET {}", ceiling::PATH),
+                elapsed: started.elapsed(),
+                outcome,
+            }
+        })
+    }
+
+    fn ceiling_name(&self) -> String {
+        format!("GET {}", self.ceiling.url)
     }
 }
 
