@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod baseline;
 pub mod bundled;
 pub mod driver;
 pub mod jose;

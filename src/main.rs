@@ -22,6 +22,9 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Check a server against the spec (the bundled reference server by default).
     Check(commands::check::CheckArgs),
+    /// Write a baseline from a run's results.json: every non-PASS verdict accepted, for
+    /// `check --baseline`.
+    Baseline(commands::baseline::BaselineArgs),
     /// List every injectable fault of the reference server, one a line
     /// (`--matrix`: prove the spec catches each one).
     Faults(commands::faults::FaultsArgs),
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Check(args) => commands::check::run(args).await,
+            Command::Baseline(args) => commands::baseline::run(args),
             Command::Faults(args) => commands::faults::run(args).await,
             Command::Upstream(args) => commands::upstream::run(args).await,
             Command::Load(args) => commands::load::run(args).await,

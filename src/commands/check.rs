@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use oauthspec::baseline::{Baseline, Comparison, Staleness};
 use oauthspec::bundled;
 use oauthspec::plan;
 use oauthspec::report;
@@ -47,6 +48,11 @@ pub struct CheckArgs {
     /// scenarios reached their rule (PASS, FAIL or WARN), e.g. 80.
     #[arg(long, value_name = "PERCENT", value_parser = percent)]
     min_checked: Option<f64>,
+    /// Accepted non-PASS verdicts (`oauthspec baseline` writes one from a run's
+    /// results.json): the run fails only on new FAILs (WARNs with --strict) and on stale
+    /// entries, and baseline.md says which.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 fn percent(s: &str) -> Result<f64, String> {
@@ -71,6 +77,14 @@ fn default_report_dir() -> PathBuf {
 }
 
 pub async fn run(args: CheckArgs) -> u8 {
+    // A bad baseline is a usage error before anything runs.
+    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     // The bundled server lives until the run ends.
     let (_server, ctx) = match &args.target {
         Some(path) => {
@@ -116,6 +130,18 @@ pub async fn run(args: CheckArgs) -> u8 {
     let source = match &args.features {
         Some(dir) => FeatureSource::Dir(dir.clone()),
         None => FeatureSource::Embedded,
+    };
+    // Every scenario of the spec, to tell a baseline entry whose scenario is gone.
+    let spec_ids = match baseline
+        .as_ref()
+        .map(|_| runner::features::scenario_ids(&source))
+    {
+        None => Vec::new(),
+        Some(Ok(ids)) => ids,
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
     };
     if let Some(target) = ctx.target.as_deref() {
         for u in &target.unreachable {
@@ -179,8 +205,71 @@ pub async fn run(args: CheckArgs) -> u8 {
             return exit::BROKEN;
         }
     }
-    report.exit_code_with(ExitPolicy {
+    let policy = ExitPolicy {
         strict: args.strict,
         min_checked_percent: args.min_checked,
-    })
+    };
+    match baseline {
+        None => report.exit_code_with(policy),
+        Some(b) => {
+            let c = Comparison::of(&report, &b, &spec_ids, args.strict);
+            compared(&report, &c, &dir, policy)
+        }
+    }
+}
+
+/// Writes baseline.md, prints what changed, and picks the exit code: 1 on new failing
+/// findings or stale entries; else 3 on ERRORs the baseline does not accept, or too little
+/// checked; else 0.
+fn compared(
+    report: &report::RunReport,
+    c: &Comparison,
+    dir: &std::path::Path,
+    policy: ExitPolicy,
+) -> u8 {
+    use std::io::Write as _;
+    let path = dir.join("baseline.md");
+    if let Err(e) = std::fs::write(&path, c.render_markdown()) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return exit::BROKEN;
+    }
+    let mut out = std::io::stdout().lock();
+    for (id, v) in c.failing_new() {
+        let _ = writeln!(out, "NEW {} {id}", v.as_str());
+    }
+    for (e, why) in &c.stale {
+        let _ = writeln!(
+            out,
+            "STALE {} ({} accepted, {}): update the baseline",
+            e.scenario,
+            e.verdict.as_str(),
+            match why {
+                Staleness::Passes => "passes now".to_owned(),
+                Staleness::Changed(v) => format!("{} now", v.as_str()),
+                Staleness::Gone => "no such scenario any more".to_owned(),
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "baseline: {} new failing, {} stale, {} accepted; wrote {}",
+        c.failing_new().count(),
+        c.stale.len(),
+        c.accepted.len(),
+        path.display()
+    );
+    if c.fails() {
+        return exit::CHECK_FAILED;
+    }
+    let t = report.totals();
+    let unaccepted_errors = report
+        .with_verdict(report::Verdict::Error)
+        .any(|s| !c.accepts(&s.id, report::Verdict::Error));
+    let below_floor = policy
+        .min_checked_percent
+        .is_some_and(|floor| t.checked_percent() + 1e-9 < floor);
+    if unaccepted_errors || t.checked() == 0 || below_floor {
+        return exit::BROKEN;
+    }
+    exit::OK
 }

@@ -162,3 +162,18 @@ pub fn area_of(feature: &gherkin::Feature) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| crate::report::model::slug(&feature.name))
 }
+
+/// The id of every scenario of `source` (`area/slug`, as reports name them), unfiltered.
+pub fn scenario_ids(source: &FeatureSource) -> Result<Vec<String>, RunError> {
+    let parsed = load(source)?;
+    Ok(parsed
+        .iter()
+        .flat_map(|f| {
+            let area = area_of(f);
+            f.scenarios
+                .iter()
+                .chain(f.rules.iter().flat_map(|r| r.scenarios.iter()))
+                .map(move |s| format!("{area}/{}", crate::report::model::slug(&s.name)))
+        })
+        .collect())
+}

@@ -1,5 +1,6 @@
 //! The one integration-test binary; each area of the harness adds a module.
 
+mod baseline;
 mod dot_peer;
 mod fixtures;
 mod jwt_peer;

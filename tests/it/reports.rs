@@ -378,3 +378,74 @@ fn write_all_writes_three_files() {
         json::render(&golden_report())
     );
 }
+
+/// `oauthspec baseline`'s file, from the golden report: every non-PASS verdict accepted with
+/// its finding's requirement or its reason. It parses back to the same entries.
+#[test]
+fn baseline_file_matches_golden_and_parses_back() {
+    use oauthspec::baseline::Baseline;
+    let report = golden_report();
+    let b = Baseline::from_report(&report);
+    let text = b.render(&report.target.name);
+    check_golden("golden.baseline.toml", &text);
+    let back = Baseline::parse(&text, std::path::Path::new("golden.baseline.toml")).unwrap();
+    assert_eq!(back.entries.len(), b.entries.len());
+    for e in &b.entries {
+        assert!(back.entries.contains(e), "{e:?} lost in the round trip");
+    }
+}
+
+/// `baseline.md`: a run compared with a baseline that accepts one verdict as it is, one
+/// with another verdict (stale, and the scenario new), one scenario that passes (stale), one
+/// that no longer exists (stale) and one this run did not select (not checked).
+#[test]
+fn baseline_comparison_matches_golden() {
+    use oauthspec::baseline::{Accepted, Baseline, Comparison};
+    let report = golden_report();
+    let non_pass: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Pass && s.verdict != Verdict::Skip)
+        .collect();
+    let pass = report
+        .scenarios
+        .iter()
+        .find(|s| s.verdict == Verdict::Pass)
+        .unwrap();
+    let entry = |id: &str, verdict: Verdict, reason: Option<&str>| Accepted {
+        scenario: id.to_owned(),
+        verdict,
+        reason: reason.map(str::to_owned),
+    };
+    let changed = if non_pass[1].verdict == Verdict::Fail {
+        Verdict::Warn
+    } else {
+        Verdict::Fail
+    };
+    let baseline = Baseline {
+        entries: vec![
+            entry(
+                &non_pass[0].id,
+                non_pass[0].verdict,
+                Some("known | tracked as OPS-1"),
+            ),
+            entry(&non_pass[1].id, changed, None),
+            entry(&pass.id, Verdict::Fail, Some("fixed since")),
+            entry("gone/a-scenario-that-was-removed", Verdict::Warn, None),
+            entry("other/not-selected-this-time", Verdict::Fail, None),
+        ],
+    };
+    let mut spec: Vec<String> = report.scenarios.iter().map(|s| s.id.clone()).collect();
+    spec.push("other/not-selected-this-time".into());
+    let c = Comparison::of(&report, &baseline, &spec, false);
+    assert!(c.fails(), "stale entries fail the run");
+    assert_eq!(c.stale.len(), 3, "{c:?}");
+    assert_eq!(c.not_run.len(), 1, "{c:?}");
+    check_golden("golden.baseline.md", &c.render_markdown());
+
+    // The same run against its own baseline passes: nothing new, nothing stale.
+    let own = Baseline::from_report(&report);
+    let c = Comparison::of(&report, &own, &spec, true);
+    assert!(!c.fails(), "{c:?}");
+    assert!(c.new.is_empty() && c.stale.is_empty(), "{c:?}");
+}
