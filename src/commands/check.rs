@@ -191,6 +191,7 @@ pub async fn run(args: CheckArgs) -> u8 {
         let mut out = std::io::stdout().lock();
         let _ = write!(out, "{}", report::terminal::render(&report));
     }
+    github_output(&report);
     let dir = args.report_dir.clone().unwrap_or_else(default_report_dir);
     match report::write_all(&report, &dir) {
         Ok(paths) => {
@@ -214,6 +215,33 @@ pub async fn run(args: CheckArgs) -> u8 {
         Some(b) => {
             let c = Comparison::of(&report, &b, &spec_ids, args.strict);
             compared(&report, &c, &dir, policy)
+        }
+    }
+}
+
+/// In GitHub Actions: an annotation per FAIL and WARN, and summary.md appended to the job's
+/// step summary.
+fn github_output(report: &report::RunReport) {
+    use std::io::Write as _;
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        let _ = write!(
+            std::io::stdout().lock(),
+            "{}",
+            report::github::annotations(report)
+        );
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let text = report::github::step_summary(&report::markdown::render(report));
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!(
+                "warning: cannot append to GITHUB_STEP_SUMMARY ({}): {e}",
+                std::path::Path::new(&path).display()
+            );
         }
     }
 }

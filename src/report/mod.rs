@@ -3,6 +3,7 @@
 //! Every writer is a pure function `&RunReport -> String`;
 //! [`write_all`] writes the three report files into a directory.
 
+pub mod github;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -449,3 +449,34 @@ fn baseline_comparison_matches_golden() {
     assert!(!c.fails(), "{c:?}");
     assert!(c.new.is_empty() && c.stale.is_empty(), "{c:?}");
 }
+
+/// GitHub annotations: one `::error` per FAIL and `::warning` per WARN, with the finding, and
+/// every `%`, CR, LF (and in the title `:` and `,`) encoded as the runner wants.
+#[test]
+fn github_annotations_match_golden() {
+    let text = oauthspec::report::github::annotations(&golden_report());
+    check_golden("golden.github.txt", &text);
+    for line in text.lines() {
+        assert!(
+            line.starts_with("::error title=") || line.starts_with("::warning title="),
+            "{line}"
+        );
+        let (title, _) = line.split_once("::").unwrap().1.split_once("::").unwrap();
+        assert!(
+            !title["error title=".len().min(title.len())..].contains(','),
+            "{title}"
+        );
+    }
+    let report = golden_report();
+    let failing = report
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.verdict, Verdict::Fail | Verdict::Warn))
+        .count();
+    assert_eq!(text.lines().count(), failing);
+    // A step summary is cut below GitHub's 1 MiB limit, at a character boundary.
+    let long = "é".repeat(700_000);
+    let cut = oauthspec::report::github::step_summary(&long);
+    assert!(cut.len() <= oauthspec::report::github::STEP_SUMMARY_LIMIT);
+    assert!(cut.contains("(cut: the whole summary is summary.md"));
+}
