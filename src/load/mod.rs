@@ -81,6 +81,26 @@ fn reply_of<T>(r: EndpointResponse<T>) -> Reply {
     }
 }
 
+/// A GET that took from `started` until now, as the load profiles see it.
+fn answered<E: std::fmt::Display>(
+    name: String,
+    started: Instant,
+    res: Result<crate::driver::HttpResponse, E>,
+) -> Exchange {
+    Exchange {
+        method: "GET",
+        name,
+        elapsed: started.elapsed(),
+        outcome: res
+            .map(|r| Reply {
+                status: r.status,
+                content_type: r.content_type().map(str::to_owned),
+                body: r.body,
+            })
+            .map_err(|e| e.to_string()),
+    }
+}
+
 fn method_label(m: &str) -> &'static str {
     match m {
         "GET" => "GET",
@@ -261,6 +281,13 @@ impl DriverFlows {
         }
     }
 
+    /// A plain `GET url` through the measured client, named `name`.
+    async fn get(&self, url: &Url, name: String) -> Exchange {
+        let started = Instant::now();
+        let res = self.fast.send(HttpRequest::get(url.clone())).await;
+        answered(name, started, res)
+    }
+
     fn not_possible(method: &'static str, name: &str, why: String) -> Exchange {
         Exchange {
             method,
@@ -423,49 +450,23 @@ impl Flows for DriverFlows {
             };
             let name = format!("resource GET {}", url.path());
             let started = Instant::now();
-            let outcome = flow::call_resource(
+            let res = flow::call_resource(
                 &self.fast,
                 reqwest::Method::GET,
                 url,
                 Some(access_token),
                 None,
             )
-            .await
-            .map(|r| Reply {
-                status: r.status,
-                content_type: r.content_type().map(str::to_owned),
-                body: r.body,
-            })
-            .map_err(|e| e.to_string());
-            Exchange {
-                method: "GET",
-                name,
-                elapsed: started.elapsed(),
-                outcome,
-            }
+            .await;
+            answered(name, started, res)
         })
     }
 
     fn baseline(&self) -> BoxFut<'_, Exchange> {
-        Box::pin(async move {
-            let started = Instant::now();
-            let outcome = self
-                .fast
-                .send(HttpRequest::get(self.baseline.clone()))
-                .await
-                .map(|r| Reply {
-                    status: r.status,
-                    content_type: r.content_type().map(str::to_owned),
-                    body: r.body,
-                })
-                .map_err(|e| e.to_string());
-            Exchange {
-                method: "GET",
-                name: format!("baseline GET {}", self.baseline.path()),
-                elapsed: started.elapsed(),
-                outcome,
-            }
-        })
+        Box::pin(self.get(
+            &self.baseline,
+            format!("baseline GET {}", self.baseline.path()),
+        ))
     }
 
     fn baseline_name(&self) -> String {
@@ -473,25 +474,7 @@ impl Flows for DriverFlows {
     }
 
     fn ceiling(&self) -> BoxFut<'_, Exchange> {
-        Box::pin(async move {
-            let started = Instant::now();
-            let outcome = self
-                .fast
-                .send(HttpRequest::get(self.ceiling.url.clone()))
-                .await
-                .map(|r| Reply {
-                    status: r.status,
-                    content_type: r.content_type().map(str::to_owned),
-                    body: r.body,
-                })
-                .map_err(|e| e.to_string());
-            Exchange {
-                method: "GET",
-                name: format!("ceiling GET {}", ceiling::PATH),
-                elapsed: started.elapsed(),
-                outcome,
-            }
-        })
+        Box::pin(self.get(&self.ceiling.url, format!("ceiling GET {}", ceiling::PATH)))
     }
 
     fn ceiling_name(&self) -> String {

@@ -485,11 +485,10 @@ async fn honest_login(w: &mut Spec) -> LoginOutcome {
     o
 }
 
-#[then("the login succeeds")]
-async fn login_succeeds(w: &mut Spec) {
-    let o = outcome(w);
+/// The login reached the target's answer, and for a relying party the session page
+/// answered: else there is nothing to judge (a setup error).
+fn judgeable(o: &LoginOutcome) {
     if !o.reached() {
-        // The walk never reached the target's answer: nothing to judge.
         unmet(format!(
             "the login walk did not reach the app's callback: {}",
             o.summary
@@ -497,9 +496,15 @@ async fn login_succeeds(w: &mut Spec) {
     }
     if let Some(e) = o.rp.as_ref().and_then(|l| l.session_error.clone()) {
         unmet(format!(
-            "the session page did not answer after the login: {e}"
+            "the session page did not answer after the login, so whether the user got a session is unknown: {e}"
         ));
     }
+}
+
+#[then("the login succeeds")]
+async fn login_succeeds(w: &mut Spec) {
+    let o = outcome(w);
+    judgeable(&o);
     if !succeeded(w, &o) {
         fail(Finding::new(
             "a genuine login through the upstream provider succeeds (OpenID Connect Core §3.1)",
@@ -583,18 +588,7 @@ async fn login_refused_if_nonce(w: &mut Spec) {
 async fn refused(w: &mut Spec) {
     w.control(&ControlKind::UpstreamLogin);
     let o = outcome(w);
-    if !o.reached() {
-        // The walk never reached the target's answer: nothing to judge.
-        unmet(format!(
-            "the login walk did not reach the app's callback: {}",
-            o.summary
-        ));
-    }
-    if let Some(e) = o.rp.as_ref().and_then(|l| l.session_error.clone()) {
-        unmet(format!(
-            "the session page did not answer after the login, so whether the user got a session is unknown: {e}"
-        ));
-    }
+    judgeable(&o);
     let what = misbehaviour_label(w);
     if succeeded(w, &o) {
         fail(Finding::security(

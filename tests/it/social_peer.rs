@@ -167,9 +167,9 @@ const EXPECTED: &[Expect] = &[
     not_run("jwks/*", Skip, "publishes no jwks_uri"),
 ];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flask_social_login_refuses_every_forged_upstream_answer_and_token() {
-    let root = peers::root();
+/// The app on a free port, pointed at another free port for the fake provider, and the
+/// example profile pointed at both.
+fn start_app() -> (peers::Peer, String) {
     let (port, upstream_port) = (peers::free_port(), peers::free_port());
     let mut command = peers::flask("flask-social-login");
     command
@@ -177,14 +177,21 @@ async fn flask_social_login_refuses_every_forged_upstream_answer_and_token() {
         .env("CLIENT_ID", "app-client")
         .env("CLIENT_SECRET", "app-secret")
         .env("PORT", port.to_string());
-    let _peer = peers::start("the flask-social-login peer", command, &[port]);
-    let text = std::fs::read_to_string(root.join("examples/targets/flask-social-login.toml"))
-        .expect("the example profile")
-        .replace("127.0.0.1:8765", &format!("127.0.0.1:{port}"))
-        .replace(
-            "upstream_port = 8766",
-            &format!("upstream_port = {upstream_port}"),
-        );
+    let peer = peers::start("the flask-social-login peer", command, &[port]);
+    let text =
+        std::fs::read_to_string(peers::root().join("examples/targets/flask-social-login.toml"))
+            .expect("the example profile")
+            .replace("127.0.0.1:8765", &format!("127.0.0.1:{port}"))
+            .replace(
+                "upstream_port = 8766",
+                &format!("upstream_port = {upstream_port}"),
+            );
+    (peer, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flask_social_login_refuses_every_forged_upstream_answer_and_token() {
+    let (_peer, text) = start_app();
     let report = peers::check(&text, "flask-social-login.toml", None).await;
 
     peers::assert_verdicts(
@@ -228,22 +235,7 @@ async fn flask_social_login_refuses_every_forged_upstream_answer_and_token() {
 /// verdict is the plain walk's (all PASS, each after a control login).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flask_social_login_walked_in_the_browser_gets_the_same_verdicts() {
-    let root = peers::root();
-    let (port, upstream_port) = (peers::free_port(), peers::free_port());
-    let mut command = peers::flask("flask-social-login");
-    command
-        .env("UPSTREAM", format!("http://127.0.0.1:{upstream_port}"))
-        .env("CLIENT_ID", "app-client")
-        .env("CLIENT_SECRET", "app-secret")
-        .env("PORT", port.to_string());
-    let _peer = peers::start("the flask-social-login peer", command, &[port]);
-    let text = std::fs::read_to_string(root.join("examples/targets/flask-social-login.toml"))
-        .expect("the example profile")
-        .replace("127.0.0.1:8765", &format!("127.0.0.1:{port}"))
-        .replace(
-            "upstream_port = 8766",
-            &format!("upstream_port = {upstream_port}"),
-        );
+    let (_peer, text) = start_app();
     let text = format!("{text}\n[relying_party.browser]\n");
     let report = peers::check(
         &text,
