@@ -580,6 +580,18 @@ pub async fn authorize(
     }
 }
 
+/// Where a walk done outside the driver (a login command, the browser) stopped: the
+/// harness has no page of its own to show.
+fn stopped_elsewhere(status: u16, url: Url, reason: StopReason) -> AuthorizationOutcome {
+    AuthorizationOutcome::NotRedirected(Stopped {
+        status,
+        url,
+        reason,
+        content_type: None,
+        body_excerpt: String::new(),
+    })
+}
+
 /// The walk, done by the profile's login command: the URL it printed is the
 /// redirect to the client, or the page where the server stopped.
 async fn by_command(
@@ -588,16 +600,8 @@ async fn by_command(
     redirect_uri: &str,
     options: &WalkOptions,
 ) -> AuthorizationOutcome {
-    let stop = |url: Url, reason: StopReason| {
-        AuthorizationOutcome::NotRedirected(Stopped {
-            // The program saw the statuses; the harness did not.
-            status: 0,
-            url,
-            reason,
-            content_type: None,
-            body_excerpt: String::new(),
-        })
-    };
+    // The program saw the statuses; the harness did not.
+    let stop = |url: Url, reason: StopReason| stopped_elsewhere(0, url, reason);
     let ended = super::command::run(
         command,
         request_url,
@@ -624,15 +628,7 @@ async fn by_browser(
     options: &WalkOptions,
 ) -> AuthorizationOutcome {
     use super::browser::login::BrowserEnd;
-    let stop = |status: u16, url: Url, reason: StopReason| {
-        AuthorizationOutcome::NotRedirected(Stopped {
-            status,
-            url,
-            reason,
-            content_type: None,
-            body_excerpt: String::new(),
-        })
-    };
+    let stop = stopped_elsewhere;
     let ended = super::browser::login::walk(
         login,
         driver.allowlist(),

@@ -563,3 +563,33 @@ fn response_of(d: &Document) -> HttpResponse {
         heavy: None,
     }
 }
+
+impl Spec {
+    /// The control behind judging by the session page: asked with no cookie and no token,
+    /// it must not show a logged-in user, else it cannot tell a login from none (a setup
+    /// error naming the profile field). Nothing to do without a session page.
+    pub async fn session_page_tells_logins_apart(&mut self, rp: &RelyingPartyProfile) {
+        let Some(session) = &rp.session else {
+            return;
+        };
+        let driver = self.http();
+        let res = driver
+            .send_in(&driver.new_browser(), HttpRequest::get(session.url.clone()))
+            .await;
+        match res {
+            Ok(r) if session.established(&r) => unmet_with(
+                format!(
+                    "control: the session page {} shows a logged-in user to a request with no cookie and no token ({}), so it cannot tell a login from none",
+                    session.url,
+                    Answer::of(&r).excerpt()
+                ),
+                "name a page only a logged-in user gets in [relying_party.session] url, or add body_contains = text only a logged-in user sees",
+            ),
+            Ok(_) => {}
+            Err(e) => unmet(format!(
+                "control: the session page {} did not answer: {e}",
+                session.url
+            )),
+        }
+    }
+}

@@ -477,6 +477,9 @@ async fn honest_login(w: &mut Spec) -> LoginOutcome {
             "control: an honest login through the upstream provider did not succeed ({why}), so a refused forgery would prove nothing"
         ));
     }
+    if let Some(rp) = w.target().profile.relying_party.clone() {
+        w.session_page_tells_logins_apart(&rp).await;
+    }
     w.control_held(ControlKind::UpstreamLogin, o.summary.clone());
     let s = w.upstream_scenario();
     s.misbehaviours = saved.0;
@@ -519,7 +522,9 @@ async fn login_succeeds(w: &mut Spec) {
             format!("{}; {m}", o.summary),
         ));
     }
-    if w.target().profile.kind == TargetKind::RelyingParty {
+    if let Some(rp) = w.target().profile.relying_party.clone() {
+        // A login judged by a page that shows everyone a logged-in user proves nothing.
+        w.session_page_tells_logins_apart(&rp).await;
         return;
     }
     // The client got a code: it must carry the client's state, and buy the

@@ -364,6 +364,43 @@ async fn a_relying_party_that_refuses_with_a_200_page() {
 /// by the session page, every forgery is refused and the app's API refuses
 /// whatever a forged login gave; the same app with its ID-token signature
 /// check switched off FAILs exactly the scenarios that forge the signature.
+/// A session page that shows every visitor the same 200 page cannot tell a login from
+/// none: every scenario judged by it is an ERROR naming the profile field, never a PASS
+/// or a FAIL, even against the app with its signature check off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_page_that_cannot_tell_logins_apart_is_a_setup_error() {
+    let upstream_port = peers::free_port();
+    let app = rp::start(
+        upstream_port,
+        rp::Options {
+            shape: rp::Shape::Session,
+            verify_signature: false,
+            script_start: false,
+        },
+    )
+    .await;
+    let table = format!("\n[relying_party.session]\nurl = \"{}/home\"\n", app.url);
+    let profile = rp::profile(&app.url, upstream_port, &table);
+    let report = peers::check(&profile, "rp-home.toml", Some("@upstream_login")).await;
+    for s in &report.scenarios {
+        let expected = if s.id == rp::FORGED_LOGIN_API {
+            Verdict::Skip // no token in this profile
+        } else {
+            Verdict::Error
+        };
+        assert_eq!(s.verdict, expected, "{}", listing(&report));
+        if expected == Verdict::Error {
+            assert!(
+                s.reason()
+                    .is_some_and(|r| r.contains("cannot tell a login from none")),
+                "{}: {:?}",
+                s.id,
+                s.reason()
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relying_party_judged_by_its_session_not_its_pages() {
     for verify_signature in [true, false] {
