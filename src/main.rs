@@ -60,10 +60,16 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // Structured logs stay out of the reports `check` and `load` print unless asked for
+    // with OAUTHSPEC_LOG; the long-running servers log their warnings by default.
+    let default_log = match cli.command {
+        Command::Serve(_) | Command::Upstream(_) => "warn",
+        _ => "off",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OAUTHSPEC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -92,11 +92,31 @@ pub(crate) struct State {
 pub struct Collector {
     state: Arc<Mutex<State>>,
     summaries: Summaries,
-    progress: bool,
+    progress: Option<Arc<Tally>>,
+}
+
+/// What the progress lines count over the whole run (every batch): scenarios done out
+/// of the total selected, and how many of them failed so far.
+#[derive(Debug)]
+pub(crate) struct Tally {
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+    failing: std::sync::atomic::AtomicUsize,
+}
+
+impl Tally {
+    pub(crate) fn new(total: usize) -> Arc<Self> {
+        Arc::new(Tally {
+            total,
+            done: 0.into(),
+            failing: 0.into(),
+        })
+    }
 }
 
 impl Collector {
-    pub(crate) fn new(progress: bool, summaries: Summaries) -> Self {
+    /// `progress`: print a line per finished scenario on stderr, counted by the tally.
+    pub(crate) fn new(progress: Option<Arc<Tally>>, summaries: Summaries) -> Self {
         Collector {
             state: Arc::default(),
             summaries,
@@ -185,8 +205,8 @@ impl Writer<Spec> for Collector {
                     .remove(&world_key(&feature, &scenario))
                     .unwrap_or_default();
                 let done = finish(&feature, rule.as_deref(), &scenario, pending, summary);
-                if self.progress {
-                    progress_line(&done.outcome);
+                if let Some(tally) = &self.progress {
+                    progress_line(tally, &done.outcome);
                 }
                 state.finished.push(done);
             }
@@ -437,12 +457,27 @@ fn rule_text(description: &str) -> String {
     out
 }
 
-fn progress_line(o: &ScenarioOutcome) {
+/// `[ 12/240, 1 failing] FAIL pkce/… (the requirement)`.
+fn progress_line(tally: &Tally, o: &ScenarioOutcome) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let done = tally.done.fetch_add(1, Relaxed) + 1;
+    let failing = if o.verdict == crate::report::Verdict::Fail {
+        tally.failing.fetch_add(1, Relaxed) + 1
+    } else {
+        tally.failing.load(Relaxed)
+    };
     let detail = match (&o.finding, o.reason()) {
         (Some(f), _) => format!("  ({})", f.requirement),
         (None, Some(r)) => format!("  ({r})"),
         _ => String::new(),
     };
+    let width = tally.total.to_string().len();
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{:<4} {}{detail}", o.verdict.as_str(), o.id);
+    let _ = writeln!(
+        err,
+        "[{done:>width$}/{}, {failing} failing] {:<5} {}{detail}",
+        tally.total,
+        o.verdict.as_str(),
+        o.id
+    );
 }

@@ -60,10 +60,10 @@ pub enum RunError {
     TimedOut(Duration),
 }
 
-/// Whether to print one line per finished scenario on stderr.
+/// Whether to print one line per finished scenario on stderr (done/total, failures so far).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Progress {
-    /// Only when stderr is a terminal.
+    /// Only when stderr is a terminal and the `CI` variable is not set, so CI logs stay clean.
     #[default]
     Auto,
     Always,
@@ -154,10 +154,13 @@ pub async fn run(
     }
 
     let progress = match options.progress {
-        Progress::Auto => std::io::stderr().is_terminal(),
+        Progress::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("CI").is_none_or(|v| v.is_empty())
+        }
         Progress::Always => true,
         Progress::Never => false,
     };
+    let progress = progress.then(|| collector::Tally::new(selected));
     let started_at = model::rfc3339(SystemTime::now());
     let clock = Instant::now();
 
@@ -186,7 +189,7 @@ pub async fn run(
         }
         let remaining =
             deadline.map(|(limit, at)| (limit, at.saturating_duration_since(Instant::now())));
-        finished.extend(run_batch(batch, &ctx, concurrency, progress, remaining).await?);
+        finished.extend(run_batch(batch, &ctx, concurrency, progress.clone(), remaining).await?);
     }
     let duration = clock.elapsed();
     finished.sort_by(|a, b| (&a.outcome.area, &a.order).cmp(&(&b.outcome.area, &b.order)));
@@ -209,7 +212,7 @@ async fn run_batch(
     batch: Vec<gherkin::Feature>,
     ctx: &Arc<RunContext>,
     concurrency: usize,
-    progress: bool,
+    progress: Option<Arc<collector::Tally>>,
     timeout: Option<(Duration, Duration)>,
 ) -> Result<Vec<collector::Finished>, RunError> {
     let summaries: collector::Summaries = Arc::default();
