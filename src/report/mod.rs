@@ -1,13 +1,15 @@
 //! The outcome model of a run and the writers that render it.
 //!
 //! Every writer is a pure function `&RunReport -> String`;
-//! [`write_all`] writes the three report files into a directory.
+//! [`write_all`] writes the report files into a directory.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod sarif;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,8 @@ pub use model::{
 pub const JUNIT_FILE: &str = "junit.xml";
 pub const JSON_FILE: &str = "results.json";
 pub const MARKDOWN_FILE: &str = "summary.md";
+pub const SARIF_FILE: &str = "results.sarif";
+pub const HTML_FILE: &str = "report.html";
 
 /// Writing the report files failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +43,8 @@ pub enum ReportError {
     },
 }
 
-/// Writes `junit.xml`, `results.json` and `summary.md` into `dir` (created
-/// if missing) and returns their paths.
+/// Writes `junit.xml`, `results.json`, `summary.md`, `results.sarif` and `report.html`
+/// into `dir` (created if missing) and returns their paths.
 pub fn write_all(report: &RunReport, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
         path: dir.to_path_buf(),
@@ -50,6 +54,8 @@ pub fn write_all(report: &RunReport, dir: &Path) -> Result<Vec<PathBuf>, ReportE
         (JUNIT_FILE, junit::render(report)),
         (JSON_FILE, json::render(report)),
         (MARKDOWN_FILE, markdown::render(report)),
+        (SARIF_FILE, sarif::render(report)),
+        (HTML_FILE, html::render(report)),
     ];
     let mut written = Vec::with_capacity(files.len());
     for (name, content) in files {

@@ -526,6 +526,41 @@ fn source_from_tag(tag: &str) -> Option<String> {
     }
 }
 
+/// Where a citation made by [`sources_from_tags`] can be read: `RFC 6749 §4.1.2` →
+/// `https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2` (an appendix, `§A.1`, →
+/// `#appendix-A.1`); `OpenID Connect Core §3.1.3.7` → the OpenID Foundation's HTML with its
+/// xml2rfc anchor `#rfc.section.3.1.3.7`. `None` for anything else.
+pub fn source_url(source: &str) -> Option<String> {
+    let (doc, section) = match source.split_once(" §") {
+        Some((d, s)) => (d, Some(s)),
+        None => (source, None),
+    };
+    if let Some(number) = doc.strip_prefix("RFC ") {
+        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let base = format!("https://www.rfc-editor.org/rfc/rfc{number}");
+        return Some(match section {
+            None => base,
+            Some(s) if s.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+                format!("{base}#appendix-{s}")
+            }
+            Some(s) => format!("{base}#section-{s}"),
+        });
+    }
+    let page = match doc {
+        "OpenID Connect Core" => "openid-connect-core-1_0",
+        "OpenID Connect Discovery" => "openid-connect-discovery-1_0",
+        "OpenID Connect Dynamic Client Registration" => "openid-connect-registration-1_0",
+        _ => return None,
+    };
+    let base = format!("https://openid.net/specs/{page}.html");
+    Some(match section {
+        None => base,
+        Some(s) => format!("{base}#rfc.section.{s}"),
+    })
+}
+
 /// The most a finding's field, a reason or a control keeps (the exchanges
 /// themselves are in the evidence).
 pub const KEPT_TEXT: usize = 4096;
@@ -662,6 +697,28 @@ pub mod secs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_urls() {
+        assert_eq!(
+            source_url("RFC 6749 §4.1.2").as_deref(),
+            Some("https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2")
+        );
+        assert_eq!(
+            source_url("RFC 7636").as_deref(),
+            Some("https://www.rfc-editor.org/rfc/rfc7636")
+        );
+        assert_eq!(
+            source_url("RFC 7515 §A.5").as_deref(),
+            Some("https://www.rfc-editor.org/rfc/rfc7515#appendix-A.5")
+        );
+        assert_eq!(
+            source_url("OpenID Connect Core §3.1.3.7").as_deref(),
+            Some("https://openid.net/specs/openid-connect-core-1_0.html#rfc.section.3.1.3.7")
+        );
+        assert_eq!(source_url("CVE-2022-21449"), None);
+        assert_eq!(source_url("RFC x §1"), None);
+    }
 
     #[test]
     fn sources() {

@@ -223,6 +223,89 @@ fn markdown_matches_golden() {
 }
 
 #[test]
+fn sarif_matches_golden() {
+    check_golden(
+        "golden.results.sarif",
+        &report::sarif::render(&golden_report()),
+    );
+}
+
+#[test]
+fn html_matches_golden() {
+    check_golden(
+        "golden.report.html",
+        &report::html::render(&golden_report()),
+    );
+}
+
+/// The OASIS SARIF 2.1.0 schema (errata01, draft-04), `tests/fixtures/sarif/README.md`.
+fn sarif_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/sarif/sarif-schema-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    jsonschema::draft4::new(&schema).unwrap()
+}
+
+fn schema_errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn sarif_is_valid_against_the_oasis_schema() {
+    let v = sarif_validator();
+    let report = golden_report();
+    let doc: serde_json::Value = serde_json::from_str(&report::sarif::render(&report)).unwrap();
+    assert_eq!(schema_errors(&v, &doc), Vec::<String>::new());
+    // The validator can fail: a result without its message, a level SARIF does not have.
+    let mut broken = doc.clone();
+    broken["runs"][0]["results"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("message");
+    broken["runs"][0]["results"][1]["level"] = "fatal".into();
+    let errors = schema_errors(&v, &broken);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    // One result per FAIL and WARN, each on its own rule; security findings carry a severity.
+    let run = &doc["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    let t = report.totals();
+    assert_eq!(results.len(), t.fail + t.warn);
+    for r in results {
+        let rule = &run["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], r["ruleId"]);
+        let s = report
+            .scenarios
+            .iter()
+            .find(|s| s.id == r["ruleId"])
+            .unwrap();
+        let severity = rule["properties"].get("security-severity");
+        assert_eq!(
+            severity.is_some(),
+            s.kind == Some(FindingKind::Security),
+            "{}",
+            s.id
+        );
+        let level = if s.verdict == Verdict::Fail {
+            "error"
+        } else {
+            "warning"
+        };
+        assert_eq!(r["level"], level);
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            report.target.issuer.as_str()
+        );
+    }
+}
+
+#[test]
 fn json_round_trips() {
     let report = golden_report();
     let text = json::render(&report);
@@ -365,12 +448,18 @@ fn exit_codes_follow_the_verdicts() {
 }
 
 #[test]
-fn write_all_writes_three_files() {
+fn write_all_writes_every_report_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nested/reports");
     let written = report::write_all(&golden_report(), &out).unwrap();
-    assert_eq!(written.len(), 3);
-    for name in [report::JUNIT_FILE, report::JSON_FILE, report::MARKDOWN_FILE] {
+    assert_eq!(written.len(), 5);
+    for name in [
+        report::JUNIT_FILE,
+        report::JSON_FILE,
+        report::MARKDOWN_FILE,
+        report::SARIF_FILE,
+        report::HTML_FILE,
+    ] {
         assert!(out.join(name).is_file(), "{name}");
     }
     assert_eq!(
