@@ -26,7 +26,7 @@ pub struct CheckArgs {
     /// SHOULD violations fail the run too (exit 1).
     #[arg(long)]
     strict: bool,
-    /// Where to write junit.xml, results.json and summary.md.
+    /// Where to write junit.xml, results.json, summary.md, results.sarif and report.html.
     /// [default: reports/<timestamp>]
     #[arg(long)]
     report_dir: Option<PathBuf>,

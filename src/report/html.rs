@@ -5,6 +5,7 @@
 //! - rendered here, readable without JavaScript: the run's verdict and headline, the counts
 //!   per verdict, and a table of the areas;
 //! - the scenarios, drawn by the page's own script from the run's data, embedded as JSON:
+//!   failures first (FAIL, WARN, ERROR, SKIP, then PASS, each in report order), with
 //!   filters by verdict, area, level and text; a scenario reads as Gherkin (its steps, as
 //!   they ran), with its rule in the RFC's words, its sources linked to the section, the
 //!   finding or the reason it was not reached, its controls, and its HTTP exchanges
@@ -94,9 +95,10 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = write!(
         out,
-        "<header id=\"run\" class=\"v-{}\">\n<h1><span id=\"overall\" class=\"badge\">{}</span> {}</h1>\n\
+        "<header id=\"run\" class=\"v-{}\">\n<h1><span id=\"overall\" class=\"badge b-{}\">{}</span> {}</h1>\n\
          <p class=\"target\"><strong>{}</strong> ({}) <code>{}</code></p>\n\
          <p class=\"meta\">started {}, {:.1} s, oauthspec {}</p>\n<ul id=\"counts\">\n",
+        verdict_class(overall),
         verdict_class(overall),
         overall.as_str(),
         esc(&headline(&t)),
@@ -118,7 +120,7 @@ pub fn render(report: &RunReport) -> String {
         let _ = writeln!(
             out,
             "<li class=\"v-{c}\"><label><input type=\"checkbox\" name=\"verdict\" value=\"{}\" checked> \
-             <span class=\"badge\">{}</span> <span id=\"count-{c}\">{n}</span></label></li>",
+             <span class=\"badge b-{c}\">{}</span> <span id=\"count-{c}\">{n}</span></label></li>",
             v.as_str(),
             v.as_str()
         );

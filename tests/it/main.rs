@@ -3,6 +3,7 @@
 mod baseline;
 mod dot_peer;
 mod fixtures;
+mod html_report;
 mod jwt_peer;
 mod kill_matrix;
 mod load;

@@ -115,9 +115,13 @@ fn sweep_profiles() {
 }
 
 fn executable(process: &BrowserProcess) -> Option<PathBuf> {
-    process
-        .executable
-        .clone()
+    find_chromium(process.executable.clone())
+}
+
+/// The Chromium to start: `explicit`, else `OAUTHSPEC_CHROMIUM`, else the first of
+/// `chromium-headless-shell`, `chromium`, `chromium-browser`, `google-chrome` on the `PATH`.
+pub fn find_chromium(explicit: Option<PathBuf>) -> Option<PathBuf> {
+    explicit
         .or_else(|| std::env::var_os("OAUTHSPEC_CHROMIUM").map(PathBuf::from))
         .or_else(|| {
             let path = std::env::var_os("PATH")?;

@@ -11,6 +11,9 @@
   const level = document.getElementById("level");
   const q = document.getElementById("q");
   const boxes = Array.from(document.querySelectorAll("input[name=verdict]"));
+  // Failures first; report order within a verdict (Array.prototype.sort is stable).
+  const RANK = { fail: 0, warn: 1, error: 2, skip: 3, pass: 4 };
+  const ordered = scenarios.slice().sort((a, b) => RANK[a.verdict] - RANK[b.verdict]);
   let list = [];
   let drawn = 0;
   let observer = null;
@@ -127,7 +130,7 @@
     d.id = "s-" + s.id;
     d.dataset.verdict = s.verdict;
     const sum = el("summary", null);
-    sum.appendChild(el("span", "badge", s.verdict.toUpperCase()));
+    sum.appendChild(el("span", "badge b-" + s.verdict, s.verdict.toUpperCase()));
     sum.appendChild(el("span", "level", s.level.toUpperCase()));
     sum.appendChild(document.createTextNode(s.scenario));
     sum.appendChild(el("span", "id", s.id));
@@ -153,7 +156,7 @@
   }
 
   function apply() {
-    list = scenarios.filter(selected);
+    list = ordered.filter(selected);
     drawn = 0;
     main.textContent = "";
     showing.textContent = "showing " + list.length + " of " + scenarios.length + " scenarios";
