@@ -95,6 +95,9 @@ pub async fn run(args: CheckArgs) -> u8 {
                     return exit::USAGE;
                 }
             };
+            if profile.tls.skip_verify {
+                eprintln!("WARNING: {}", report::model::TLS_OFF_WARNING);
+            }
             match RunContext::resolve(profile.clone(), "profile").await {
                 Ok(ctx) => (None, ctx),
                 // A plan can be made from the profile alone.

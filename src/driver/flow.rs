@@ -687,6 +687,11 @@ pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
     None,
+    /// RFC 8705 §2.1: the client authenticates with a PKI certificate in the TLS handshake
+    /// (`[tls] client_cert`); the request carries only `client_id`.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: the same with a self-signed certificate the client registered.
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -695,7 +700,18 @@ impl AuthMethod {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::None => "none",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// Whether the client proves itself with its TLS certificate (RFC 8705 §2) rather than a
+    /// secret.
+    pub fn by_certificate(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        )
     }
 }
 
@@ -714,6 +730,9 @@ pub enum ClientAuth {
     Post { id: ClientId, secret: ClientSecret },
     /// A public client: `client_id` in the body and nothing else.
     None { id: ClientId },
+    /// Mutual TLS (RFC 8705 §2): the certificate is presented in the handshake (the driver's
+    /// `[tls] client_cert`); the body carries `client_id`, which §2 says "MUST be included".
+    Certificate { id: ClientId },
     /// Wrong on purpose: Basic without form-urlencoding id and secret first.
     BasicUnencoded { id: ClientId, secret: ClientSecret },
     /// Wrong on purpose: Basic *and* body credentials (RFC 6749 §2.3: one method only).
@@ -742,6 +761,9 @@ impl ClientAuth {
                 secret: s.clone(),
             }),
             (AuthMethod::None, _) => Some(ClientAuth::None { id: id.clone() }),
+            (AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth, _) => {
+                Some(ClientAuth::Certificate { id: id.clone() })
+            }
             _ => None,
         }
     }
@@ -762,7 +784,9 @@ impl ClientAuth {
                 form.push(("client_id".into(), id.as_str().into()));
                 form.push(("client_secret".into(), secret.secret().into()));
             }
-            ClientAuth::None { id } => form.push(("client_id".into(), id.as_str().into())),
+            ClientAuth::None { id } | ClientAuth::Certificate { id } => {
+                form.push(("client_id".into(), id.as_str().into()))
+            }
             ClientAuth::BasicUnencoded { id, secret } => {
                 request = request.header("Authorization", basic(id.as_str(), secret.secret()));
             }

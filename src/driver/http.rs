@@ -145,6 +145,8 @@ pub struct DriverConfig {
     /// A response body larger than this is an error rather than a memory problem.
     pub max_response_body: usize,
     pub user_agent: String,
+    /// Extra trusted CAs, a client certificate, or verification off (`[tls]`).
+    pub tls: super::tls::TlsSettings,
 }
 
 impl Default for DriverConfig {
@@ -156,6 +158,7 @@ impl Default for DriverConfig {
             record_evidence: true,
             max_response_body: 8 * 1024 * 1024,
             user_agent: concat!("oauthspec/", env!("CARGO_PKG_VERSION")).to_owned(),
+            tls: super::tls::TlsSettings::default(),
         }
     }
 }
@@ -791,11 +794,14 @@ impl fmt::Debug for Driver {
 
 impl Driver {
     pub fn new(allowlist: HostAllowlist, config: DriverConfig) -> Result<Self, DriverError> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .retry(reqwest::retry::never())
             .no_proxy()
-            .timeout(config.timeout)
+            .timeout(config.timeout);
+        let client = config
+            .tls
+            .apply(builder)
             .build()
             .map_err(|e| DriverError::Client(error_chain(&e)))?;
         Ok(Self {
@@ -998,10 +1004,14 @@ impl Driver {
                     timeout,
                 }
             } else {
+                let host = e
+                    .url()
+                    .and_then(HostPort::from_url)
+                    .map_or_else(|| url.to_owned(), |h| h.to_string());
                 DriverError::Transport {
                     method: method.to_owned(),
                     url: url.to_owned(),
-                    message: error_chain(&e),
+                    message: super::tls::explain(&e, &host).unwrap_or_else(|| error_chain(&e)),
                 }
             }
         };

@@ -19,6 +19,7 @@ pub mod forms;
 pub mod http;
 pub mod jwt_api;
 pub mod pkce;
+pub mod tls;
 
 pub use flow::{
     Answer, AuthMethod, AuthorizationOutcome, AuthorizationRequest, AuthorizationResponse,

@@ -97,7 +97,7 @@ pub fn render(report: &RunReport) -> String {
         out,
         "<header id=\"run\" class=\"v-{}\">\n<h1><span id=\"overall\" class=\"badge b-{}\">{}</span> {}</h1>\n\
          <p class=\"target\"><strong>{}</strong> ({}) <code>{}</code></p>\n\
-         <p class=\"meta\">started {}, {:.1} s, oauthspec {}</p>\n<ul id=\"counts\">\n",
+         <p class=\"meta\">started {}, {:.1} s, oauthspec {}</p>\n",
         verdict_class(overall),
         verdict_class(overall),
         overall.as_str(),
@@ -109,6 +109,14 @@ pub fn render(report: &RunReport) -> String {
         report.duration.as_secs_f64(),
         esc(&report.tool_version),
     );
+    if report.target.tls_verification_off {
+        let _ = writeln!(
+            out,
+            "<p id=\"tls-off\" class=\"warning\"><strong>Warning:</strong> {}</p>",
+            esc(super::model::TLS_OFF_WARNING)
+        );
+    }
+    out.push_str("<ul id=\"counts\">\n");
     for (v, n) in [
         (Verdict::Pass, t.pass),
         (Verdict::Fail, t.fail),

@@ -28,6 +28,9 @@ pub fn render(report: &RunReport) -> String {
         headline(&t)
     );
     out.push('\n');
+    if report.target.tls_verification_off {
+        let _ = writeln!(out, "> [!WARNING]\n> {}\n", super::model::TLS_OFF_WARNING);
+    }
     let _ = writeln!(
         out,
         "**{}** ({}, {}): {} passed, {} failed, {} warned; {} skipped, {} could not be set up. {:.1} s, started {}, oauthspec {}.",

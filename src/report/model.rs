@@ -42,7 +42,14 @@ pub struct TargetInfo {
     pub issuer: String,
     /// What kind of target it is, e.g. `"bundled reference server"`, `"profile"`.
     pub kind: String,
+    /// The profile turned certificate verification off (`[tls] insecure_skip_verify`): every
+    /// report says so, loudly. Absent from `results.json` when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_verification_off: bool,
 }
+
+/// What every report says when [`TargetInfo::tls_verification_off`] is set.
+pub const TLS_OFF_WARNING: &str = "TLS certificate verification was OFF ([tls] insecure_skip_verify = true): the harness could not tell the target from an impostor, so no verdict here proves the real server answered";
 
 /// Requirement level of a scenario, from its `@must` / `@should` / `@may` tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

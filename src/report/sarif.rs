@@ -141,6 +141,7 @@ pub fn render(report: &RunReport) -> String {
                 "properties": {
                     "target": report.target.name,
                     "targetKind": report.target.kind,
+                    "tlsVerificationOff": report.target.tls_verification_off,
                     "pass": t.pass, "fail": t.fail, "warn": t.warn,
                     "skip": t.skip, "error": t.error,
                 },

@@ -20,6 +20,9 @@ pub fn render(report: &RunReport) -> String {
         .unwrap_or(5);
 
     let mut out = String::new();
+    if report.target.tls_verification_off {
+        let _ = writeln!(out, "WARNING: {}", super::model::TLS_OFF_WARNING);
+    }
     let _ = writeln!(
         out,
         "{}: {} passed, {} failed, {} warned; {} skipped, {} could not be set up",

@@ -117,6 +117,10 @@ impl RunContext {
             name: self.name.clone(),
             issuer: self.base_url.clone(),
             kind: self.kind.clone(),
+            tls_verification_off: self
+                .target
+                .as_ref()
+                .is_some_and(|t| t.profile.tls.skip_verify),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use cucumber::{given, then, when};
 
-use super::outcome::unmet;
+use super::outcome::{skip_with, unmet};
 use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::{AuthMethod, ClientAuth, parse_www_authenticate};
@@ -23,7 +23,17 @@ impl Spec {
     }
 
     fn client_secret(&self) -> ClientSecret {
-        self.confidential()
+        let client = self.confidential();
+        if client.method.by_certificate() {
+            skip_with(
+                format!(
+                    "the scenario's client authenticates with its TLS certificate ({}, RFC 8705): it has no secret to send wrongly",
+                    client.method
+                ),
+                "add a [[clients]] entry with a secret (client_secret_basic or client_secret_post)",
+            );
+        }
+        client
             .secret
             .unwrap_or_else(|| unmet("harness bug: the scenario's client has no secret"))
     }

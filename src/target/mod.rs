@@ -4,6 +4,7 @@ pub mod admin;
 pub mod discovery;
 pub mod profile;
 pub mod relying_party;
+pub mod tls;
 
 pub use admin::{AdminApi, AdminError};
 pub use discovery::{DiscoveryError, Endpoints, Metadata, Target};

@@ -444,6 +444,8 @@ pub struct TargetProfile {
     /// admin, `[http] allow_hosts`): the only ones the driver may contact. Redirect URIs are
     /// not in it.
     pub allowed_hosts: HostAllowlist,
+    /// `[tls]`: extra trusted CAs, a client certificate, or verification off.
+    pub tls: crate::driver::tls::TlsSettings,
 }
 
 impl TargetProfile {
@@ -489,6 +491,7 @@ impl TargetProfile {
             self.allowed_hosts.clone(),
             DriverConfig {
                 timeout: self.timeout,
+                tls: self.tls.clone(),
                 ..DriverConfig::default()
             },
         )
@@ -697,6 +700,7 @@ struct RawProfile {
     jwt_api: Option<RawJwtApi>,
     relying_party: Option<super::relying_party::RawRelyingParty>,
     http: Option<RawHttp>,
+    tls: Option<super::tls::RawTls>,
 }
 
 #[derive(Default, Deserialize)]
@@ -942,6 +946,17 @@ fn parse_path(p: &str) -> Vec<Seg> {
 }
 
 impl Validator<'_> {
+    /// The bytes of a file a profile field names, relative to the profile's directory.
+    pub(super) fn read_file(&self, field: &str, file: &str) -> Result<Vec<u8>, ProfileError> {
+        let path = Path::new(file);
+        let path = match self.source.parent() {
+            Some(dir) if path.is_relative() && !dir.as_os_str().is_empty() => dir.join(path),
+            _ => path.to_path_buf(),
+        };
+        std::fs::read(&path)
+            .map_err(|e| self.err(field, format!("cannot read {}: {e}", path.display())))
+    }
+
     pub(super) fn err(&self, field: &str, message: impl AsRef<str>) -> ProfileError {
         let span = span_of(self.doc, &parse_path(field));
         issue(
@@ -1208,6 +1223,12 @@ impl Validator<'_> {
                     return Err(self.err(
                         &at("secret"),
                         "a public client (auth_method = \"none\") has no secret",
+                    ));
+                }
+                (AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth, Some(_)) => {
+                    return Err(self.err(
+                        &at("secret"),
+                        format!("a `{auth_method}` client proves itself with its certificate ([tls] client_cert), not a secret"),
                     ));
                 }
                 (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, None) => {
@@ -1571,6 +1592,15 @@ impl Validator<'_> {
             hosts.insert(HostPort::new("127.0.0.1", r.upstream_port));
         }
         hosts.extend(extra_hosts);
+        let tls = self.tls(raw.tls.as_ref())?;
+        if tls.identity.is_none()
+            && let Some(i) = clients.iter().position(|c| c.auth_method.by_certificate())
+        {
+            return Err(self.err(
+                &format!("clients[{i}].auth_method"),
+                "mutual-TLS client authentication (RFC 8705) needs the certificate: set [tls] client_cert and client_key",
+            ));
+        }
 
         Ok(TargetProfile {
             source: self.source.to_owned(),
@@ -1589,6 +1619,7 @@ impl Validator<'_> {
             relying_party,
             timeout,
             allowed_hosts: HostAllowlist::new(hosts),
+            tls,
         })
     }
 

@@ -16,4 +16,5 @@ mod requirements;
 mod restart;
 mod runner;
 mod social_peer;
+mod tls;
 mod wycheproof_reference;

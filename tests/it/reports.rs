@@ -166,6 +166,7 @@ pub fn golden_report() -> RunReport {
             name: "golden <target> & \"friends\"".into(),
             issuer: "http://127.0.0.1:8080".into(),
             kind: "profile".into(),
+            tls_verification_off: false,
         },
         started_at: "2024-05-01T12:00:00Z".into(),
         duration: Duration::from_millis(2500),

@@ -577,6 +577,20 @@ fn client_auth_variants_put_credentials_where_they_say() {
         ClientAuth::for_method(AuthMethod::ClientSecretPost, &id, Some(&secret)),
         Some(ClientAuth::Post { .. })
     ));
+    // RFC 8705 §2: the certificate is in the handshake; the body names the client, nothing else.
+    for method in [
+        AuthMethod::TlsClientAuth,
+        AuthMethod::SelfSignedTlsClientAuth,
+    ] {
+        let auth = ClientAuth::for_method(method, &id, None).unwrap();
+        let (h, f) = apply(auth);
+        assert!(h.is_empty(), "{method}");
+        assert_eq!(
+            f,
+            vec![("client_id".to_owned(), "c".to_owned())],
+            "{method}"
+        );
+    }
 }
 
 #[test]
