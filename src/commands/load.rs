@@ -216,6 +216,9 @@ pub async fn run(args: LoadArgs) -> u8 {
     let (spawned, target_profile, name) = match &args.target {
         Some(path) => match TargetProfile::load(path) {
             Ok(p) => {
+                if p.tls.skip_verify {
+                    eprintln!("WARNING: {}", oauthspec::report::model::TLS_OFF_WARNING);
+                }
                 let name = format!("{} ({})", p.name, path.display());
                 (None, p, name)
             }
@@ -269,10 +272,11 @@ async fn run_against(
     name: String,
     spawned: Option<&Spawned>,
 ) -> u8 {
+    let shown = name.clone();
     let flows = match DriverFlows::new(target, name).await {
         Ok(f) => Arc::new(f),
         Err(e) => {
-            eprintln!("error: the target could not be prepared: {e}");
+            eprintln!("error: {shown} could not be prepared for load: {e}");
             return exit::BROKEN;
         }
     };

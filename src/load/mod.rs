@@ -131,6 +131,8 @@ impl DriverFlows {
         let config = DriverConfig {
             timeout: profile.timeout,
             record_evidence: false,
+            // The profile's [tls]: the same CAs, client certificate and verification as check.
+            tls: profile.tls.clone(),
             ..DriverConfig::default()
         };
         let ceiling = ceiling::Ceiling::start()

@@ -1289,7 +1289,7 @@ impl Validator<'_> {
             ));
         }
 
-        let login = match &raw.login {
+        let mut login = match &raw.login {
             None => None,
             Some(l) => {
                 let strategy = l.strategy.unwrap_or_default();
@@ -1468,7 +1468,7 @@ impl Validator<'_> {
             }
         };
 
-        let relying_party = raw
+        let mut relying_party = raw
             .relying_party
             .as_ref()
             .map(|r| self.relying_party(r))
@@ -1600,6 +1600,17 @@ impl Validator<'_> {
                 &format!("clients[{i}].auth_method"),
                 "mutual-TLS client authentication (RFC 8705) needs the certificate: set [tls] client_cert and client_key",
             ));
+        }
+        // Chromium has its own trust store: it follows only the opt-out (see README, "TLS").
+        if tls.skip_verify {
+            let login_browser = login.as_mut().and_then(|l| l.browser.as_mut());
+            if let Some(b) = login_browser {
+                b.process.ignore_certificate_errors = true;
+            }
+            let rp_browser = relying_party.as_mut().and_then(|r| r.browser.as_mut());
+            if let Some(b) = rp_browser {
+                b.process.ignore_certificate_errors = true;
+            }
         }
 
         Ok(TargetProfile {

@@ -115,9 +115,25 @@ fn profile(
     server: &RunningServer,
     tls: &str,
 ) -> Result<TargetProfile, String> {
+    profile_with(dir, port, server, tls, None)
+}
+
+/// … with its `[login]` table replaced by `login`.
+fn profile_with(
+    dir: &Path,
+    port: u16,
+    server: &RunningServer,
+    tls: &str,
+    login: Option<&str>,
+) -> Result<TargetProfile, String> {
     let url = format!("https://localhost:{port}");
     let mut text = include_str!("../../examples/targets/reference.toml")
         .replace("http://127.0.0.1:8080", &url);
+    if let Some(login) = login {
+        let start = text.find("[login]\n").unwrap();
+        let end = start + text[start..].find("\n[[").unwrap();
+        text.replace_range(start..end, login);
+    }
     text.push_str(&format!(
         "\n[test_admin]\nurl = \"{url}/__admin\"\ntoken = \"{}\"\n\n{tls}",
         server.admin_token().unwrap().expose()
@@ -261,4 +277,47 @@ fn bad_tls_fields_are_profile_errors_with_their_line() {
 
     let e = load("[tls]\ninsecure = true\n");
     assert!(e.to_string().contains("insecure"), "{e}");
+}
+
+/// Chromium keeps its own trust store: with `insecure_skip_verify` the browser login strategy
+/// is told to ignore certificate errors and logs in; with only `ca_certs` it cannot reach the
+/// login page, and the scenario is an ERROR (never a FAIL: the rule was not reached).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_login_follows_the_opt_out_and_is_not_judged_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = make_pki(dir.path());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = reference_behind(port).await;
+    tls_proxy(&pki, listener, server.addr(), false);
+    let login = "[login]\nstrategy = \"browser\"\nusername = \"alice\"\npassword = \"alice-password\"\n\n\
+                 [login.browser]\nusername = \"#username\"\npassword = \"#password\"\nsubmit = \"#submit\"\n\
+                 approve = \"button[value=approve]\"\ndeny = \"button[value=deny]\"\n";
+    let options = RunOptions {
+        progress: Progress::Never,
+        ..RunOptions::default()
+    };
+    let tags = Some("@rfc6749-4.1.2 and not @serial".to_owned());
+    for (tls, logs_in) in [
+        ("[tls]\ninsecure_skip_verify = true\n", true),
+        ("[tls]\nca_certs = [\"ca.pem\"]\n", false),
+    ] {
+        let p = profile_with(dir.path(), port, &server, tls, Some(login)).unwrap();
+        let ctx = RunContext::resolve(p, "profile").await.unwrap();
+        let report = runner::run(FeatureSource::Embedded, ctx, tags.clone(), &options)
+            .await
+            .unwrap();
+        let t = report.totals();
+        assert_eq!(t.fail + t.warn, 0, "{tls}: {t:?}");
+        if logs_in {
+            assert!(t.pass > 0 && t.error == 0, "{tls}: {t:?}");
+        } else {
+            assert!(t.error > 0 && t.pass == 0, "{tls}: {t:?}");
+            for s in report.with_verdict(Verdict::Error) {
+                let why = s.reason().unwrap_or_default();
+                assert!(why.contains("net::ERR_CERT_AUTHORITY_INVALID"), "{why}");
+                assert!(why.contains("Chromium keeps its own trust store"), "{why}");
+            }
+        }
+    }
 }

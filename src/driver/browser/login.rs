@@ -189,7 +189,18 @@ async fn drive(
     )
     .await;
     navigation.abort();
-    ended
+    // A page that sat idle because the browser could not load it says why.
+    match ended {
+        Ok(BrowserEnd::Stopped {
+            idle: true,
+            ref url,
+            ..
+        }) => match tab.load_failure(url) {
+            Some(failure) => Err(failure),
+            None => ended,
+        },
+        other => other,
+    }
 }
 
 async fn watch(

@@ -51,6 +51,9 @@ pub struct BrowserProcess {
     /// `None`: `OAUTHSPEC_CHROMIUM`, then `chromium-headless-shell`,
     /// `chromium`, `chromium-browser`, `google-chrome` on the `PATH`.
     pub executable: Option<PathBuf>,
+    /// `--ignore-certificate-errors`: set when the profile turns verification off
+    /// (`[tls] insecure_skip_verify`).
+    pub ignore_certificate_errors: bool,
     shared: Arc<OnceCell<Result<Chromium, String>>>,
 }
 
@@ -58,6 +61,7 @@ impl BrowserProcess {
     pub fn new(executable: Option<PathBuf>) -> Self {
         BrowserProcess {
             executable,
+            ignore_certificate_errors: false,
             shared: Arc::default(),
         }
     }
@@ -150,14 +154,22 @@ async fn launch(process: &BrowserProcess) -> Result<Chromium, String> {
         std::process::id(),
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
-    let config = BrowserConfig::builder()
+    let mut config = BrowserConfig::builder()
         .chrome_executable(&exe)
         .user_data_dir(&profile_dir)
         .no_sandbox()
         .arg("--disable-gpu")
         .arg("--disable-dev-shm-usage")
         .arg("--no-first-run")
-        .launch_timeout(Duration::from_secs(30))
+        .launch_timeout(Duration::from_secs(30));
+    // chromiumoxide ignores certificate errors unless told otherwise: the browser verifies
+    // like any browser unless the profile opted out.
+    if process.ignore_certificate_errors {
+        config = config.arg("--ignore-certificate-errors");
+    } else {
+        config = config.respect_https_errors();
+    }
+    let config = config
         .build()
         .map_err(|e| format!("cannot configure Chromium: {e}"))?;
     let (browser, mut handler) = Browser::launch(config)
@@ -179,8 +191,34 @@ pub enum BrowserFailure {
     Launch(String),
     #[error("the browser failed: {0}")]
     Cdp(String),
+    #[error("the browser could not load {url}: {error}{}", net_hint(error))]
+    Load { url: String, error: String },
     #[error("no redirect to the client within {seconds} s; the browser was at {url}")]
     Timeout { seconds: u64, url: String },
+}
+
+/// What to do about a load failure Chromium names.
+fn net_hint(error: &str) -> &'static str {
+    if error.starts_with("net::ERR_CERT") {
+        " (Chromium keeps its own trust store and is not given [tls] ca_certs: add the CA to it, or for a throwaway test server set [tls] insecure_skip_verify = true)"
+    } else {
+        ""
+    }
+}
+
+impl Tab {
+    /// The load failure of this walk's last document, if it had one.
+    fn load_failure(&self, url: &Url) -> Option<BrowserFailure> {
+        let error = self
+            .net_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        Some(BrowserFailure::Load {
+            url: url.to_string(),
+            error,
+        })
+    }
 }
 
 fn cdp(e: impl std::fmt::Display) -> BrowserFailure {
@@ -251,6 +289,8 @@ struct Tab {
     /// Requests let through and not answered yet: a page waiting on a slow
     /// server is not idle.
     inflight: Arc<Mutex<HashSet<String>>>,
+    /// Why the last document of this walk could not be loaded (`net::ERR_CERT_…`).
+    net_error: Arc<Mutex<Option<String>>>,
     tasks: [tokio::task::JoinHandle<()>; 3],
 }
 
@@ -431,20 +471,32 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
             }
         })
     };
+    let net_error: Arc<Mutex<Option<String>>> = Arc::default();
     let failed = {
         let inflight = inflight.clone();
+        let net_error = net_error.clone();
         tokio::spawn(async move {
             while let Some(event) = failures.next().await {
                 inflight
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(event.request_id.inner());
+                // A document the browser could not load at all (a refused certificate, a
+                // closed port); blocked and aborted requests are the harness's own doing.
+                let text = event.error_text.as_str();
+                if event.r#type == ResourceType::Document
+                    && !event.canceled.unwrap_or(false)
+                    && !matches!(text, "net::ERR_BLOCKED_BY_CLIENT" | "net::ERR_ABORTED")
+                {
+                    *net_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.to_owned());
+                }
             }
         })
     };
     Ok(Tab {
         context,
         page,
+        net_error,
         walking,
         document,
         inflight,
@@ -582,6 +634,7 @@ impl Tab {
     /// Starts a walk: what the interceptor must know, the first document.
     fn start(&self, walking: Walking, first: &Url) {
         *self.walking.lock().unwrap_or_else(|e| e.into_inner()) = Some(walking);
+        *self.net_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let mut d = self.document.lock().unwrap_or_else(|e| e.into_inner());
         d.0 = 0;
         d.1 = first.clone();
