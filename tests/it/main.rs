@@ -1,6 +1,7 @@
 //! The one integration-test binary; each area of the harness adds a module.
 
 mod baseline;
+mod docker;
 mod dot_peer;
 mod fixtures;
 mod html_report;
