@@ -457,8 +457,14 @@ fn rule_text(description: &str) -> String {
     out
 }
 
-/// `[ 12/240, 1 failing] FAIL pkce/… (the requirement)`.
+/// Prints the progress line of a finished scenario on stderr.
 fn progress_line(tally: &Tally, o: &ScenarioOutcome) {
+    let line = progress_text(tally, o);
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `[ 12/240, 1 failing] FAIL  pkce/… (the requirement)`, counting `o` in.
+fn progress_text(tally: &Tally, o: &ScenarioOutcome) -> String {
     use std::sync::atomic::Ordering::Relaxed;
     let done = tally.done.fetch_add(1, Relaxed) + 1;
     let failing = if o.verdict == crate::report::Verdict::Fail {
@@ -472,12 +478,38 @@ fn progress_line(tally: &Tally, o: &ScenarioOutcome) {
         _ => String::new(),
     };
     let width = tally.total.to_string().len();
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
+    format!(
         "[{done:>width$}/{}, {failing} failing] {:<5} {}{detail}",
         tally.total,
         o.verdict.as_str(),
         o.id
-    );
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(id: &str, verdict: &str, finding: Option<&str>) -> ScenarioOutcome {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "area": "pkce", "feature": "f", "scenario": "s", "level": "must",
+            "sources": [], "tags": [], "verdict": verdict, "kind": null,
+            "finding": finding.map(|r| serde_json::json!({
+                "requirement": r, "expected": "e", "actual": "a"
+            })),
+            "duration_secs": 0.1, "steps": [], "evidence": [],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn progress_lines_count_done_of_total_and_failures_so_far() {
+        let tally = Tally::new(120);
+        let a = progress_text(&tally, &outcome("pkce/a", "pass", None));
+        assert_eq!(a, "[  1/120, 0 failing] PASS  pkce/a");
+        let b = progress_text(&tally, &outcome("pkce/b", "fail", Some("a rule")));
+        assert_eq!(b, "[  2/120, 1 failing] FAIL  pkce/b  (a rule)");
+        let c = progress_text(&tally, &outcome("pkce/c", "warn", Some("another")));
+        assert_eq!(c, "[  3/120, 1 failing] WARN  pkce/c  (another)");
+    }
 }

@@ -376,3 +376,37 @@ fn the_embedded_spec_is_the_features_directory() {
         assert_eq!(std::fs::read_to_string(dir.join(name)).unwrap(), *text);
     }
 }
+
+/// A third-party target that cannot be discovered is named as itself (not as the bundled
+/// server), with exit 3, and no log record reaches the terminal unless OAUTHSPEC_LOG asks.
+#[test]
+fn an_unreachable_target_is_named_and_logs_stay_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("keycloak.toml");
+    // Port 9 (discard) on loopback: nothing listens.
+    std::fs::write(
+        &profile,
+        "name = \"my-keycloak\"\nissuer = \"http://127.0.0.1:9\"\n\n[[clients]]\nid = \"a\"\nsecret = \"s\"\ngrant_types = [\"client_credentials\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oauthspec"))
+        .args(["check", "--target"])
+        .arg(&profile)
+        .env_remove("OAUTHSPEC_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: the target could not be reached: target my-keycloak cannot be discovered"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("bundled"), "{stderr}");
+    assert!(
+        !stderr.contains(" WARN ") && !stderr.contains(" INFO ") && !stderr.contains(" ERROR "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
