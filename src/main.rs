@@ -32,7 +32,8 @@ enum Command {
     /// OpenID provider) on loopback, optionally misbehaving.
     Upstream(commands::upstream::UpstreamArgs),
     /// Load-test a target with a goose profile (the reference server, in its own process,
-    /// by default).
+    /// by default); `load merge DIR…` adds up the results of a sharded run.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Load(commands::load::LoadArgs),
     /// Print the requirement table of the spec (Markdown): each scenario's
     /// level, sources, quoted rule and accepted answers.

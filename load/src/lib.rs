@@ -12,6 +12,7 @@ pub mod check;
 pub mod flows;
 pub mod probe;
 pub mod profile;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 pub mod threshold;
@@ -23,6 +24,7 @@ use std::time::Duration;
 pub use flows::{BoxFut, CodeGrant, Exchange, Flows, Reply, Walk};
 pub use probe::{ProbeError, Probed, TokenFormat, probe};
 pub use profile::Profile;
+pub use shard::{RunResult, Shard};
 pub use summary::Summary;
 pub use threshold::Threshold;
 

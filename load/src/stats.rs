@@ -1,103 +1,104 @@
-//! What a run measured: latencies in a log-linear histogram (exact below 2 ms, within 1%
-//! above), counts and failures by request name and by kind, and the refresh-race rounds.
+//! What a run measured: latencies in an HdrHistogram (3 significant digits, 1 µs to 1 h),
+//! counts and failures by request name and by kind, and the refresh-race rounds. The
+//! histograms serialise in HdrHistogram's standard compressed form (V2 + DEFLATE, base64), so
+//! shards merge exactly (`shard.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
 
 use crate::check::{Failure, FailureKind};
 
-const EXACT: u64 = 2048;
-const SUB_BITS: u32 = 7;
-const SUB: u64 = 1 << SUB_BITS;
+/// The largest latency kept apart (1 hour, in µs); longer ones count as this.
+const HIGHEST_US: u64 = 3_600_000_000;
 
 /// Latencies in microseconds.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Histogram {
-    buckets: Vec<u64>,
-    count: u64,
-    max_us: u64,
-    sum_us: u64,
+    h: hdrhistogram::Histogram<u64>,
 }
 
-fn index(v: u64) -> usize {
-    if v < EXACT {
-        return v as usize;
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            h: hdrhistogram::Histogram::new_with_bounds(1, HIGHEST_US, 3)
+                .expect("valid HdrHistogram bounds"),
+        }
     }
-    let exp = 63 - v.leading_zeros(); // >= 11
-    let sub = (v >> (exp - SUB_BITS)) & (SUB - 1);
-    (EXACT + u64::from(exp - 11) * SUB + sub) as usize
 }
 
-/// The smallest value of a bucket and the one after its end.
-fn bounds(i: usize) -> (u64, u64) {
-    let i = i as u64;
-    if i < EXACT {
-        return (i, i + 1);
+impl PartialEq for Histogram {
+    fn eq(&self, other: &Self) -> bool {
+        self.h == other.h
     }
-    let exp = (i - EXACT) / SUB + 11;
-    let sub = (i - EXACT) % SUB;
-    let width = 1u64 << (exp - u64::from(SUB_BITS));
-    let low = (1u64 << exp) + sub * width;
-    (low, low + width)
 }
+
+impl Eq for Histogram {}
+
+/// A serialised histogram that does not read back.
+#[derive(Debug, thiserror::Error)]
+#[error("not an HdrHistogram (V2, base64): {0}")]
+pub struct HistogramError(String);
 
 impl Histogram {
     pub fn record(&mut self, d: Duration) {
-        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX / 2);
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         self.record_us(us);
     }
 
     pub fn record_us(&mut self, us: u64) {
-        let i = index(us);
-        if self.buckets.len() <= i {
-            self.buckets.resize(i + 1, 0);
-        }
-        self.buckets[i] += 1;
-        self.count += 1;
-        self.max_us = self.max_us.max(us);
-        self.sum_us = self.sum_us.saturating_add(us);
+        self.h.saturating_record(us.min(HIGHEST_US));
     }
 
     pub fn merge(&mut self, other: &Histogram) {
-        if self.buckets.len() < other.buckets.len() {
-            self.buckets.resize(other.buckets.len(), 0);
-        }
-        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
-            *a += b;
-        }
-        self.count += other.count;
-        self.max_us = self.max_us.max(other.max_us);
-        self.sum_us = self.sum_us.saturating_add(other.sum_us);
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.h.add(&other.h);
     }
 
     pub fn count(&self) -> u64 {
-        self.count
+        self.h.len()
     }
 
+    /// The largest value recorded, to the histogram's precision.
     pub fn max_us(&self) -> u64 {
-        self.max_us
+        self.h.max()
     }
 
     /// The `q` quantile (0 < q ≤ 1) in microseconds: the smallest recorded value such that at
-    /// least `q` of all values are at or below it (nearest rank), to the bucket's precision
-    /// (the middle of its bucket, never above the maximum).
+    /// least `q` of all values are at or below it, to the histogram's precision (three
+    /// significant digits: the highest value of its bucket).
     pub fn quantile_us(&self, q: f64) -> u64 {
-        if self.count == 0 {
+        if self.h.is_empty() {
             return 0;
         }
-        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
-        let mut seen = 0;
-        for (i, n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen >= rank {
-                let (lo, hi) = bounds(i);
-                let mid = if hi - lo == 1 { lo } else { lo + (hi - lo) / 2 };
-                return mid.min(self.max_us);
-            }
-        }
-        self.max_us
+        self.h.value_at_quantile(q).min(self.max_us())
+    }
+
+    /// HdrHistogram's standard compressed form (V2 + DEFLATE), base64: what other
+    /// HdrHistogram implementations read.
+    pub fn to_base64(&self) -> String {
+        let mut bytes = Vec::new();
+        // Serialising into memory cannot fail for a histogram of u64 counts.
+        let _ = V2DeflateSerializer::new().serialize(&self.h, &mut bytes);
+        STANDARD.encode(bytes)
+    }
+
+    pub fn from_base64(text: &str) -> Result<Self, HistogramError> {
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|e| HistogramError(e.to_string()))?;
+        let read: hdrhistogram::Histogram<u64> = Deserializer::new()
+            .deserialize(&mut std::io::Cursor::new(bytes))
+            .map_err(|e| HistogramError(format!("{e:?}")))?;
+        let mut h = Histogram::default();
+        h.h.add(&read)
+            .map_err(|e| HistogramError(format!("{e:?}")))?;
+        Ok(h)
     }
 }
 
@@ -128,6 +129,8 @@ pub struct Snapshot {
     pub race_rounds: BTreeMap<u64, RaceRound>,
     /// From the first request sent to the last answer received (measured requests only).
     pub measured_for: Duration,
+    /// The same span in wall-clock time (µs since the Unix epoch), to merge shards' spans.
+    pub window_unix_us: Option<(u64, u64)>,
 }
 
 impl Snapshot {
@@ -246,6 +249,17 @@ impl Recorder {
             (Some(f), Some(l)) => l.saturating_duration_since(f),
             _ => Duration::ZERO,
         };
+        s.window_unix_us = inner.first.zip(inner.last).map(|(f, l)| {
+            let now = Instant::now();
+            let wall = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default();
+            let at = |i: Instant| {
+                let ago = now.saturating_duration_since(i);
+                u64::try_from(wall.saturating_sub(ago).as_micros()).unwrap_or(u64::MAX)
+            };
+            (at(f), at(l))
+        });
         s
     }
 }
@@ -253,19 +267,6 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn buckets_are_contiguous_and_precise() {
-        let mut prev_end = 0;
-        for i in 0..(EXACT as usize + 20 * SUB as usize) {
-            let (lo, hi) = bounds(i);
-            assert_eq!(lo, prev_end, "bucket {i}");
-            assert_eq!(index(lo), i);
-            assert_eq!(index(hi - 1), i);
-            assert!((hi - lo) as f64 / lo.max(1) as f64 <= 1.0 / 64.0 || hi - lo == 1);
-            prev_end = hi;
-        }
-    }
 
     #[test]
     fn quantiles_use_the_nearest_rank() {
@@ -280,7 +281,24 @@ mod tests {
         let mut h = Histogram::default();
         h.record_us(50_000);
         let q = h.quantile_us(0.5);
-        assert!((49_500..=50_000).contains(&q), "{q}");
+        // Three significant digits: within 0.1%.
+        assert!((49_950..=50_050).contains(&q), "{q}");
         assert_eq!(Histogram::default().quantile_us(0.5), 0);
+    }
+
+    #[test]
+    fn the_standard_serialised_form_reads_back_the_same() {
+        let mut h = Histogram::default();
+        for us in [3, 70, 1_500, 12_345, 987_654, 5_000_000_000] {
+            h.record_us(us);
+        }
+        let text = h.to_base64();
+        // V2 + DEFLATE's cookie, as every HdrHistogram implementation writes it.
+        assert!(text.starts_with("HISTFAAA"), "{text}");
+        let back = Histogram::from_base64(&text).unwrap();
+        assert_eq!(back, h);
+        assert_eq!(back.count(), 6);
+        assert_eq!(back.max_us(), h.max_us());
+        assert!(Histogram::from_base64("not base64!").is_err());
     }
 }

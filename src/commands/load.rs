@@ -11,8 +11,10 @@ use clap::Args;
 use oauthspec::load::{DriverFlows, reference_profile};
 use oauthspec::report;
 use oauthspec::target::TargetProfile;
+use oauthspec_load::shard::parse_start_at;
 use oauthspec_load::{
-    LoadError, Plan, Profile, Threshold, TokenFormat, parse_run_time, write_summary,
+    LoadError, Plan, Profile, RunResult, Shard, Threshold, TokenFormat, parse_run_time,
+    write_summary,
 };
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
@@ -20,9 +22,12 @@ use crate::exit;
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
+    #[command(subcommand)]
+    action: Option<LoadAction>,
     /// client-credentials, authorization-code, refresh, introspection, resource, mixed,
     /// refresh-race or healthz.
-    profile: String,
+    #[arg(required = true)]
+    profile: Option<String>,
     /// Target profile (TOML). Without one, the reference server is started in its own
     /// process on a free loopback port.
     #[arg(long)]
@@ -61,6 +66,35 @@ pub struct LoadArgs {
     /// Drop the default threshold error-rate<1%: a run where requests fail can then pass.
     #[arg(long)]
     allow_errors: bool,
+    /// Run shard INDEX of COUNT (INDEX from 0): this shard's part of --users and
+    /// --increase-rate. Default: JOB_COMPLETION_INDEX with OAUTHSPEC_SHARDS (Kubernetes
+    /// Indexed Jobs). `load merge` adds the shards' result.json up.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    shard: Option<String>,
+    /// Start the load at this UTC instant (2026-12-02T05:00:00Z), after the setup, so that
+    /// every shard starts together.
+    #[arg(long, value_name = "INSTANT")]
+    start_at: Option<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum LoadAction {
+    /// Add up the result.json of a sharded run's report directories into the figures one
+    /// run would give, and apply the thresholds to them.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Report directories of the shards (or their result.json files).
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Where to write the merged summary.md and result.json. [default: reports/<timestamp>]
+    #[arg(long)]
+    report_dir: Option<PathBuf>,
+    /// Judge the merged run by these instead of the thresholds the shards were given.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    thresholds: Vec<String>,
 }
 
 /// The threshold every run has unless it names its own error-rate threshold or says
@@ -156,7 +190,43 @@ fn default_report_dir() -> PathBuf {
 }
 
 pub async fn run(args: LoadArgs) -> u8 {
-    let profile: Profile = match args.profile.parse() {
+    if let Some(LoadAction::Merge(m)) = &args.action {
+        return merge(m);
+    }
+    let shard = match args.shard.as_deref() {
+        Some(s) => s.parse::<Shard>().map(Some),
+        None => Shard::from_env(),
+    };
+    let shard = match shard {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let start_at = match args.start_at.as_deref().map(parse_start_at).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let users = shard.map_or(args.users, |s| s.users(args.users));
+    if users == 0 {
+        eprintln!(
+            "error: --users {} cannot be shared among {} shards: give at least one user per shard",
+            args.users,
+            shard.map_or(1, |s| s.count)
+        );
+        return exit::USAGE;
+    }
+    let share = Share {
+        shard,
+        users,
+        increase_rate: args.increase_rate.map(|r| shard.map_or(r, |s| s.rate(r))),
+        start_at,
+    };
+    let profile: Profile = match args.profile.as_deref().unwrap_or_default().parse() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -249,6 +319,7 @@ pub async fn run(args: LoadArgs) -> u8 {
     };
     let code = run_against(
         &args,
+        &share,
         (profile, token_format),
         thresholds,
         run_time,
@@ -263,8 +334,18 @@ pub async fn run(args: LoadArgs) -> u8 {
     code
 }
 
+/// This process's part of the run.
+struct Share {
+    shard: Option<Shard>,
+    users: usize,
+    increase_rate: Option<f64>,
+    start_at: Option<std::time::SystemTime>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn run_against(
     args: &LoadArgs,
+    share: &Share,
     (profile, token_format): (Profile, TokenFormat),
     thresholds: Vec<Threshold>,
     run_time: Duration,
@@ -290,10 +371,19 @@ async fn run_against(
         }
     };
     let dir = args.report_dir.clone().unwrap_or_else(default_report_dir);
+    if let Some(at) = share.start_at {
+        match at.duration_since(std::time::SystemTime::now()) {
+            Ok(wait) => tokio::time::sleep(wait).await,
+            Err(late) => eprintln!(
+                "warning: --start-at was {:.1} s ago: starting now",
+                late.duration().as_secs_f64()
+            ),
+        }
+    }
     let plan = Plan {
         profile,
-        users: args.users,
-        increase_rate: args.increase_rate,
+        users: share.users,
+        increase_rate: share.increase_rate,
         run_time,
         thresholds,
         report_dir: dir.clone(),
@@ -324,6 +414,76 @@ async fn run_against(
             return exit::BROKEN;
         }
     };
+    if let Err(e) = write_result(&RunResult::of(&summary, share.shard), &dir) {
+        eprintln!("error: {e}");
+        return exit::BROKEN;
+    }
+    outcome(&profile.to_string(), &summary, &path)
+}
+
+/// `result.json`: what `load merge` reads.
+fn write_result(result: &RunResult, dir: &std::path::Path) -> Result<(), String> {
+    let path = dir.join(oauthspec_load::shard::RESULT_FILE);
+    let text = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// `oauthspec load merge DIR…`.
+fn merge(args: &MergeArgs) -> u8 {
+    let mut results = Vec::new();
+    for d in &args.dirs {
+        match oauthspec_load::shard::read(d) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        }
+    }
+    let merged = match oauthspec_load::shard::merge(&results) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let texts = if args.thresholds.is_empty() {
+        merged.thresholds.clone()
+    } else {
+        args.thresholds.clone()
+    };
+    let mut thresholds = Vec::new();
+    for t in &texts {
+        match t.parse::<Threshold>() {
+            Ok(t) => thresholds.push(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        }
+    }
+    let profile = merged.profile.clone();
+    let summary = merged.summary(&thresholds);
+    let dir = args.report_dir.clone().unwrap_or_else(default_report_dir);
+    let path = match write_summary(&summary, &dir) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BROKEN;
+        }
+    };
+    if let Err(e) = write_result(&RunResult::of(&summary, None), &dir) {
+        eprintln!("error: {e}");
+        return exit::BROKEN;
+    }
+    outcome(&profile, &summary, &path)
+}
+
+/// Prints what a run (or a merge) measured and picks the exit code.
+fn outcome(profile: &str, summary: &oauthspec_load::Summary, path: &std::path::Path) -> u8 {
     let f = summary.figures();
     {
         use std::io::Write as _;

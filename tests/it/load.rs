@@ -360,3 +360,134 @@ async fn a_run_where_requests_fail_is_never_green() {
     );
     assert!(!dir.join("summary.md").exists(), "nothing ran");
 }
+
+/// Issue 14: three shards as local processes against one server, started together at a shared
+/// instant, then merged: the merged counts are the sums of the shards', and the merged
+/// percentiles are those of the shards' HdrHistograms added up. Shard 2 takes its index from
+/// Kubernetes' variables, as in the Indexed Job of load/k8s/.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_shards_merge_into_the_figures_of_one_run() {
+    use oauthspec_load::shard::{RESULT_FILE, RunResult};
+    use oauthspec_load::stats::Histogram;
+    use oauthspec_load::threshold::format_us;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let server = oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
+        .await
+        .unwrap();
+    let profile = tmp.path().join("reference.toml");
+    std::fs::write(
+        &profile,
+        super::fixtures::reference_profile(&server.url(), &[], ""),
+    )
+    .unwrap();
+    let start_at =
+        oauthspec::report::model::rfc3339(std::time::SystemTime::now() + Duration::from_secs(4));
+    let dirs: Vec<PathBuf> = (0..3)
+        .map(|i| tmp.path().join(format!("shard-{i}")))
+        .collect();
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            let mut cmd = oauthspec();
+            cmd.args(["load", "client-credentials", "--target"])
+                .arg(&profile)
+                .args(["--users", "7", "--run-time", "2s", "--no-baseline"])
+                .args(["--start-at", &start_at, "--report-dir"])
+                .arg(&dirs[i]);
+            if i == 2 {
+                cmd.env("JOB_COMPLETION_INDEX", "2")
+                    .env("OAUTHSPEC_SHARDS", "3");
+            } else {
+                cmd.args(["--shard", &format!("{i}/3")]);
+            }
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let shards: Vec<RunResult> = dirs
+        .iter()
+        .map(|d| oauthspec_load::shard::read(d).unwrap())
+        .collect();
+    // 7 users: 3 + 2 + 2, each shard knowing which it was.
+    let users: Vec<(u32, usize)> = shards
+        .iter()
+        .map(|r| (r.shard.unwrap().index, r.users))
+        .collect();
+    assert_eq!(users, vec![(0, 3), (1, 2), (2, 2)]);
+    // They started together: their first requests within a second of each other.
+    let starts: Vec<u64> = shards.iter().map(|r| r.window_unix_us.unwrap().0).collect();
+    let spread = starts.iter().max().unwrap() - starts.iter().min().unwrap();
+    assert!(spread < 1_000_000, "shards started {spread} µs apart");
+
+    let merged_dir = tmp.path().join("merged");
+    let out = oauthspec()
+        .args(["load", "merge"])
+        .args(&dirs)
+        .arg("--report-dir")
+        .arg(&merged_dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = oauthspec_load::shard::read(&merged_dir.join(RESULT_FILE)).unwrap();
+    assert_eq!(merged.users, 7);
+    let mut all = Histogram::default();
+    for (name, m) in &merged.requests {
+        let parts: Vec<_> = shards.iter().filter_map(|s| s.requests.get(name)).collect();
+        assert_eq!(
+            m.count,
+            parts.iter().map(|p| p.count).sum::<u64>(),
+            "{name}"
+        );
+        assert_eq!(
+            m.failures,
+            parts.iter().map(|p| p.failures).sum::<u64>(),
+            "{name}"
+        );
+        let mut h = Histogram::default();
+        for p in &parts {
+            h.merge(&Histogram::from_base64(&p.latency_us).unwrap());
+        }
+        assert_eq!(Histogram::from_base64(&m.latency_us).unwrap(), h, "{name}");
+        if !m.setup {
+            all.merge(&h);
+        }
+    }
+    assert!(all.count() > 0);
+    let s = std::fs::read_to_string(merged_dir.join("summary.md")).unwrap();
+    assert_eq!(measured(&s), all.count());
+    let row = s
+        .lines()
+        .find(|l| l.starts_with("| **all measured** |"))
+        .unwrap();
+    for q in [0.5, 0.95, 0.99] {
+        assert!(row.contains(&format_us(all.quantile_us(q))), "p{q}: {row}");
+    }
+    assert!(s.contains("merged from 3 shards"), "{s}");
+
+    // A shard missing is not a merged run.
+    let out = oauthspec()
+        .args(["load", "merge"])
+        .args(&dirs[..2])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shards missing: 2/3"));
+}
