@@ -2,6 +2,7 @@
 //! [`Flows`], validate every answer and record it both in goose's metrics (its HTML and JSON
 //! reports) and in our [`Recorder`] (`summary.md`, thresholds).
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +44,9 @@ struct Ctx {
     jwt: bool,
     users: usize,
     race: watch::Sender<(u64, Option<Arc<str>>)>,
+    /// A winner's new refresh token per round, in memory only (never in a report), for the
+    /// check after the round.
+    race_new: std::sync::Mutex<BTreeMap<u64, String>>,
 }
 
 fn judge<T>(x: &Exchange, f: impl FnOnce(&Reply) -> Result<T, Failure>) -> Result<T, Failure> {
@@ -295,8 +299,46 @@ async fn race_replay(user: &mut GooseUser, ctx: &Ctx, round: u64, token: &str) {
             .ok()
             .map(|t| (t.access_token.as_str(), t.refresh_token.as_deref())),
     );
+    if let Some(rt) = won.as_ref().ok().and_then(|t| t.refresh_token.clone()) {
+        ctx.race_new
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(round)
+            .or_insert(rt);
+    }
     note(user, ctx, &x, false, failure.as_ref()).await;
     state(user).race_round = round;
+}
+
+/// After round `round` closed: does a winner's new refresh token still work, now that the
+/// losers replayed the rotated-out one (RFC 9700 §4.14.2: the server "will revoke the active
+/// refresh token")? And does the replayed token itself still work ("The previous refresh token
+/// is invalidated")? The new one is tried first: the old one's replay is itself a reuse.
+async fn after_round(user: &mut GooseUser, ctx: &Ctx, round: u64, old: &str) {
+    let new = ctx
+        .race_new
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&round);
+    let works = |x: &Exchange| judge(x, |r| check::token_response(r, ctx.jwt)).is_ok();
+    // Named apart: they are checks, not the measured refreshes.
+    let renamed = |mut x: Exchange, what: &str| {
+        x.name = format!("{} ({what} after the round)", x.name);
+        x
+    };
+    let new_works = match new {
+        Some(rt) => {
+            let x = renamed(ctx.flows.refresh(&rt).await, "new token");
+            let ok = works(&x);
+            note(user, ctx, &x, true, None).await;
+            Some(ok)
+        }
+        None => None,
+    };
+    let x = renamed(ctx.flows.refresh(old).await, "old token");
+    let old_works = works(&x);
+    note(user, ctx, &x, true, None).await;
+    ctx.rec.race_after(round, Some(old_works), new_works);
 }
 
 async fn tx_refresh_race(user: &mut GooseUser, ctx: &Ctx) -> TransactionResult {
@@ -312,6 +354,10 @@ async fn tx_refresh_race(user: &mut GooseUser, ctx: &Ctx) -> TransactionResult {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let old = ctx.race.borrow().1.clone();
+            if let Some(old) = old {
+                after_round(user, ctx, current, &old).await;
             }
         }
         let Some(tokens) = login(user, ctx, true).await else {
@@ -398,6 +444,7 @@ pub async fn attack(
         jwt: settings.jwt,
         users: settings.users,
         race,
+        race_new: std::sync::Mutex::default(),
     });
     let mut config = GooseConfiguration::default();
     config.host = Some(flows.base_url());

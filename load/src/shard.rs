@@ -106,6 +106,10 @@ pub struct RaceResult {
     pub participants: u64,
     pub winners: u64,
     pub pairs: Vec<u64>,
+    #[serde(default)]
+    pub old_works_after: Option<bool>,
+    #[serde(default)]
+    pub new_works_after: Option<bool>,
 }
 
 /// One run's mergeable result (`result.json`).
@@ -180,6 +184,8 @@ impl RunResult {
                     participants: r.participants,
                     winners: r.winners,
                     pairs: r.pairs.iter().copied().collect(),
+                    old_works_after: r.old_works_after,
+                    new_works_after: r.new_works_after,
                 })
                 .collect(),
         }
@@ -305,6 +311,8 @@ pub fn merge(results: &[RunResult]) -> Result<Merged, MergeError> {
                     participants: race.participants,
                     winners: race.winners,
                     pairs: race.pairs.iter().copied().collect(),
+                    old_works_after: race.old_works_after,
+                    new_works_after: race.new_works_after,
                 },
             );
         }

@@ -118,6 +118,12 @@ pub struct RaceRound {
     pub participants: u64,
     pub winners: u64,
     pub pairs: std::collections::BTreeSet<u64>,
+    /// Checked when the round closed: whether the replayed (rotated-out) refresh token still
+    /// got tokens.
+    pub old_works_after: Option<bool>,
+    /// … and whether a winner's new refresh token still did, after the losers had replayed
+    /// the old one.
+    pub new_works_after: Option<bool>,
 }
 
 /// Everything measured so far.
@@ -223,6 +229,14 @@ impl Recorder {
             r.winners += 1;
             r.pairs.insert(h.finish());
         }
+    }
+
+    /// What the checks after round `round` found.
+    pub fn race_after(&self, round: u64, old_works: Option<bool>, new_works: Option<bool>) {
+        let mut inner = self.lock();
+        let r = inner.snapshot.race_rounds.entry(round).or_default();
+        r.old_works_after = old_works;
+        r.new_works_after = new_works;
     }
 
     /// How many replays round `round` of the refresh race has had.

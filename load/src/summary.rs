@@ -128,6 +128,23 @@ impl Summary {
         (minted, shared)
     }
 
+    /// Of the rounds checked after they closed: those whose replayed refresh token still got
+    /// tokens, those whose winner's new token still did, and how many were checked.
+    pub fn race_after(&self) -> (u64, u64, u64) {
+        let checked = self
+            .snapshot
+            .race_rounds
+            .values()
+            .filter(|r| r.participants >= 2 && r.old_works_after.is_some());
+        let (mut old, mut new, mut n) = (0, 0, 0);
+        for r in checked {
+            n += 1;
+            old += u64::from(r.old_works_after == Some(true));
+            new += u64::from(r.new_works_after == Some(true));
+        }
+        (old, new, n)
+    }
+
     /// This run's rate as a share (percent) of the generator's own ceiling, when measured.
     pub fn ceiling_share(&self) -> Option<f64> {
         let (_, b) = self.baseline.as_ref()?;
@@ -155,11 +172,19 @@ impl Summary {
                 "refresh race: {bad} of {races} rounds had more than one winner ({minted} minted several token pairs, {shared} gave every winner the same pair)"
             ));
         }
+        let (old, _, checked) = self.race_after();
+        if old > 0 {
+            why.push(format!(
+                "refresh race: in {old} of {checked} rounds the replayed refresh token still got tokens after the round (RFC 9700 §4.14.2: \"The previous refresh token is invalidated\")"
+            ));
+        }
         why
     }
 
     pub fn passed(&self) -> bool {
-        self.verdicts.iter().all(|v| v.passed) && self.race_violations().1 == 0
+        self.verdicts.iter().all(|v| v.passed)
+            && self.race_violations().1 == 0
+            && self.race_after().0 == 0
     }
 
     pub fn render(&self) -> String {
@@ -334,6 +359,20 @@ impl Summary {
                     "\nMore than one replay of one refresh token got tokens: the server does not use refresh tokens once. \
                      Of those {bad} rounds, {minted} minted more than one token pair (each winner its own), and {shared} handed \
                      every winner the same pair (one pair minted, but whoever races the client gets it too)."
+                );
+            }
+            let (old, new, checked) = self.race_after();
+            if checked > 0 {
+                let _ = writeln!(
+                    o,
+                    "\nAfter each round (checked for {checked}): the replayed refresh token still got tokens in {old} rounds                      (it must not: \"The previous refresh token is invalidated\"); a winner's new refresh token still got tokens                      in {new} rounds although the others had replayed the old one. RFC 9700 §4.14.2 says that then the server                      \"will revoke the active refresh token\" (reuse detection): {}.",
+                    if new == 0 {
+                        "it did every time".to_owned()
+                    } else {
+                        format!(
+                            "it did not in {new} of {checked} rounds, so whoever wins a race against the client keeps a working token"
+                        )
+                    }
                 );
             }
         }

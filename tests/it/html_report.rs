@@ -37,6 +37,14 @@ async fn launch(profile: &Path) -> (Browser, tokio::task::JoinHandle<()>) {
     (browser, task)
 }
 
+/// Closes the browser and waits for its process, so no Chromium outlives the test.
+async fn close(page: Page, mut browser: Browser, handler: tokio::task::JoinHandle<()>) {
+    let _ = page.close().await;
+    let _ = browser.close().await;
+    let _ = browser.wait().await;
+    handler.abort();
+}
+
 async fn eval<T: serde::de::DeserializeOwned>(page: &Page, js: &str) -> T {
     page.evaluate(js)
         .await
@@ -253,9 +261,7 @@ async fn the_html_report_shows_what_results_json_holds() {
         count("fail") + count("warn")
     );
 
-    drop(page);
-    drop(browser);
-    handler.abort();
+    close(page, browser, handler).await;
 }
 
 /// 2,000 scenarios: the page draws the first hundred, says it shows all 2,000, and draws
@@ -299,7 +305,5 @@ async fn a_run_of_two_thousand_scenarios_is_drawn_a_batch_at_a_time() {
         &format!("document.querySelectorAll('#scenarios > details').length > {drawn}"),
     )
     .await;
-    drop(page);
-    drop(browser);
-    handler.abort();
+    close(page, browser, handler).await;
 }

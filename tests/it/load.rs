@@ -161,6 +161,71 @@ fn refresh_race_against_the_reference_server_has_exactly_one_winner_per_round() 
     assert!(rounds >= 1, "{s}");
     assert!(s.contains("| more than one | 0 |"), "{s}");
     assert!(s.contains("| none | 0 |"), "{s}");
+    // After each round the replayed token is dead and, the losers having replayed it, so is
+    // the winner's new one (reuse detection).
+    assert!(
+        s.contains("the replayed refresh token still got tokens in 0 rounds"),
+        "{s}"
+    );
+    assert!(s.contains("in 0 rounds although the others"), "{s}");
+    assert!(s.contains("it did every time"), "{s}");
+}
+
+/// The refresh race says which rule broke: a server that does not rotate lets every replay win
+/// and keeps the old token working (exit 1, both said); one that rotates without reuse
+/// detection has one winner per round, whose new token still works after the others replayed
+/// the old one: said, but no MUST broken (exit 0).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_race_says_what_still_works_after_each_round() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (fault, code) in [("refresh-not-rotated", 1), ("refresh-reuse-undetected", 0)] {
+        let server = oauthspec_reference_server::start(oauthspec_reference_server::Settings {
+            faults: vec![fault.parse().unwrap()],
+            ..oauthspec_reference_server::Settings::default()
+        })
+        .await
+        .unwrap();
+        let profile = tmp.path().join(format!("{fault}.toml"));
+        std::fs::write(
+            &profile,
+            super::fixtures::reference_profile(&server.url(), &[], ""),
+        )
+        .unwrap();
+        let dir = tmp.path().join(fault);
+        let out = load_async(
+            &dir,
+            &[
+                "refresh-race",
+                "--target",
+                profile.to_str().unwrap(),
+                "--users",
+                "4",
+                "--run-time",
+                "2s",
+                "--no-baseline",
+            ],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(code), "{fault}");
+        let s = summary(&dir);
+        if fault == "refresh-not-rotated" {
+            assert!(s.contains("rounds had more than one winner"), "{s}");
+            assert!(
+                s.contains("the replayed refresh token still got tokens after the round"),
+                "{s}"
+            );
+        } else {
+            assert!(s.contains("| more than one | 0 |"), "{s}");
+            assert!(
+                s.contains("the replayed refresh token still got tokens in 0 rounds"),
+                "{s}"
+            );
+            assert!(
+                s.contains("so whoever wins a race against the client keeps a working token"),
+                "{s}"
+            );
+        }
+    }
 }
 
 fn free_port() -> u16 {
