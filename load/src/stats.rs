@@ -94,10 +94,10 @@ impl Histogram {
             .map_err(|e| HistogramError(e.to_string()))?;
         let read: hdrhistogram::Histogram<u64> = Deserializer::new()
             .deserialize(&mut std::io::Cursor::new(bytes))
-            .map_err(|e| HistogramError(format!("{e:?}")))?;
+            .map_err(|e| HistogramError(e.to_string()))?;
         let mut h = Histogram::default();
         h.h.add(&read)
-            .map_err(|e| HistogramError(format!("{e:?}")))?;
+            .map_err(|_| HistogramError("latencies beyond one hour".to_owned()))?;
         Ok(h)
     }
 }

@@ -118,7 +118,7 @@ pub fn explain(err: &(dyn std::error::Error + 'static), host: &str) -> Option<St
         }
         E::InvalidCertificate(C::Revoked) => format!("{host}'s certificate is revoked"),
         E::InvalidCertificate(other) => {
-            format!("{host}'s certificate was refused ({other:?}): {trust}")
+            format!("{host}'s certificate was refused ({other}): {trust}")
         }
         E::AlertReceived(
             a @ (A::CertificateRequired
@@ -147,7 +147,7 @@ fn alert_words(a: rustls::AlertDescription) -> String {
         A::BadCertificate => "alert: bad certificate".into(),
         A::UnknownCA => "alert: unknown CA".into(),
         A::AccessDenied => "alert: access denied".into(),
-        other => format!("alert: {other:?}"),
+        other => format!("alert number {}", u8::from(other)),
     }
 }
 

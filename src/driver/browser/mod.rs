@@ -98,22 +98,57 @@ impl Drop for Chromium {
 
 const PROFILE_PREFIX: &str = "oauthspec-chromium-";
 
-/// Removes browser profiles left by runs that are no longer alive.
+/// Removes what runs that are no longer alive left behind: Chromium processes still running
+/// on their profiles (a run that exited without dropping its browser orphans it), then the
+/// profiles themselves.
 fn sweep_profiles() {
+    let dead = |name: &str| {
+        name.strip_prefix(PROFILE_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .is_some_and(|pid| !std::path::Path::new("/proc").join(pid).exists())
+    };
+    kill_orphans(&dead);
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
+        if entry.file_name().to_str().is_some_and(dead) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Kills the browsers whose `--user-data-dir` is a profile of a dead run (Linux `/proc`).
+fn kill_orphans(dead: &dyn Fn(&str) -> bool) {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let tmp = std::env::temp_dir();
+    for p in procs.flatten() {
+        let Some(pid) = p
+            .file_name()
             .to_str()
-            .and_then(|n| n.strip_prefix(PROFILE_PREFIX))
-            .and_then(|rest| rest.split('-').next())
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_owned)
         else {
             continue;
         };
-        if !std::path::Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
+        let Ok(cmdline) = std::fs::read(p.path().join("cmdline")) else {
+            continue;
+        };
+        let orphaned = cmdline.split(|b| *b == 0).any(|arg| {
+            std::str::from_utf8(arg)
+                .ok()
+                .and_then(|a| a.strip_prefix("--user-data-dir="))
+                .and_then(|d| std::path::Path::new(d).strip_prefix(&tmp).ok())
+                .and_then(|d| d.to_str())
+                .is_some_and(dead)
+        });
+        if orphaned {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .stderr(std::process::Stdio::null())
+                .status();
         }
     }
 }
