@@ -120,7 +120,13 @@ pub struct RunResult {
     pub target: String,
     pub started: String,
     pub shard: Option<Shard>,
+    /// This shard's users, and the whole run's (`--users`).
     pub users: usize,
+    #[serde(default)]
+    pub total_users: usize,
+    /// `--start-at` as given: the shards of one run share it.
+    #[serde(default)]
+    pub start_at: Option<String>,
     pub run_time_secs: u64,
     /// The thresholds the run was given, as written.
     pub thresholds: Vec<String>,
@@ -142,6 +148,8 @@ impl RunResult {
             started: summary.started.clone(),
             shard,
             users: summary.users,
+            total_users: summary.users,
+            start_at: None,
             run_time_secs: summary.run_time.as_secs(),
             // As written, without a note such as "(the default; …)".
             thresholds: summary
@@ -253,6 +261,19 @@ pub fn merge(results: &[RunResult]) -> Result<Merged, MergeError> {
             return Err(MergeError::Mismatch(format!(
                 "`{}` against {} and `{}` against {}",
                 first.profile, first.target, r.profile, r.target
+            )));
+        }
+        let same_run = (&r.start_at, r.total_users, r.run_time_secs)
+            == (&first.start_at, first.total_users, first.run_time_secs);
+        if !same_run {
+            return Err(MergeError::Mismatch(format!(
+                "shards of different runs: --start-at {}, --users {}, {} s and --start-at {}, --users {}, {} s",
+                first.start_at.as_deref().unwrap_or("(none)"),
+                first.total_users,
+                first.run_time_secs,
+                r.start_at.as_deref().unwrap_or("(none)"),
+                r.total_users,
+                r.run_time_secs
             )));
         }
         if r.thresholds != first.thresholds {
@@ -391,7 +412,15 @@ pub fn parse_start_at(text: &str) -> Result<std::time::SystemTime, String> {
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in_month = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=12).contains(&m) || !(1..=days_in_month).contains(&d) || hh > 23 || mm > 59 || ss > 59
+    {
         return Err(bad());
     }
     // Howard Hinnant's days-from-civil.
@@ -456,6 +485,8 @@ mod tests {
             started: format!("2026-12-02T05:00:0{index}Z"),
             shard: Some(Shard { index, count }),
             users: 2,
+            total_users: 4,
+            start_at: None,
             run_time_secs: 10,
             thresholds: vec!["error-rate<1%".into()],
             window_unix_us: Some((1_000_000 + u64::from(index), 11_000_000 + u64::from(index))),
@@ -488,10 +519,31 @@ mod tests {
         assert_eq!(token.histogram.quantile_us(0.5), 300);
         assert_eq!(m.snapshot.failures[&FailureKind::Status(503)].0, 2);
         assert_eq!(m.users, 4);
+        // Race rounds of different shards stay apart.
+        let mut a = result(0, 2, &[1]);
+        let mut b = result(1, 2, &[1]);
+        for r in [&mut a, &mut b] {
+            r.race = vec![RaceResult {
+                round: 1,
+                participants: 3,
+                winners: 1,
+                pairs: vec![7],
+                old_works_after: Some(false),
+                new_works_after: Some(true),
+            }];
+        }
+        let rounds = merge(&[a, b]).unwrap().snapshot.race_rounds;
+        assert_eq!(rounds.len(), 2);
+        assert!(rounds.values().all(|r| r.new_works_after == Some(true)));
         assert_eq!(m.snapshot.measured_for, Duration::from_micros(10_000_001));
         assert!(matches!(merge(&shards[..1]), Err(MergeError::Missing(m)) if m == "1/2"));
         let twice = [result(0, 2, &[1]), result(0, 2, &[1])];
         assert!(matches!(merge(&twice), Err(MergeError::Mismatch(_))));
+        let mut later = result(1, 2, &[1]);
+        later.start_at = Some("2026-12-03T05:00:00Z".into());
+        assert!(
+            matches!(merge(&[result(0, 2, &[1]), later]), Err(MergeError::Mismatch(m)) if m.contains("different runs"))
+        );
         let mut other = result(1, 2, &[1]);
         other.profile = "refresh".into();
         assert!(matches!(

@@ -172,19 +172,11 @@ impl Summary {
                 "refresh race: {bad} of {races} rounds had more than one winner ({minted} minted several token pairs, {shared} gave every winner the same pair)"
             ));
         }
-        let (old, _, checked) = self.race_after();
-        if old > 0 {
-            why.push(format!(
-                "refresh race: in {old} of {checked} rounds the replayed refresh token still got tokens after the round (RFC 9700 §4.14.2: \"The previous refresh token is invalidated\")"
-            ));
-        }
         why
     }
 
     pub fn passed(&self) -> bool {
-        self.verdicts.iter().all(|v| v.passed)
-            && self.race_violations().1 == 0
-            && self.race_after().0 == 0
+        self.verdicts.iter().all(|v| v.passed) && self.race_violations().1 == 0
     }
 
     pub fn render(&self) -> String {
@@ -365,12 +357,24 @@ impl Summary {
             if checked > 0 {
                 let _ = writeln!(
                     o,
-                    "\nAfter each round (checked for {checked}): the replayed refresh token still got tokens in {old} rounds                      (it must not: \"The previous refresh token is invalidated\"); a winner's new refresh token still got tokens                      in {new} rounds although the others had replayed the old one. RFC 9700 §4.14.2 says that then the server                      \"will revoke the active refresh token\" (reuse detection): {}.",
-                    if new == 0 {
-                        "it did every time".to_owned()
+                    concat!(
+                        "\nAfter each round (checked for {checked}, outside the figures above: two more ",
+                        "requests per round): the replayed refresh token still got tokens in {old} rounds, ",
+                        "and a winner's new refresh token still got tokens in {new} rounds although the ",
+                        "others had replayed the old one. With refresh token rotation, which RFC 9700 §2.2.2 ",
+                        "requires of public clients, \"The previous refresh token is invalidated\" and the ",
+                        "server \"will revoke the active refresh token\" when an invalidated one is replayed ",
+                        "(§4.14.2): {verdict}. This load used a confidential client, for which the RFC asks neither, ",
+                        "so neither fails the run; `oauthspec check` judges both for a public client (refresh area)."
+                    ),
+                    checked = checked,
+                    old = old,
+                    new = new,
+                    verdict = if old == 0 && new == 0 {
+                        "this server did both every time".to_owned()
                     } else {
                         format!(
-                            "it did not in {new} of {checked} rounds, so whoever wins a race against the client keeps a working token"
+                            "here the old token still worked in {old} and the new one in {new} of {checked} rounds, so whoever wins a race against the client keeps a working token"
                         )
                     }
                 );

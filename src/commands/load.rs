@@ -414,7 +414,10 @@ async fn run_against(
             return exit::BROKEN;
         }
     };
-    if let Err(e) = write_result(&RunResult::of(&summary, share.shard), &dir) {
+    let mut result = RunResult::of(&summary, share.shard);
+    result.total_users = args.users;
+    result.start_at = args.start_at.clone();
+    if let Err(e) = write_result(&result, &dir) {
         eprintln!("error: {e}");
         return exit::BROKEN;
     }

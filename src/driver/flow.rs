@@ -731,7 +731,8 @@ pub enum ClientAuth {
     /// A public client: `client_id` in the body and nothing else.
     None { id: ClientId },
     /// Mutual TLS (RFC 8705 §2): the certificate is presented in the handshake (the driver's
-    /// `[tls] client_cert`); the body carries `client_id`, which §2 says "MUST be included".
+    /// `[tls] client_cert`); the body carries `client_id` (§2: the client "MUST include the
+    /// client_id parameter").
     Certificate { id: ClientId },
     /// Wrong on purpose: Basic without form-urlencoding id and secret first.
     BasicUnencoded { id: ClientId, secret: ClientSecret },

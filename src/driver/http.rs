@@ -1011,7 +1011,8 @@ impl Driver {
                 DriverError::Transport {
                     method: method.to_owned(),
                     url: url.to_owned(),
-                    message: super::tls::explain(&e, &host).unwrap_or_else(|| error_chain(&e)),
+                    message: super::tls::explain(&e, &host, self.config.tls.identity.is_some())
+                        .unwrap_or_else(|| error_chain(&e)),
                 }
             }
         };

@@ -95,9 +95,14 @@ impl TlsSettings {
     }
 }
 
-/// What went wrong in a TLS handshake with `host`, in plain words and with what to do; `None`
-/// when `err` was not a TLS failure.
-pub fn explain(err: &(dyn std::error::Error + 'static), host: &str) -> Option<String> {
+/// What went wrong in a TLS handshake with `host`, in plain words and with what to do;
+/// `presented`: whether a client certificate was configured. `None` when `err` was not a TLS
+/// failure.
+pub fn explain(
+    err: &(dyn std::error::Error + 'static),
+    host: &str,
+    presented: bool,
+) -> Option<String> {
     let tls = rustls_error(err)?;
     use rustls::AlertDescription as A;
     use rustls::CertificateError as C;
@@ -120,16 +125,28 @@ pub fn explain(err: &(dyn std::error::Error + 'static), host: &str) -> Option<St
         E::InvalidCertificate(other) => {
             format!("{host}'s certificate was refused ({other}): {trust}")
         }
+        E::AlertReceived(A::CertificateRequired) if !presented => format!(
+            "{host} refused the TLS handshake ({}): it wants a client certificate (mutual TLS); set [tls] client_cert and client_key",
+            alert_words(A::CertificateRequired)
+        ),
         E::AlertReceived(
             a @ (A::CertificateRequired
-            | A::HandshakeFailure
             | A::BadCertificate
             | A::UnknownCA
             | A::AccessDenied
             | A::CertificateUnknown),
-        ) => format!(
-            "{host} refused the TLS handshake ({}): it wants a client certificate it trusts (mutual TLS); set [tls] client_cert and client_key",
+        ) if presented => format!(
+            "{host} refused the client certificate of [tls] client_cert ({}): check that it is the one the server trusts, signed by its CA, and not expired",
             alert_words(*a)
+        ),
+        E::AlertReceived(a) => format!(
+            "{host} ended the TLS handshake ({}){}",
+            alert_words(*a),
+            if presented {
+                ""
+            } else {
+                ": if it asks for a client certificate (mutual TLS), set [tls] client_cert and client_key"
+            }
         ),
         E::InvalidMessage(_) | E::InappropriateMessage { .. } => {
             format!("{host} did not answer in TLS: is it plain http?")
@@ -182,16 +199,22 @@ mod tests {
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         ));
-        let why = explain(&io, "127.0.0.1:8443").unwrap();
+        let why = explain(&io, "127.0.0.1:8443", false).unwrap();
         assert!(
             why.contains("127.0.0.1:8443's certificate is not signed by a CA"),
             "{why}"
         );
         assert!(why.contains("[tls] ca_certs"), "{why}");
         let alert = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired);
-        let why = explain(&alert, "h:1").unwrap();
-        assert!(why.contains("client_cert"), "{why}");
-        assert!(explain(&std::io::Error::other("connection refused"), "h:1").is_none());
+        let why = explain(&alert, "h:1", false).unwrap();
+        assert!(
+            why.contains("set [tls] client_cert and client_key"),
+            "{why}"
+        );
+        let refused = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
+        let why = explain(&refused, "h:1", true).unwrap();
+        assert!(why.contains("refused the client certificate"), "{why}");
+        assert!(explain(&std::io::Error::other("connection refused"), "h:1", false).is_none());
     }
 
     #[test]

@@ -122,6 +122,16 @@ pub fn render(report: &RunReport) -> String {
         .map(|(i, s)| result(report, s, i))
         .collect();
     let t = report.totals();
+    // The run could not tell the target from an impostor: said where SARIF says such things.
+    let notifications: Vec<Value> = if report.target.tls_verification_off {
+        vec![json!({
+            "level": "warning",
+            "descriptor": { "id": "tls-verification-off" },
+            "message": { "text": super::model::TLS_OFF_WARNING },
+        })]
+    } else {
+        Vec::new()
+    };
     let log = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -134,10 +144,10 @@ pub fn render(report: &RunReport) -> String {
                     "rules": rules,
                 }
             },
-            "automationDetails": { "id": format!("oauthspec/{}/", report.target.name) },
             "invocations": [{
                 "executionSuccessful": true,
                 "startTimeUtc": report.started_at,
+                "toolConfigurationNotifications": notifications,
                 "properties": {
                     "target": report.target.name,
                     "targetKind": report.target.kind,

@@ -1273,7 +1273,15 @@ impl Validator<'_> {
                     None => DEFAULT_REDIRECT_URI.to_owned(),
                 },
                 scope: r.scope.as_deref().map(Scope::parse),
-                auth_method: r.auth_method.unwrap_or(AuthMethod::ClientSecretBasic),
+                auth_method: match r.auth_method {
+                    Some(m) if m.by_certificate() => {
+                        return Err(self.err(
+                            "registration.auth_method",
+                            format!("the harness cannot register `{m}` clients (RFC 8705 §2.1.2 needs the certificate's subject in the metadata): list the client in [[clients]]"),
+                        ));
+                    }
+                    m => m.unwrap_or(AuthMethod::ClientSecretBasic),
+                },
                 initial_access_token: r.initial_access_token.clone(),
                 scenario_clients: r.scenario_clients.unwrap_or_default(),
             }),

@@ -226,6 +226,12 @@ async fn an_internal_ca_and_mutual_tls_are_set_in_the_profile() {
     assert!(terminal::render(&report).starts_with("WARNING: TLS certificate verification was OFF"));
     assert!(oauthspec::report::markdown::render(&report).contains("insecure_skip_verify"));
     assert!(oauthspec::report::html::render(&report).contains("id=\"tls-off\""));
+    let sarif = oauthspec::report::sarif::render(&report);
+    assert!(
+        sarif.contains("tls-verification-off")
+            && sarif.contains("could not tell the target from an impostor"),
+        "{sarif}"
+    );
     let json = oauthspec::report::json::render(&report);
     assert!(json.contains("\"tls_verification_off\": true"), "{json}");
 }

@@ -387,6 +387,7 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
     let walking: Arc<Mutex<Option<Walking>>> = Arc::default();
     let blank = Url::parse("about:blank").map_err(cdp)?;
     let document = Arc::new(Mutex::new((0u16, blank, Vec::new())));
+    let net_error: Arc<Mutex<Option<String>>> = Arc::default();
     let inflight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let interceptor = {
         let page = page.clone();
@@ -485,6 +486,7 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
     let watcher = {
         let document = document.clone();
         let inflight = inflight.clone();
+        let net_error = net_error.clone();
         tokio::spawn(async move {
             while let Some(event) = responses.next().await {
                 inflight
@@ -502,11 +504,13 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
                     }
                     d.0 = status;
                     d.1 = url;
+                    // A document that arrived: an earlier load failure is not why the walk
+                    // stopped.
+                    *net_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 }
             }
         })
     };
-    let net_error: Arc<Mutex<Option<String>>> = Arc::default();
     let failed = {
         let inflight = inflight.clone();
         let net_error = net_error.clone();
@@ -516,12 +520,23 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(event.request_id.inner());
-                // A document the browser could not load at all (a refused certificate, a
-                // closed port); blocked and aborted requests are the harness's own doing.
+                // A document the browser could not reach at all: a refused certificate or
+                // TLS handshake, a closed port, an unknown name. Blocked and aborted
+                // requests are the harness's own doing; other errors are the page's.
                 let text = event.error_text.as_str();
+                let unreachable = [
+                    "net::ERR_CERT_",
+                    "net::ERR_SSL_",
+                    "net::ERR_BAD_SSL_CLIENT_AUTH_CERT",
+                    "net::ERR_CONNECTION_",
+                    "net::ERR_NAME_NOT_RESOLVED",
+                    "net::ERR_ADDRESS_UNREACHABLE",
+                ]
+                .iter()
+                .any(|p| text.starts_with(p));
                 if event.r#type == ResourceType::Document
                     && !event.canceled.unwrap_or(false)
-                    && !matches!(text, "net::ERR_BLOCKED_BY_CLIENT" | "net::ERR_ABORTED")
+                    && unreachable
                 {
                     *net_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.to_owned());
                 }
