@@ -26,21 +26,8 @@ use super::model::{RunReport, Verdict, source_url};
 const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");
 
-/// `&`, `<`, `>`, `"` and `'` as entities.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// `&`, `<`, `>`, `"` and `'` as entities (the JUnit writer's attribute escaping is HTML's too).
+use super::junit::attr as esc;
 
 /// JSON safe inside `<script type="application/json">`.
 fn script_json(value: &serde_json::Value) -> String {
@@ -183,7 +170,7 @@ mod tests {
     fn escapes_markup() {
         assert_eq!(
             esc("<a href='x'>&\"</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+            "&lt;a href=&apos;x&apos;&gt;&amp;&quot;&lt;/a&gt;"
         );
     }
 }
