@@ -13,6 +13,7 @@ pub mod flows;
 pub mod probe;
 pub mod profile;
 pub mod shard;
+pub mod start_at;
 pub mod stats;
 pub mod summary;
 pub mod threshold;

@@ -31,12 +31,22 @@ pub struct Shard {
     pub count: u32,
 }
 
-impl FromStr for Shard {
-    type Err = String;
+/// A shard that cannot be told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("invalid shard `{0}`: write INDEX/COUNT with 0 <= INDEX < COUNT, e.g. 0/3")]
+    Invalid(String),
+    #[error("JOB_COMPLETION_INDEX is set but {SHARDS_VAR} (the number of shards) is not")]
+    NoCount,
+    #[error("{SHARDS_VAR} is set but JOB_COMPLETION_INDEX (this shard's index) is not")]
+    NoIndex,
+}
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            || format!("invalid shard `{s}`: write INDEX/COUNT with 0 <= INDEX < COUNT, e.g. 0/3");
+impl FromStr for Shard {
+    type Err = ShardError;
+
+    fn from_str(s: &str) -> Result<Self, ShardError> {
+        let bad = || ShardError::Invalid(s.to_owned());
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let index: u32 = i.trim().parse().map_err(|_| bad())?;
         let count: u32 = n.trim().parse().map_err(|_| bad())?;
@@ -56,18 +66,14 @@ impl fmt::Display for Shard {
 impl Shard {
     /// The shard Kubernetes' Indexed Job gives this pod: `JOB_COMPLETION_INDEX` and
     /// [`SHARDS_VAR`]; `None` when neither is set.
-    pub fn from_env() -> Result<Option<Shard>, String> {
+    pub fn from_env() -> Result<Option<Shard>, ShardError> {
         let index = std::env::var("JOB_COMPLETION_INDEX").ok();
         let count = std::env::var(SHARDS_VAR).ok();
         match (index, count) {
             (None, None) => Ok(None),
             (Some(i), Some(n)) => format!("{i}/{n}").parse().map(Some),
-            (Some(_), None) => Err(format!(
-                "JOB_COMPLETION_INDEX is set but {SHARDS_VAR} (the number of shards) is not"
-            )),
-            (None, Some(_)) => Err(format!(
-                "{SHARDS_VAR} is set but JOB_COMPLETION_INDEX (this shard's index) is not"
-            )),
+            (Some(_), None) => Err(ShardError::NoCount),
+            (None, Some(_)) => Err(ShardError::NoIndex),
         }
     }
 
@@ -211,6 +217,13 @@ pub enum MergeError {
     Mismatch(String),
     #[error("shards missing: {0}")]
     Missing(String),
+    #[error("shard {shard}, request `{name}`: {source}")]
+    Histogram {
+        shard: u64,
+        name: String,
+        #[source]
+        source: crate::stats::HistogramError,
+    },
 }
 
 /// `result.json` of `dir` (or `dir` itself when it is the file).
@@ -304,10 +317,12 @@ pub fn merge(results: &[RunResult]) -> Result<Merged, MergeError> {
     for r in results {
         let shard = u64::from(r.shard.map_or(0, |s| s.index));
         for (name, q) in &r.requests {
-            let h = Histogram::from_base64(&q.latency_us).map_err(|e| MergeError::Read {
-                path: PathBuf::from(format!("shard {shard}: {name}")),
-                message: e.to_string(),
-            })?;
+            let h =
+                Histogram::from_base64(&q.latency_us).map_err(|source| MergeError::Histogram {
+                    shard,
+                    name: name.clone(),
+                    source,
+                })?;
             let n = snapshot
                 .by_name
                 .entry(name.clone())
@@ -389,74 +404,9 @@ impl Merged {
     }
 }
 
-/// An instant written `2026-12-02T05:00:00Z` (RFC 3339 in UTC, to the second).
-pub fn parse_start_at(text: &str) -> Result<std::time::SystemTime, String> {
-    let bad =
-        || format!("invalid --start-at `{text}`: write a UTC instant like 2026-12-02T05:00:00Z");
-    let b = text.trim().as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
-        return Err(bad());
-    }
-    let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
-        std::str::from_utf8(&b[r])
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(bad)
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days_in_month = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if !(1..=12).contains(&m) || !(1..=days_in_month).contains(&d) || hh > 23 || mm > 59 || ss > 59
-    {
-        return Err(bad());
-    }
-    // Howard Hinnant's days-from-civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
-    let secs = u64::try_from(secs).map_err(|_| bad())?;
-    Ok(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn start_instants_parse_as_utc() {
-        let t = parse_start_at("2026-12-02T05:00:00Z").unwrap();
-        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-        assert_eq!(secs, 1_796_187_600);
-        assert_eq!(
-            parse_start_at("1970-01-01T00:00:00Z").unwrap(),
-            std::time::UNIX_EPOCH
-        );
-        for bad in [
-            "2026-12-02 05:00:00Z",
-            "2026-12-02T05:00:00+01:00",
-            "2026-13-02T05:00:00Z",
-            "x",
-        ] {
-            assert!(parse_start_at(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn shards_parse_and_split_users_and_rate() {

@@ -11,7 +11,7 @@ use clap::Args;
 use oauthspec::load::{DriverFlows, reference_profile};
 use oauthspec::report;
 use oauthspec::target::TargetProfile;
-use oauthspec_load::shard::parse_start_at;
+use oauthspec_load::start_at::parse_start_at;
 use oauthspec_load::{
     LoadError, Plan, Profile, RunResult, Shard, Threshold, TokenFormat, parse_run_time,
     write_summary,

@@ -504,7 +504,7 @@ async fn three_shards_merge_into_the_figures_of_one_run() {
     assert_eq!(users, vec![(0, 3), (1, 2), (2, 2)]);
     // They started together, at the instant given, not before: their first requests within a
     // second of each other.
-    let at_us = oauthspec_load::shard::parse_start_at(&start_at)
+    let at_us = oauthspec_load::start_at::parse_start_at(&start_at)
         .unwrap()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
