@@ -306,6 +306,43 @@ fn sarif_is_valid_against_the_oasis_schema() {
     }
 }
 
+/// A security finding's severity follows its level (GitHub's "high" for a MUST, "medium"
+/// otherwise); a report with no issuer is located at its target's name.
+#[test]
+fn sarif_severity_follows_the_level_and_locations_fall_back_to_the_name() {
+    let mut report = golden_report();
+    report.target.issuer.clear();
+    let warn = report
+        .scenarios
+        .iter_mut()
+        .find(|s| s.verdict == Verdict::Warn)
+        .unwrap();
+    warn.kind = Some(FindingKind::Security);
+    let warn_id = warn.id.clone();
+    let doc: serde_json::Value = serde_json::from_str(&report::sarif::render(&report)).unwrap();
+    assert_eq!(
+        schema_errors(&sarif_validator(), &doc),
+        Vec::<String>::new()
+    );
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let severity = |id: &str| {
+        rules.iter().find(|r| r["id"] == id).unwrap()["properties"]["security-severity"].clone()
+    };
+    assert_eq!(severity(&warn_id), "5.0");
+    assert_eq!(
+        severity("jwt/a-token-signed-with-alg-none-is-refused"),
+        "8.0"
+    );
+    for r in doc["runs"][0]["results"].as_array().unwrap() {
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            report.target.name.as_str()
+        );
+    }
+}
+
 #[test]
 fn json_round_trips() {
     let report = golden_report();
