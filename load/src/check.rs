@@ -1,10 +1,12 @@
 //! Validation of every answer: a request counts as a success only if the answer is what the
 //! RFC says a success looks like. Failures are classified by kind for the report.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::value::RawValue;
 
 use crate::flows::Reply;
 
@@ -109,7 +111,8 @@ fn status_failure(reply: &Reply) -> Failure {
     Failure::new(FailureKind::Status(reply.status), detail)
 }
 
-fn json_object(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
+/// A 2xx answer that says it is JSON.
+fn json_reply(reply: &Reply) -> Result<(), Failure> {
     if !(200..300).contains(&reply.status) {
         return Err(status_failure(reply));
     }
@@ -122,6 +125,11 @@ fn json_object(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Valu
             ),
         ));
     }
+    Ok(())
+}
+
+fn json_object(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
+    json_reply(reply)?;
     match serde_json::from_slice::<serde_json::Value>(&reply.body) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
         Ok(_) => Err(Failure::new(
@@ -138,6 +146,12 @@ fn json_object(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Valu
 /// Whether `token` is a compact JWS whose header is a JSON object with an `alg` (RFC 7515
 /// §7.1, §4.1.1): the shape of an RFC 9068 access token.
 pub fn parses_as_jwt(token: &str) -> bool {
+    /// The JOSE header's `alg`; the rest is not read.
+    #[derive(serde::Deserialize)]
+    struct Header<'a> {
+        #[serde(borrow)]
+        alg: Cow<'a, str>,
+    }
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -153,21 +167,64 @@ pub fn parses_as_jwt(token: &str) -> bool {
     let Ok(payload) = URL_SAFE_NO_PAD.decode(p) else {
         return false;
     };
-    let header_ok = serde_json::from_slice::<serde_json::Value>(&header)
-        .ok()
-        .and_then(|v| v.get("alg").and_then(|a| a.as_str()).map(|a| a != "none"))
-        .unwrap_or(false);
-    header_ok && serde_json::from_slice::<serde_json::Value>(&payload).is_ok_and(|v| v.is_object())
+    // Both are JSON objects (RFC 7519 §7.2); the payload's members are checked for syntax
+    // only, without building them.
+    let header_ok = is_object_text(&header)
+        && serde_json::from_slice::<Header>(&header).is_ok_and(|h| h.alg != "none");
+    header_ok
+        && is_object_text(&payload)
+        && serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_ok()
+}
+
+/// JSON text whose value is an object (a struct also deserialises from an array).
+fn is_object_text(json: &[u8]) -> bool {
+    json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// The members of a token response the load reads, as they came (a JSON `null` included).
+#[derive(serde::Deserialize)]
+struct TokenMembers<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    access_token: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    token_type: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    refresh_token: Option<&'a RawValue>,
+}
+
+/// A member that is there, whatever its value (`Option`'s own rule would read `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// A member's value if it is a JSON string.
+fn text(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
+    raw.and_then(|r| serde_json::from_str::<Cow<str>>(r.get()).ok())
 }
 
 /// An RFC 6749 §5.1 token response: 2xx, JSON, an `access_token` (a JWT when `jwt` is set)
 /// and `token_type` Bearer.
 pub fn token_response(reply: &Reply, jwt: bool) -> Result<Tokens, Failure> {
-    let m = json_object(reply)?;
-    let Some(access) = m.get("access_token").and_then(|v| v.as_str()) else {
+    json_reply(reply)?;
+    let m = match serde_json::from_slice::<TokenMembers>(&reply.body) {
+        Ok(m) if is_object_text(&reply.body) => m,
+        Ok(_) => {
+            return Err(Failure::new(
+                FailureKind::Unparsable,
+                "JSON that is not an object",
+            ));
+        }
+        Err(e) => {
+            return Err(Failure::new(
+                FailureKind::Unparsable,
+                format!("not JSON: {e}"),
+            ));
+        }
+    };
+    let Some(access) = text(m.access_token) else {
         return Err(Failure::new(FailureKind::Unparsable, "no access_token"));
     };
-    match m.get("token_type").and_then(|v| v.as_str()) {
+    match text(m.token_type) {
         Some(t) if t.eq_ignore_ascii_case("bearer") => {}
         Some(_) => {
             return Err(Failure::new(
@@ -177,24 +234,27 @@ pub fn token_response(reply: &Reply, jwt: bool) -> Result<Tokens, Failure> {
         }
         None => return Err(Failure::new(FailureKind::Unparsable, "no token_type")),
     }
-    if jwt && !parses_as_jwt(access) {
+    if jwt && !parses_as_jwt(&access) {
         return Err(Failure::new(
             FailureKind::InvalidToken,
             "access_token is not a JWT (RFC 9068)",
         ));
     }
-    let refresh_token = match m.get("refresh_token") {
+    let refresh_token = match m.refresh_token {
         None => None,
-        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(_) => {
-            return Err(Failure::new(
-                FailureKind::Unparsable,
-                "refresh_token is not a string",
-            ));
-        }
+        Some(raw) => match text(Some(raw)) {
+            Some(s) if s.is_empty() => None,
+            Some(s) => Some(s.into_owned()),
+            None => {
+                return Err(Failure::new(
+                    FailureKind::Unparsable,
+                    "refresh_token is not a string",
+                ));
+            }
+        },
     };
     Ok(Tokens {
-        access_token: access.to_owned(),
+        access_token: access.into_owned(),
         refresh_token,
     })
 }
@@ -309,11 +369,76 @@ mod tests {
         assert_eq!(e.kind, FailureKind::NoRefreshToken);
     }
 
+    /// The typed, borrowing parse reads what a whole JSON value would have read.
+    #[test]
+    fn token_response_edge_cases() {
+        let json = |body: &str| token_response(&reply(200, Some("application/json"), body), false);
+        let kind = |body: &str| json(body).unwrap_err().kind;
+        assert_eq!(
+            kind(r#"["access_token","Bearer"]"#),
+            FailureKind::Unparsable
+        );
+        assert_eq!(
+            kind(r#"{"access_token":null,"token_type":"Bearer"}"#),
+            FailureKind::Unparsable
+        );
+        assert_eq!(
+            kind(r#"{"access_token":7,"token_type":"Bearer"}"#),
+            FailureKind::Unparsable
+        );
+        assert_eq!(
+            kind(r#"{"access_token":"a","token_type":null}"#),
+            FailureKind::Unparsable
+        );
+        let e = json(r#"{"access_token":"a","token_type":"Bearer","refresh_token":null}"#);
+        assert_eq!(e.unwrap_err().detail, "refresh_token is not a string");
+        let e = json(r#"{"access_token":"a","token_type":"Bearer","refresh_token":{}}"#);
+        assert_eq!(e.unwrap_err().detail, "refresh_token is not a string");
+        // Escapes are decoded; other members of any shape are ignored.
+        let t = json(
+            r#" {"access_token":"a\u002fb","token_type":"Bearer","refresh_token":"","x":[1,{"y":null}]}"#,
+        )
+        .unwrap();
+        assert_eq!(t.access_token, "a/b");
+        assert_eq!(t.refresh_token, None);
+        assert_eq!(
+            kind(r#"{"access_token":"a","token_type":"Bearer""#),
+            FailureKind::Unparsable
+        );
+    }
+
     #[test]
     fn jwt_shape() {
         assert!(parses_as_jwt(JWT));
         assert!(!parses_as_jwt("a.b"));
         assert!(!parses_as_jwt("a.b.c.d"));
+        let b64 = |s: &str| URL_SAFE_NO_PAD.encode(s);
+        // Header and payload are JSON objects, not arrays; the payload's JSON is checked.
+        assert!(!parses_as_jwt(&format!(
+            "{}.{}.x",
+            b64(r#"["ES256"]"#),
+            b64("{}")
+        )));
+        assert!(!parses_as_jwt(&format!(
+            "{}.{}.x",
+            b64(r#"{"alg":"ES256"}"#),
+            b64("[]")
+        )));
+        assert!(!parses_as_jwt(&format!(
+            "{}.{}.x",
+            b64(r#"{"alg":"ES256"}"#),
+            b64("{\"a\":")
+        )));
+        assert!(!parses_as_jwt(&format!(
+            "{}.{}.x",
+            b64(r#"{"typ":"JWT"}"#),
+            b64("{}")
+        )));
+        assert!(parses_as_jwt(&format!(
+            "{}.{}.x",
+            b64(r#"{"alg":"ES256","kid":"k"}"#),
+            b64(r#"{"a":[1]}"#)
+        )));
         // alg none is not an access token anyone may accept.
         let none = format!("{}.e30.x", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#));
         assert!(!parses_as_jwt(&none));

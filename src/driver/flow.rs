@@ -1124,13 +1124,23 @@ pub async fn token_request(
     driver: &Driver,
     endpoint: &Url,
     auth: &ClientAuth,
-    mut form: Vec<(String, String)>,
+    form: Vec<(String, String)>,
 ) -> Result<EndpointResponse<TokenResponse>, FlowError> {
-    let req = auth.apply(HttpRequest::post(endpoint.clone()), &mut form);
     let resp = driver
-        .send(req.header("Accept", "application/json").form(form))
+        .send(authenticated_post(endpoint, auth, form))
         .await?;
     Ok(read_answer(resp))
+}
+
+/// A form POST to a token, introspection or revocation endpoint, the client authenticated
+/// as `auth` says (RFC 6749 §2.3.1) and JSON asked for; built, not sent.
+pub fn authenticated_post(
+    endpoint: &Url,
+    auth: &ClientAuth,
+    mut form: Vec<(String, String)>,
+) -> HttpRequest {
+    let req = auth.apply(HttpRequest::post(endpoint.clone()), &mut form);
+    req.header("Accept", "application/json").form(form)
 }
 
 /// RFC 6749 §4.1.3 (+ RFC 7636 §4.5): exchanges a code.
@@ -1229,9 +1239,8 @@ pub async fn introspect(
     if let Some(h) = token_type_hint {
         form.push(("token_type_hint".into(), h.into()));
     }
-    let req = auth.apply(HttpRequest::post(endpoint.clone()), &mut form);
     let resp = driver
-        .send(req.header("Accept", "application/json").form(form))
+        .send(authenticated_post(endpoint, auth, form))
         .await?;
     Ok(read_answer(resp))
 }

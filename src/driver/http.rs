@@ -180,7 +180,7 @@ pub enum RequestBody {
 }
 
 impl RequestBody {
-    fn content_type(&self) -> Option<&str> {
+    pub fn content_type(&self) -> Option<&str> {
         match self {
             RequestBody::Empty => None,
             RequestBody::Form(_) => Some("application/x-www-form-urlencoded"),
@@ -189,7 +189,7 @@ impl RequestBody {
         }
     }
 
-    fn bytes(&self) -> Vec<u8> {
+    pub fn bytes(&self) -> Vec<u8> {
         match self {
             RequestBody::Empty => Vec::new(),
             RequestBody::Form(pairs) => form_urlencode(pairs).into_bytes(),
@@ -794,14 +794,7 @@ impl fmt::Debug for Driver {
 
 impl Driver {
     pub fn new(allowlist: HostAllowlist, config: DriverConfig) -> Result<Self, DriverError> {
-        let builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .retry(reqwest::retry::never())
-            .no_proxy()
-            .timeout(config.timeout);
-        let client = config
-            .tls
-            .apply(builder)
+        let client = client_builder(&config)
             .build()
             .map_err(|e| DriverError::Client(error_chain(&e)))?;
         Ok(Self {
@@ -1058,8 +1051,19 @@ impl Driver {
     }
 }
 
+/// The HTTP client every request of the harness goes through: no redirects followed (the
+/// flows walk them), no retries, no proxy, the profile's timeout and TLS settings.
+pub(crate) fn client_builder(config: &DriverConfig) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
+        .no_proxy()
+        .timeout(config.timeout);
+    config.tls.apply(builder)
+}
+
 /// An error and its sources, joined with ": " (reqwest's own message is terse).
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(src) = cur {

@@ -3,21 +3,21 @@
 //! to a target exactly like `oauthspec check` does (same allowlist, same login walker).
 
 pub mod ceiling;
+pub mod lean;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use oauthspec_load::{BoxFut, CodeGrant, Exchange, Flows, Reply, Walk};
 use url::Url;
 
-use crate::driver::flow::{self, AuthorizationOutcome, ClientAuth, EndpointResponse, WalkOptions};
+use crate::driver::flow::{self, AuthorizationOutcome, ClientAuth, WalkOptions};
 use crate::driver::http::{DriverConfig, HttpRequest};
 use crate::driver::pkce::random_token;
 use crate::driver::{
-    AuthMethod, AuthorizationCode, AuthorizationRequest, ClientId, Driver, PkceCodeChallenge,
-    PkceCodeVerifier, RefreshToken, Scope,
+    AuthMethod, AuthorizationRequest, ClientId, Driver, PkceCodeChallenge, PkceCodeVerifier, Scope,
 };
 use crate::target::{DiscoveryError, Target, TargetProfile};
+use lean::{Lean, Prepared, Vary, method_label};
 
 /// The profile of the reference server (`examples/targets/reference.toml`) pointed at `url`.
 pub fn reference_profile(url: &str) -> Result<TargetProfile, crate::target::ProfileError> {
@@ -47,68 +47,48 @@ struct LoadClient {
     scope: Option<Scope>,
 }
 
+/// A measured request, built once; or why it cannot be sent.
+type Ready = Result<Prepared, String>;
+
+/// The measured requests of each operation, built once (see [`lean`]).
+struct Requests {
+    client_credentials: Ready,
+    exchange_code: Ready,
+    refresh: Ready,
+    introspect: Ready,
+    resource: Ready,
+    baseline: Ready,
+    ceiling: Ready,
+    /// The names the figures use, built once.
+    resource_name: String,
+    baseline_name: String,
+    ceiling_name: String,
+}
+
 /// `oauthspec_load::Flows` over the flow driver, for one resolved target.
 pub struct DriverFlows {
     name: String,
     base: Url,
-    /// Records no evidence: the requests of the measured operations.
-    fast: Driver,
+    /// The measured requests: prepared once, no evidence.
+    lean: Lean,
+    requests: Requests,
     /// Records evidence, so each request of a walk can be timed and reported.
     walker: Driver,
-    token: Option<Url>,
     authorization: Option<Url>,
-    introspection: Option<Url>,
-    resource: Option<Url>,
     baseline: Url,
     /// The generator's own endpoint, and the server behind it.
     ceiling: ceiling::Ceiling,
-    cc_client: Option<LoadClient>,
     code_client: Option<LoadClient>,
     walk: WalkOptions,
-    /// The profile's extra authorization parameters (e.g. `prompt=consent`).
+    /// The profile's extra authorization parameters (e.g. `prompt=consent`), and
+    /// `[load.authorization_code]`'s resource indicators.
     authorization_params: Vec<(String, String)>,
+    /// `[load.authorization_code] scope`, instead of the client's.
+    authorization_scope: Option<Scope>,
 }
 
 fn missing(what: &str) -> String {
     format!("the target profile gives no {what}")
-}
-
-fn reply_of<T>(r: EndpointResponse<T>) -> Reply {
-    Reply {
-        status: r.status,
-        content_type: r.header("content-type").map(str::to_owned),
-        body: r.body,
-    }
-}
-
-/// A GET that took from `started` until now, as the load profiles see it.
-fn answered<E: std::fmt::Display>(
-    name: String,
-    started: Instant,
-    res: Result<crate::driver::HttpResponse, E>,
-) -> Exchange {
-    Exchange {
-        method: "GET",
-        name,
-        elapsed: started.elapsed(),
-        outcome: res
-            .map(|r| Reply {
-                status: r.status,
-                content_type: r.content_type().map(str::to_owned),
-                body: r.body,
-            })
-            .map_err(|e| e.to_string()),
-    }
-}
-
-fn method_label(m: &str) -> &'static str {
-    match m {
-        "GET" => "GET",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "DELETE" => "DELETE",
-        _ => "OTHER",
-    }
 }
 
 /// `GET /interaction/ab12…` → `GET /interaction/…`: one metric per endpoint, not per request.
@@ -142,14 +122,14 @@ impl DriverFlows {
         if let Some(hp) = crate::driver::HostPort::from_url(&ceiling.url) {
             allowed.insert(hp);
         }
-        let fast = Driver::new(allowed, config.clone())?;
+        let fast = Driver::new(allowed.clone(), config.clone())?;
         let walker = Driver::new(
             profile.allowed_hosts.clone(),
             DriverConfig {
                 record_evidence: true,
                 evidence_max_exchanges: 64,
                 evidence_body_limit: 256,
-                ..config
+                ..config.clone()
             },
         )?;
         let target = Target::resolve(profile, &fast).await?;
@@ -245,59 +225,127 @@ impl DriverFlows {
             .as_ref()
             .map(|l| l.walk_options())
             .unwrap_or_default();
-        let authorization_params = p
+        let mut authorization_params = p
             .login
             .as_ref()
             .map(|l| l.authorization_params.clone())
             .unwrap_or_default();
+        // RFC 8707 §2.1: the resource indicators go on the authorization request too.
+        authorization_params.extend(p.load.authorization_code.resource_pairs());
+        let authorization_scope = p.load.authorization_code.scope.clone();
+        let lean = Lean::new(&config, allowed)?;
+        let token = target.endpoints.token.clone();
+        let requests = Requests {
+            // RFC 6749 §4.4.2: scope is a parameter of this grant; the profile's [load] one
+            // replaces the client's.
+            client_credentials: prepare_token(
+                &lean,
+                &token,
+                &cc_client,
+                "client_credentials",
+                |c| {
+                    let g = &p.load.client_credentials;
+                    let mut form = g.token_form();
+                    if let (None, Some(s)) = (&g.scope, &c.scope) {
+                        form.insert(0, ("scope".to_owned(), s.to_string()));
+                    }
+                    form
+                },
+            ),
+            // RFC 6749 §4.1.3 has no scope (it went on the authorization request); RFC 8707
+            // §2.2 sends the resource again.
+            exchange_code: prepare_token(&lean, &token, &code_client, "authorization_code", |c| {
+                let mut form: Vec<_> = c
+                    .redirect_uri
+                    .iter()
+                    .map(|r| ("redirect_uri".to_owned(), r.clone()))
+                    .collect();
+                form.extend(
+                    p.load
+                        .authorization_code
+                        .token_form()
+                        .into_iter()
+                        .filter(|(k, _)| k != "scope"),
+                );
+                form
+            }),
+            refresh: prepare_token(&lean, &token, &code_client, "refresh_token", |_| {
+                p.load.refresh_token.token_form()
+            }),
+            introspect: match (
+                &target.endpoints.introspection,
+                cc_client.as_ref().or(code_client.as_ref()),
+            ) {
+                (None, _) => Err(missing("introspection endpoint")),
+                (_, None) => Err(missing("confidential client")),
+                (Some(ep), Some(c)) => {
+                    prepare(&lean, &flow::authenticated_post(ep, &c.auth, Vec::new()))
+                }
+            },
+            resource: match &resource {
+                Some(url) => prepare(&lean, &HttpRequest::get(url.clone())),
+                None => Err(missing("GET resource")),
+            },
+            baseline: prepare(&lean, &HttpRequest::get(baseline.clone())),
+            ceiling: prepare(&lean, &HttpRequest::get(ceiling.url.clone())),
+            resource_name: match &resource {
+                Some(url) => format!("resource GET {}", url.path()),
+                None => "resource".to_owned(),
+            },
+            baseline_name: format!("baseline GET {}", baseline.path()),
+            ceiling_name: format!("ceiling GET {}", ceiling::PATH),
+        };
         Ok(Self {
             name,
             base,
-            token: target.endpoints.token.clone(),
+            lean,
+            requests,
             authorization: target.endpoints.authorization.clone(),
-            introspection: target.endpoints.introspection.clone(),
-            resource,
             baseline,
             ceiling,
-            cc_client,
             code_client,
             walk,
             authorization_params,
-            fast,
+            authorization_scope,
             walker,
         })
     }
 
-    async fn timed<T>(
-        &self,
-        name: &str,
-        fut: impl Future<Output = Result<EndpointResponse<T>, flow::FlowError>>,
-    ) -> Exchange {
-        let started = Instant::now();
-        let outcome = fut.await.map(reply_of).map_err(|e| e.to_string());
-        Exchange {
-            method: "POST",
-            name: name.to_owned(),
-            elapsed: started.elapsed(),
-            outcome,
+    /// Sends a prepared request, or reports why there is none.
+    async fn send(&self, name: &str, ready: &Ready, vary: Vary<'_>) -> Exchange {
+        match ready {
+            Ok(p) => self.lean.send(name, p, vary).await,
+            Err(why) => Exchange {
+                method: "POST",
+                name: name.to_owned(),
+                elapsed: std::time::Duration::ZERO,
+                outcome: Err(why.clone()),
+            },
         }
     }
+}
 
-    /// A plain `GET url` through the measured client, named `name`.
-    async fn get(&self, url: &Url, name: String) -> Exchange {
-        let started = Instant::now();
-        let res = self.fast.send(HttpRequest::get(url.clone())).await;
-        answered(name, started, res)
-    }
+fn prepare(lean: &Lean, request: &HttpRequest) -> Ready {
+    lean.prepare(request).map_err(|e| e.to_string())
+}
 
-    fn not_possible(method: &'static str, name: &str, why: String) -> Exchange {
-        Exchange {
-            method,
-            name: name.to_owned(),
-            elapsed: std::time::Duration::ZERO,
-            outcome: Err(why),
-        }
-    }
+/// A token request of `grant_type`, authenticated as `client`, with the client's fixed form
+/// parameters; what changes per request is added when it is sent.
+fn prepare_token(
+    lean: &Lean,
+    endpoint: &Option<Url>,
+    client: &Option<LoadClient>,
+    grant_type: &str,
+    fixed: impl FnOnce(&LoadClient) -> Vec<(String, String)>,
+) -> Ready {
+    let (Some(ep), Some(c)) = (endpoint, client) else {
+        return Err(missing(&format!(
+            "token endpoint or client for {grant_type}"
+        )));
+    };
+    let mut form = vec![("grant_type".to_owned(), grant_type.to_owned())];
+    form.extend(fixed(c));
+    prepare(lean, &flow::authenticated_post(ep, &c.auth, form))
 }
 
 impl Flows for DriverFlows {
@@ -310,21 +358,11 @@ impl Flows for DriverFlows {
     }
 
     fn client_credentials(&self) -> BoxFut<'_, Exchange> {
-        Box::pin(async move {
-            const NAME: &str = "token client_credentials";
-            let (Some(ep), Some(c)) = (&self.token, &self.cc_client) else {
-                return Self::not_possible(
-                    "POST",
-                    NAME,
-                    missing("token endpoint or confidential client"),
-                );
-            };
-            self.timed(
-                NAME,
-                flow::client_credentials(&self.fast, ep, &c.auth, c.scope.as_ref()),
-            )
-            .await
-        })
+        Box::pin(self.send(
+            "token client_credentials",
+            &self.requests.client_credentials,
+            Vary::Nothing,
+        ))
     }
 
     fn authorize(&self) -> BoxFut<'_, Walk> {
@@ -344,12 +382,16 @@ impl Flows for DriverFlows {
                 ep.clone(),
                 &c.id,
                 &redirect_uri,
-                c.scope.as_ref(),
+                self.authorization_scope.as_ref().or(c.scope.as_ref()),
                 &state,
                 Some(&PkceCodeChallenge::s256(&verifier)),
             );
             for (k, v) in &self.authorization_params {
-                request = request.set(k, v);
+                request = if k == "resource" {
+                    request.append(k, v)
+                } else {
+                    request.set(k, v)
+                };
             }
             let driver = self.walker.with_fresh_evidence();
             let browser = driver.new_browser();
@@ -396,24 +438,17 @@ impl Flows for DriverFlows {
         })
     }
 
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.5's `code_verifier`.
     fn exchange_code<'a>(&'a self, grant: &'a CodeGrant) -> BoxFut<'a, Exchange> {
         Box::pin(async move {
-            const NAME: &str = "token authorization_code";
-            let (Some(ep), Some(c)) = (&self.token, &self.code_client) else {
-                return Self::not_possible("POST", NAME, missing("token endpoint"));
-            };
-            let code = AuthorizationCode::new(grant.code.clone());
-            let verifier = PkceCodeVerifier::new(grant.verifier.clone());
-            self.timed(
-                NAME,
-                flow::exchange_code(
-                    &self.fast,
-                    ep,
-                    &c.auth,
-                    &code,
-                    c.redirect_uri.as_deref(),
-                    Some(&verifier),
-                ),
+            let form = [
+                ("code", grant.code.as_str()),
+                ("code_verifier", grant.verifier.as_str()),
+            ];
+            self.send(
+                "token authorization_code",
+                &self.requests.exchange_code,
+                Vary::Form(&form),
             )
             .await
         })
@@ -421,53 +456,37 @@ impl Flows for DriverFlows {
 
     fn refresh<'a>(&'a self, refresh_token: &'a str) -> BoxFut<'a, Exchange> {
         Box::pin(async move {
-            const NAME: &str = "token refresh_token";
-            let (Some(ep), Some(c)) = (&self.token, &self.code_client) else {
-                return Self::not_possible("POST", NAME, missing("token endpoint"));
-            };
-            let rt = RefreshToken::new(refresh_token.to_owned());
-            self.timed(NAME, flow::refresh(&self.fast, ep, &c.auth, &rt, None))
-                .await
+            let form = [("refresh_token", refresh_token)];
+            self.send(
+                "token refresh_token",
+                &self.requests.refresh,
+                Vary::Form(&form),
+            )
+            .await
         })
     }
 
     fn introspect<'a>(&'a self, token: &'a str) -> BoxFut<'a, Exchange> {
         Box::pin(async move {
-            const NAME: &str = "introspect";
-            let Some(ep) = &self.introspection else {
-                return Self::not_possible("POST", NAME, missing("introspection endpoint"));
-            };
-            let Some(c) = self.cc_client.as_ref().or(self.code_client.as_ref()) else {
-                return Self::not_possible("POST", NAME, missing("confidential client"));
-            };
-            self.timed(NAME, flow::introspect(&self.fast, ep, &c.auth, token, None))
+            let form = [("token", token)];
+            self.send("introspect", &self.requests.introspect, Vary::Form(&form))
                 .await
         })
     }
 
     fn resource<'a>(&'a self, access_token: &'a str) -> BoxFut<'a, Exchange> {
-        Box::pin(async move {
-            let Some(url) = &self.resource else {
-                return Self::not_possible("GET", "resource", missing("GET resource"));
-            };
-            let name = format!("resource GET {}", url.path());
-            let started = Instant::now();
-            let res = flow::call_resource(
-                &self.fast,
-                reqwest::Method::GET,
-                url,
-                Some(access_token),
-                None,
-            )
-            .await;
-            answered(name, started, res)
-        })
+        Box::pin(self.send(
+            &self.requests.resource_name,
+            &self.requests.resource,
+            Vary::Bearer(access_token),
+        ))
     }
 
     fn baseline(&self) -> BoxFut<'_, Exchange> {
-        Box::pin(self.get(
-            &self.baseline,
-            format!("baseline GET {}", self.baseline.path()),
+        Box::pin(self.send(
+            &self.requests.baseline_name,
+            &self.requests.baseline,
+            Vary::Nothing,
         ))
     }
 
@@ -476,7 +495,11 @@ impl Flows for DriverFlows {
     }
 
     fn ceiling(&self) -> BoxFut<'_, Exchange> {
-        Box::pin(self.get(&self.ceiling.url, format!("ceiling GET {}", ceiling::PATH)))
+        Box::pin(self.send(
+            &self.requests.ceiling_name,
+            &self.requests.ceiling,
+            Vary::Nothing,
+        ))
     }
 
     fn ceiling_name(&self) -> String {
@@ -490,6 +513,111 @@ pub type SharedFlows = Arc<dyn Flows>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn form_of(ready: &Ready) -> Vec<(String, String)> {
+        let p = ready.as_ref().expect("prepared");
+        url::form_urlencoded::parse(p.body())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    fn names(form: &[(String, String)]) -> Vec<&str> {
+        form.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    fn scopes(tokens: &serde_json::Value) -> Vec<&str> {
+        let mut s: Vec<&str> = tokens["scope"].as_str().unwrap().split(' ').collect();
+        s.sort_unstable();
+        s
+    }
+
+    fn json(x: &Exchange) -> serde_json::Value {
+        let reply = x.outcome.as_ref().expect("an answer");
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        serde_json::from_slice(&reply.body).unwrap()
+    }
+
+    /// `[load]` reaches the requests: the bundled server narrows the scope it grants to the
+    /// one asked for (RFC 6749 §3.3), so the answers prove the scope was sent; resource,
+    /// audience and extra parameters are in the prepared forms (the server ignores what it
+    /// does not know, RFC 6749 §3.2). One resource only: the bundled server does not do RFC
+    /// 8707, and refuses a repeated parameter (RFC 6749 §3.1).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_profiles_load_section_drives_the_requests() {
+        let server =
+            oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
+                .await
+                .unwrap();
+        let text = include_str!("../../examples/targets/reference.toml")
+            .replace("http://127.0.0.1:8080", &server.url())
+            + "\n[load.client_credentials]\nscope = \"notes:read\"\nresource = \"https://api.example.com\"\naudience = \"notes\"\nparams = { tenant = \"acme\" }\n\n[load.authorization_code]\nscope = \"profile notes:write\"\nresource = \"urn:example:notes\"\n\n[load.refresh_token]\nscope = \"profile\"\n";
+        let profile = TargetProfile::parse(&text, "reference.toml").unwrap();
+        let flows = DriverFlows::new(profile, "reference".into()).await.unwrap();
+
+        let cc = form_of(&flows.requests.client_credentials);
+        assert_eq!(
+            names(&cc),
+            ["grant_type", "scope", "resource", "audience", "tenant"]
+        );
+        assert!(cc.contains(&("resource".into(), "https://api.example.com".into())));
+        assert_eq!(
+            json(&flows.client_credentials().await)["scope"],
+            "notes:read"
+        );
+
+        let resources: Vec<&str> = flows
+            .authorization_params
+            .iter()
+            .filter(|(k, _)| k == "resource")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(resources, ["urn:example:notes"]);
+        let exchange = form_of(&flows.requests.exchange_code);
+        assert_eq!(names(&exchange), ["grant_type", "redirect_uri", "resource"]);
+        let walk = flows.authorize().await;
+        let grant = walk.grant.expect("the walk ends with a code");
+        let tokens = json(&flows.exchange_code(&grant).await);
+        assert_eq!(scopes(&tokens), ["notes:write", "profile"]);
+
+        assert_eq!(
+            form_of(&flows.requests.refresh),
+            [
+                ("grant_type".to_owned(), "refresh_token".to_owned()),
+                ("scope".to_owned(), "profile".to_owned())
+            ]
+        );
+        let rt = tokens["refresh_token"].as_str().unwrap();
+        assert_eq!(json(&flows.refresh(rt).await)["scope"], "profile");
+    }
+
+    /// Without `[load]`, the client's own scope is sent, once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_a_load_section_the_clients_scope_is_sent() {
+        let server =
+            oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
+                .await
+                .unwrap();
+        let profile = reference_profile(&server.url()).unwrap();
+        let flows = DriverFlows::new(profile, "reference".into()).await.unwrap();
+        let cc = form_of(&flows.requests.client_credentials);
+        assert_eq!(
+            cc,
+            [
+                ("grant_type".to_owned(), "client_credentials".to_owned()),
+                (
+                    "scope".to_owned(),
+                    "profile notes:read notes:write".to_owned()
+                )
+            ]
+        );
+        let t = json(&flows.client_credentials().await);
+        assert_eq!(scopes(&t), ["notes:read", "notes:write", "profile"]);
+    }
 
     #[test]
     fn walk_steps_are_named_per_endpoint() {

@@ -446,6 +446,8 @@ pub struct TargetProfile {
     pub allowed_hosts: HostAllowlist,
     /// `[tls]`: extra trusted CAs, a client certificate, or verification off.
     pub tls: crate::driver::tls::TlsSettings,
+    /// `[load]`: what `oauthspec load` adds to its token requests.
+    pub load: super::load::LoadProfile,
 }
 
 impl TargetProfile {
@@ -701,6 +703,7 @@ struct RawProfile {
     relying_party: Option<super::relying_party::RawRelyingParty>,
     http: Option<RawHttp>,
     tls: Option<super::tls::RawTls>,
+    load: Option<super::load::RawLoad>,
 }
 
 #[derive(Default, Deserialize)]
@@ -1601,6 +1604,7 @@ impl Validator<'_> {
         }
         hosts.extend(extra_hosts);
         let tls = self.tls(raw.tls.as_ref())?;
+        let load = self.load(raw.load.as_ref())?;
         if tls.identity.is_none()
             && let Some(i) = clients.iter().position(|c| c.auth_method.by_certificate())
         {
@@ -1639,6 +1643,7 @@ impl Validator<'_> {
             timeout,
             allowed_hosts: HostAllowlist::new(hosts),
             tls,
+            load,
         })
     }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# goose (`oauthspec load`) against wrk on the same reference server, same endpoints, one after
+# the other, in one run: GET /healthz and POST /token (client_credentials, one pre-registered
+# client, the same form and Basic credentials for both tools).
+#
+#   load/bench/wrk.sh [RUN_TIME] [USERS] [pinned|unpinned|both]     # defaults: 10s 32 both
+#
+# "pinned" runs the server on CPU 0 and the generator (wrk or oauthspec) on CPU 1 (taskset);
+# "unpinned" lets the OS schedule both on every core. Reports land in reports/wrk-<timestamp>/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+RT=${1:-10s}
+USERS=${2:-32}
+MODES=${3:-both}
+[ "$MODES" = both ] && MODES="unpinned pinned"
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 2; }
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q --bin oauthspec
+BIN=target/release/oauthspec
+OUT=reports/wrk-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+for mode in $MODES; do
+  if [ "$mode" = pinned ]; then SRV_CPU=(taskset -c 0); GEN_CPU=(taskset -c 1); else SRV_CPU=(); GEN_CPU=(); fi
+  P=$(free_port)
+  "${SRV_CPU[@]}" "$BIN" serve --in-memory --bind "127.0.0.1:$P" >/dev/null &
+  SRV=$!
+  trap 'kill $SRV 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$P) 2>/dev/null && break; sleep 0.1; done
+  sed -e "s/127.0.0.1:8080/127.0.0.1:$P/g" examples/targets/reference.toml > "$OUT/reference-$mode.toml"
+  REG=$(curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$P/register" \
+    -d '{"redirect_uris":["http://127.0.0.1:8765/callback"],"grant_types":["client_credentials"],"response_types":[],"token_endpoint_auth_method":"client_secret_basic"}')
+  ID=$(printf '%s' "$REG" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+  SECRET=$(printf '%s' "$REG" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')
+  BASIC=$(printf '%s:%s' "$ID" "$SECRET" | base64 -w0)
+  cat > "$OUT/token.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "grant_type=client_credentials"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $BASIC"
+wrk.headers["Accept"] = "application/json"
+LUA
+  # The same client for goose: the profile's client credentials replaced by the registered one.
+  python3 - "$OUT/reference-$mode.toml" "$ID" "$SECRET" <<'PY'
+import re, sys
+path, cid, secret = sys.argv[1:]
+text = open(path).read()
+text += f'''
+[[clients]]
+id = "{cid}"
+secret = "{secret}"
+auth_method = "client_secret_basic"
+grant_types = ["client_credentials"]
+'''
+open(path, "w").write(text)
+PY
+  wrk_rate() { "${GEN_CPU[@]}" wrk -t1 -c"$USERS" -d"$RT" "$@" | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "NON-2XX " $0}'; }
+  goose() { "${GEN_CPU[@]}" "$BIN" load "$1" --target "$OUT/reference-$mode.toml" --users "$USERS" --run-time "$RT" --no-baseline --report-dir "$OUT/$mode-goose-$1" >/dev/null || true;
+            python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+n = sum(q["count"] for q in r["requests"].values() if not q["setup"])
+f = sum(q["failures"] for q in r["requests"].values() if not q["setup"])
+a, b = r["window_unix_us"]
+print(f"{n / ((b - a) / 1e6):.0f} ({f} failed)")' "$OUT/$mode-goose-$1/result.json"; }
+  WH=$(wrk_rate "http://127.0.0.1:$P/healthz")
+  GH=$(goose healthz)
+  WT=$(wrk_rate -s "$OUT/token.lua" "http://127.0.0.1:$P/token")
+  GT=$(goose client-credentials)
+  echo "$mode GET /healthz: wrk $WH goose $GH"
+  echo "$mode POST /token:  wrk $WT goose $GT"
+  kill $SRV; wait $SRV 2>/dev/null || true
+  trap - EXIT
+done
+echo "reports: $OUT"

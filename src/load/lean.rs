@@ -1,0 +1,307 @@
+//! The lean request path of the measured load requests (issue 14). `oauthspec check` sends
+//! every request through [`Driver`](crate::driver::Driver), which builds an evidence record,
+//! redacts it, checks the allowlist and turns header pairs into a header map each time; a
+//! load run sends the same request tens of thousands of times a second, and on a shared
+//! machine every cycle spent there is taken from the server being measured.
+//!
+//! So a load request is [`Prepared`] once (allowlist and scheme checked, headers and body
+//! built, as [`flow`](crate::driver::flow) builds them for `check`), and each send only adds
+//! what changes per request (a token in the form or an `Authorization: Bearer` header),
+//! keeping connections open between requests. No evidence is recorded, no redirect is
+//! followed, nothing is retried.
+//!
+//! Two transports: `http://` goes straight to hyper's pooled client (reqwest's redirect,
+//! cookie and decompression layers parse every URL again: measured, they cost the generator
+//! more than the server's `/healthz`); `https://` goes through the driver's own client
+//! settings, which carry the profile's `[tls]` (CAs, client certificate, verification).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use oauthspec_load::{Exchange, Reply};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
+use url::Url;
+
+use crate::driver::http::{
+    DriverConfig, DriverError, HostAllowlist, HttpRequest, client_builder, error_chain,
+};
+use crate::driver::{HostPort, tls};
+
+/// The most of an answer a load request reads: a token, introspection or resource answer is
+/// a few KiB; a larger one is a failure, not a reason to hold megabytes per user.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// The HTTP client of the measured requests.
+pub struct Lean {
+    plain: HyperClient<HttpConnector, Full<Bytes>>,
+    tls: reqwest::Client,
+    allowlist: HostAllowlist,
+    user_agent: HeaderValue,
+    timeout: Duration,
+    client_cert: bool,
+}
+
+/// A request built once: method, URL, headers (with `User-Agent` and `Content-Type`) and
+/// body, its host checked against the allowlist.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    method: reqwest::Method,
+    url: Url,
+    /// The same URL for hyper; `None` for `https://` (sent by the TLS client).
+    plain_uri: Option<hyper::Uri>,
+    headers: HeaderMap,
+    body: Bytes,
+    /// `POST /token`: for error messages (never the query, which may hold secrets).
+    label: String,
+}
+
+impl Prepared {
+    /// The body every send starts from.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
+
+/// What a send adds to its prepared request.
+#[derive(Clone, Copy, Debug)]
+pub enum Vary<'a> {
+    Nothing,
+    /// These pairs appended to the form body.
+    Form(&'a [(&'a str, &'a str)]),
+    /// `Authorization: Bearer <token>` (RFC 6750 §2.1).
+    Bearer(&'a str),
+}
+
+impl Lean {
+    pub fn new(config: &DriverConfig, allowlist: HostAllowlist) -> Result<Self, DriverError> {
+        let tls = client_builder(config)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| DriverError::Client(error_chain(&e)))?;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(config.timeout));
+        let plain = HyperClient::builder(TokioExecutor::new()).build(connector);
+        let user_agent =
+            HeaderValue::from_str(&config.user_agent).map_err(|e| DriverError::InvalidHeader {
+                name: "User-Agent".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            plain,
+            tls,
+            allowlist,
+            user_agent,
+            timeout: config.timeout,
+            client_cert: config.tls.identity.is_some(),
+        })
+    }
+
+    /// Checks and builds `request` once, for many sends.
+    pub fn prepare(&self, request: &HttpRequest) -> Result<Prepared, DriverError> {
+        let label = format!("{} {}", request.method, request.url.path());
+        if !matches!(request.url.scheme(), "http" | "https") {
+            return Err(DriverError::UnsupportedScheme { url: label });
+        }
+        if !self.allowlist.allows(&request.url) {
+            return Err(DriverError::HostNotAllowed {
+                host: HostPort::from_url(&request.url)
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|| "(no host)".into()),
+                url: label,
+            });
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        if let Some(ct) = request.body.content_type() {
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_str(ct).map_err(invalid(ct))?,
+            );
+        }
+        for (k, v) in &request.headers {
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(invalid(k))?;
+            headers.insert(name, HeaderValue::from_str(v).map_err(invalid(k))?);
+        }
+        let plain_uri = match request.url.scheme() {
+            "http" => Some(
+                request
+                    .url
+                    .as_str()
+                    .parse::<hyper::Uri>()
+                    .map_err(|_| DriverError::UnsupportedScheme { url: label.clone() })?,
+            ),
+            _ => None,
+        };
+        Ok(Prepared {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            plain_uri,
+            headers,
+            body: Bytes::from(request.body.bytes()),
+            label,
+        })
+    }
+
+    /// Sends `prepared` with `vary` added, timed from the send to the answer's last byte.
+    pub async fn send(&self, name: &str, prepared: &Prepared, vary: Vary<'_>) -> Exchange {
+        let method = method_label(prepared.method.as_str());
+        let mut headers = prepared.headers.clone();
+        let body = match vary {
+            Vary::Nothing => prepared.body.clone(),
+            Vary::Form(pairs) => {
+                let base = String::from_utf8_lossy(&prepared.body).into_owned();
+                let mut form = url::form_urlencoded::Serializer::for_suffix(base, 0);
+                for (k, v) in pairs {
+                    form.append_pair(k, v);
+                }
+                Bytes::from(form.finish())
+            }
+            Vary::Bearer(token) => {
+                match HeaderValue::from_str(&format!("Bearer {token}")) {
+                    Ok(v) => {
+                        headers.insert(AUTHORIZATION, v);
+                    }
+                    Err(_) => {
+                        return failed(method, name, "the access token cannot be sent in a header");
+                    }
+                }
+                prepared.body.clone()
+            }
+        };
+        let started = Instant::now();
+        let outcome = match &prepared.plain_uri {
+            Some(uri) => {
+                let mut request = hyper::Request::new(Full::new(body));
+                *request.method_mut() = prepared.method.clone();
+                *request.uri_mut() = uri.clone();
+                *request.headers_mut() = headers;
+                self.plain(request, prepared).await
+            }
+            None => {
+                let request = self
+                    .tls
+                    .request(prepared.method.clone(), prepared.url.clone())
+                    .headers(headers)
+                    .body(body);
+                self.over_tls(request, prepared).await
+            }
+        };
+        Exchange {
+            method,
+            name: name.to_owned(),
+            elapsed: started.elapsed(),
+            outcome,
+        }
+    }
+
+    async fn plain(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+        prepared: &Prepared,
+    ) -> Result<Reply, String> {
+        let exchange = async {
+            let response = self
+                .plain
+                .request(request)
+                .await
+                .map_err(|e| format!("{}: {}", prepared.label, error_chain(&e)))?;
+            let status = response.status().as_u16();
+            let content_type = content_type(response.headers());
+            let body = Limited::new(response.into_body(), MAX_BODY)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        format!("{}: answer larger than {MAX_BODY} bytes", prepared.label)
+                    } else {
+                        format!("{}: {e}", prepared.label)
+                    }
+                })?
+                .to_bytes();
+            Ok(Reply {
+                status,
+                content_type,
+                body: body.into(),
+            })
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .unwrap_or_else(|_| Err(format!("{}: no complete answer in time", prepared.label)))
+    }
+
+    async fn over_tls(
+        &self,
+        request: reqwest::RequestBuilder,
+        prepared: &Prepared,
+    ) -> Result<Reply, String> {
+        let explain = |e: reqwest::Error| {
+            let host =
+                HostPort::from_url(&prepared.url).map_or_else(String::new, |h| h.to_string());
+            let why = if e.is_timeout() {
+                "no complete answer in time".to_owned()
+            } else {
+                tls::explain(&e, &host, self.client_cert).unwrap_or_else(|| error_chain(&e))
+            };
+            format!("{}: {why}", prepared.label)
+        };
+        let mut response = request.send().await.map_err(explain)?;
+        let status = response.status().as_u16();
+        let content_type = content_type(response.headers());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(explain)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(format!(
+                    "{}: answer larger than {MAX_BODY} bytes",
+                    prepared.label
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn invalid<E: std::fmt::Display>(name: &str) -> impl FnOnce(E) -> DriverError + '_ {
+    move |e| DriverError::InvalidHeader {
+        name: name.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn failed(method: &'static str, name: &str, why: &str) -> Exchange {
+    Exchange {
+        method,
+        name: name.to_owned(),
+        elapsed: Duration::ZERO,
+        outcome: Err(why.to_owned()),
+    }
+}
+
+/// goose wants a `&'static str` method.
+pub fn method_label(m: &str) -> &'static str {
+    match m {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        _ => "OTHER",
+    }
+}
