@@ -4,9 +4,11 @@
 # client, the same form and Basic credentials for both tools).
 #
 #   load/bench/wrk.sh [RUN_TIME] [USERS] [pinned|unpinned|both]     # defaults: 10s 32 both
+#   REPEAT=3 load/bench/wrk.sh …                                    # each mode three times
 #
 # "pinned" runs the server on CPU 0 and the generator (wrk or oauthspec) on CPU 1 (taskset);
-# "unpinned" lets the OS schedule both on every core. Reports land in reports/wrk-<timestamp>/.
+# "unpinned" lets the OS schedule both on every core. The server keeps its default SQLite store
+# (in a temporary directory). Reports land in reports/wrk-<timestamp>/ (or $OUT_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RT=${1:-10s}
@@ -16,14 +18,17 @@ MODES=${3:-both}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 2; }
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q --bin oauthspec
 BIN=target/release/oauthspec
-OUT=reports/wrk-$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${OUT_DIR:-reports/wrk-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+DATA=$(mktemp -d)
+for round in $(seq "${REPEAT:-1}"); do
 for mode in $MODES; do
   if [ "$mode" = pinned ]; then SRV_CPU=(taskset -c 0); GEN_CPU=(taskset -c 1); else SRV_CPU=(); GEN_CPU=(); fi
   P=$(free_port)
-  "${SRV_CPU[@]}" "$BIN" serve --in-memory --bind "127.0.0.1:$P" >/dev/null &
+  rm -rf "$DATA/$mode"; mkdir -p "$DATA/$mode"
+  "${SRV_CPU[@]}" "$BIN" serve --data-dir "$DATA/$mode" --bind "127.0.0.1:$P" >/dev/null &
   SRV=$!
   trap 'kill $SRV 2>/dev/null || true' EXIT
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$P) 2>/dev/null && break; sleep 0.1; done
@@ -55,21 +60,24 @@ grant_types = ["client_credentials"]
 open(path, "w").write(text)
 PY
   wrk_rate() { "${GEN_CPU[@]}" wrk -t1 -c"$USERS" -d"$RT" "$@" | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "NON-2XX " $0}'; }
-  goose() { "${GEN_CPU[@]}" "$BIN" load "$1" --target "$OUT/reference-$mode.toml" --users "$USERS" --run-time "$RT" --no-baseline --report-dir "$OUT/$mode-goose-$1" >/dev/null || true;
+  goose() { "${GEN_CPU[@]}" "$BIN" load "$1" --target "$OUT/reference-$mode.toml" --users "$USERS" --run-time "$RT" --no-baseline --report-dir "$OUT/$round-$mode-goose-$1" >/dev/null || true;
             python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 n = sum(q["count"] for q in r["requests"].values() if not q["setup"])
 f = sum(q["failures"] for q in r["requests"].values() if not q["setup"])
 a, b = r["window_unix_us"]
-print(f"{n / ((b - a) / 1e6):.0f} ({f} failed)")' "$OUT/$mode-goose-$1/result.json"; }
+print(f"{n / ((b - a) / 1e6):.0f} ({f} failed)")' "$OUT/$round-$mode-goose-$1/result.json"; }
   WH=$(wrk_rate "http://127.0.0.1:$P/healthz")
   GH=$(goose healthz)
   WT=$(wrk_rate -s "$OUT/token.lua" "http://127.0.0.1:$P/token")
   GT=$(goose client-credentials)
-  echo "$mode GET /healthz: wrk $WH goose $GH"
-  echo "$mode POST /token:  wrk $WT goose $GT"
+  ratio() { python3 -c 'import sys; print(f"{float(sys.argv[2].split()[0]) / float(sys.argv[1]):.2f}")' "$1" "$2"; }
+  echo "$mode GET /healthz: wrk $WH goose $GH  goose/wrk $(ratio "$WH" "$GH")"
+  echo "$mode POST /token:  wrk $WT goose $GT  goose/wrk $(ratio "$WT" "$GT")"
   kill $SRV; wait $SRV 2>/dev/null || true
   trap - EXIT
 done
+done
+rm -rf "$DATA"
 echo "reports: $OUT"

@@ -52,6 +52,10 @@ pub struct LoadArgs {
     /// The bundled server's signing algorithm: EdDSA, ES256 or RS256. [default: EdDSA]
     #[arg(long, conflicts_with = "target")]
     signing_alg: Option<String>,
+    /// The bundled server keeps its data in memory instead of its default SQLite store (in
+    /// a temporary directory removed afterwards).
+    #[arg(long, conflicts_with = "target")]
+    in_memory: bool,
     /// Skip the /healthz ceiling measured after the run.
     #[arg(long)]
     no_baseline: bool,
@@ -106,19 +110,28 @@ struct Spawned {
     child: tokio::process::Child,
     url: String,
     alg: String,
+    /// The SQLite store's directory (`None`: in memory); removed when dropped, after the child.
+    data: Option<tempfile::TempDir>,
 }
 
 impl Spawned {
-    async fn start(alg: Option<&str>) -> Result<Self, String> {
+    async fn start(alg: Option<&str>, in_memory: bool) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
         let mut cmd = tokio::process::Command::new(exe);
-        cmd.args([
-            "serve",
-            "--in-memory",
-            "--bind",
-            "127.0.0.1:0",
-            "--test-admin",
-        ]);
+        cmd.args(["serve", "--bind", "127.0.0.1:0", "--test-admin"]);
+        let data = if in_memory {
+            cmd.arg("--in-memory");
+            None
+        } else {
+            let dir = tempfile::Builder::new()
+                .prefix("oauthspec-load-")
+                .tempdir()
+                .map_err(|e| {
+                    format!("cannot make a directory for the server's SQLite store: {e}")
+                })?;
+            cmd.arg("--data-dir").arg(dir.path());
+            Some(dir)
+        };
         if let Some(a) = alg {
             cmd.args(["--signing-alg", a]);
         }
@@ -153,6 +166,7 @@ impl Spawned {
             child,
             url,
             alg: alg.unwrap_or("EdDSA").to_owned(),
+            data,
         })
     }
 
@@ -168,8 +182,13 @@ impl Spawned {
                 .and_then(|v| v.parse::<u64>().ok())
         };
         Some(format!(
-            "reference server: own process (pid {pid}), {} signing, RSS at the end {:.1} MB, peak {:.1} MB",
+            "reference server: own process (pid {pid}), {} signing, {} store, RSS at the end {:.1} MB, peak {:.1} MB",
             self.alg,
+            if self.data.is_some() {
+                "SQLite"
+            } else {
+                "in-memory"
+            },
             kb("VmRSS:")? as f64 / 1024.0,
             kb("VmHWM:")? as f64 / 1024.0
         ))
@@ -298,7 +317,7 @@ pub async fn run(args: LoadArgs) -> u8 {
             }
         },
         None => {
-            let server = match Spawned::start(args.signing_alg.as_deref()).await {
+            let server = match Spawned::start(args.signing_alg.as_deref(), args.in_memory).await {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -61,6 +61,11 @@ fn every_profile_runs_against_the_reference_server_and_writes_its_reports() {
         if profile != "client-credentials" {
             args.push("--no-baseline");
         }
+        // The bundled server keeps its default SQLite store unless told otherwise.
+        let in_memory = profile == "mixed";
+        if in_memory {
+            args.push("--in-memory");
+        }
         let out = load(&dir, &args);
         assert_eq!(out.status.code(), Some(0), "{profile}");
         let s = summary(&dir);
@@ -74,6 +79,12 @@ fn every_profile_runs_against_the_reference_server_and_writes_its_reports() {
             "{profile}:\n{s}"
         );
         assert!(s.contains("reference server: own process"), "{s}");
+        let store = if in_memory {
+            "in-memory store"
+        } else {
+            "SQLite store"
+        };
+        assert!(s.contains(store), "{profile}: {store}\n{s}");
         for f in ["report.html", "report.json"] {
             let len = std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0);
             assert!(len > 0, "{profile}: goose's {f} is missing or empty");

@@ -188,6 +188,24 @@ async fn an_internal_ca_and_mutual_tls_are_set_in_the_profile() {
     assert!(t.pass > 100, "{t:?}");
     assert!(!report.target.tls_verification_off);
 
+    // The load's lean path goes over TLS with the same CA and client certificate (the proxy
+    // refuses a handshake without it).
+    let flows = oauthspec::load::DriverFlows::new(
+        profile(dir.path(), port, &server, full).unwrap(),
+        "tls".into(),
+    )
+    .await
+    .unwrap();
+    let x = oauthspec_load::Flows::client_credentials(&flows).await;
+    let reply = x.outcome.expect("a token answer over TLS");
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert!(oauthspec_load::check::token_response(&reply, true).is_ok());
+
     // The CA not trusted: the host and the fix, in words.
     let no_ca = "[tls]\nclient_cert = \"client.pem\"\nclient_key = \"client-key.pem\"\n";
     let e = resolve_error(profile(dir.path(), port, &server, no_ca).unwrap()).await;
