@@ -23,7 +23,8 @@ def show(title, counts, total):
 
 def perf(data, pid):
     out = subprocess.run(
-        ["perf", "report", "-i", data, "--pid", pid, "--no-children", "--sort", "dso,sym",
+        ["perf", "report", "-i", data, "--pid", pid, "--percentage", "relative",
+         "--no-children", "--sort", "dso,sym",
          "--stdio", "-g", "none", "--percent-limit", "0.5"],
         capture_output=True, text=True, check=True).stdout
     print(f"pid {pid}, self time by function (perf samples of that process):")

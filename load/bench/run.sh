@@ -9,10 +9,10 @@
 # 2. The oidc-provider and django-oauth-toolkit peers (scripts/install-peers), the same
 #    profiles that they can serve, the same users and run time.
 # 3. load/bench/wrk.sh: goose against wrk on the same server, GET /healthz and POST /token,
-#    pinned and unpinned.fi
-
-# 4. PROFILE=1: where each server spends its CPU (perf for the reference server, node
-#    --cpu-prof for oidc-provider, py-spy for django-oauth-toolkit; bench/hotspots.py).
+#    pinned and unpinned.
+# 4. PROFILE=1: where each server spends its CPU (perf for the reference server, perf with
+#    node --perf-basic-prof for oidc-provider, py-spy for django-oauth-toolkit;
+#    bench/hotspots.py).
 #
 # Writes every report under reports/bench-<timestamp>/ and prints one line per measurement.
 set -euo pipefail
@@ -23,6 +23,14 @@ USERS=${2:-32}
 BIN=$PWD/target/release/oauthspec
 OUT=reports/bench-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
+# Whatever this script started is stopped however it ends.
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -x target/peers/django-oauth-toolkit/setup.sh ] && [ -f target/peers/django-oauth-toolkit/server.pid ] &&
+    target/peers/django-oauth-toolkit/setup.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 # One line per run: the verdict line of summary.md, and the ceiling and server memory lines.
@@ -55,9 +63,8 @@ if [[ $SECTIONS == *2* ]]; then
 echo "== 2. peers"
 if [ -d target/peers/oidc-provider/node_modules ]; then
   P=$(free_port); RP=$(free_port)
-  PORT=$P RS_PORT=$RP node ${NODE_PROF:-} target/peers/oidc-provider/server.mjs >"$OUT/oidc-provider.log" 2>&1 &
-  NODE=$!
-  trap 'kill $NODE 2>/dev/null || true' EXIT
+  PORT=$P RS_PORT=$RP node target/peers/oidc-provider/server.mjs >"$OUT/oidc-provider.log" 2>&1 &
+  NODE=$!; PIDS+=($NODE)
   wait_port "$P"
   sed -e "s/127.0.0.1:3000/127.0.0.1:$P/g" -e "s/127.0.0.1:3001/127.0.0.1:$RP/g" examples/targets/oidc-provider.toml > "$OUT/oidc-provider.toml"
   for p in client-credentials refresh; do
@@ -65,21 +72,18 @@ if [ -d target/peers/oidc-provider/node_modules ]; then
   done
   echo "    oidc-provider (node) memory: $(grep -E 'VmHWM' /proc/$NODE/status | tr -s ' \t' ' ')"
   kill -INT $NODE; wait $NODE 2>/dev/null || true
-  trap - EXIT
 else
   echo "oidc-provider: not installed (run scripts/install-peers)"
 fi
 if [ -x target/peers/django-oauth-toolkit/setup.sh ]; then
   P=$(free_port)
   DOT_PORT=$P target/peers/django-oauth-toolkit/setup.sh >"$OUT/dot-setup.log" 2>&1
-  trap 'target/peers/django-oauth-toolkit/setup.sh stop >/dev/null 2>&1 || true' EXIT
   wait_port "$P"
   sed -e "s/127.0.0.1:8750/127.0.0.1:$P/g" examples/targets/django-oauth-toolkit.toml > "$OUT/django-oauth-toolkit.toml"
   for p in client-credentials refresh; do
     run "django-oauth-toolkit-$p" "$p" --target "$OUT/django-oauth-toolkit.toml"
   done
   target/peers/django-oauth-toolkit/setup.sh stop >/dev/null 2>&1 || true
-  trap - EXIT
 else
   echo "django-oauth-toolkit: not installed (run scripts/install-peers)"
 fi
@@ -104,18 +108,19 @@ if [ -n "${PROFILE:-}" ]; then
       d="$OUT/hotspots-reference-$store-$name"
       perf record -F 499 -o "$d.perf" -- "$BIN" load "$name" --users "$USERS" --run-time "$RT" \
         --no-baseline --report-dir "$d" "${args[@]}" >/dev/null 2>&1 || true
-      pid=$(grep -oE 'own process \(pid [0-9]+' "$d/summary.md" | grep -oE '[0-9]+$')
-      echo "-- $name, $store store"; python3 load/bench/hotspots.py perf "$d.perf" "$pid"
+      pid=$(grep -oE 'own process \(pid [0-9]+' "$d/summary.md" 2>/dev/null | grep -oE '[0-9]+$' || true)
+      echo "-- $name, $store store"
+      if [ -n "$pid" ]; then python3 load/bench/hotspots.py perf "$d.perf" "$pid"; else echo "   (no summary: see $d)"; fi
     done
   done
   if [ -d target/peers/oidc-provider/node_modules ]; then
     P=$(free_port); RP=$(free_port)
     # --perf-basic-prof: node tells perf the names of its JIT-compiled functions.
     PORT=$P RS_PORT=$RP node --perf-basic-prof target/peers/oidc-provider/server.mjs >/dev/null 2>&1 &
-    NODE=$!; wait_port "$P"
+    NODE=$!; PIDS+=($NODE); wait_port "$P"
     sed -e "s/127.0.0.1:3000/127.0.0.1:$P/g" -e "s/127.0.0.1:3001/127.0.0.1:$RP/g" examples/targets/oidc-provider.toml > "$OUT/oidc-provider.toml"
     perf record -F 499 -p $NODE -o "$OUT/hotspots-oidc-provider.perf" >/dev/null 2>&1 &
-    PERF=$!
+    PERF=$!; PIDS+=($PERF)
     "$BIN" load client-credentials --target "$OUT/oidc-provider.toml" --users "$USERS" --run-time "$RT" \
       --no-baseline --report-dir "$OUT/hotspots-oidc-provider-run" >/dev/null 2>&1 || true
     kill -INT $PERF; wait $PERF 2>/dev/null || true
@@ -129,7 +134,7 @@ if [ -n "${PROFILE:-}" ]; then
     sed -e "s/127.0.0.1:8750/127.0.0.1:$P/g" examples/targets/django-oauth-toolkit.toml > "$OUT/django-oauth-toolkit.toml"
     target/peers/venv/bin/py-spy record --subprocesses --format raw --rate 100 --nonblocking \
       --pid "$(cat target/peers/django-oauth-toolkit/server.pid)" -o "$OUT/hotspots-dot.txt" >/dev/null 2>&1 &
-    SPY=$!
+    SPY=$!; PIDS+=($SPY)
     "$BIN" load client-credentials --target "$OUT/django-oauth-toolkit.toml" --users "$USERS" --run-time "$RT" \
       --no-baseline --report-dir "$OUT/hotspots-dot-run" >/dev/null 2>&1 || true
     kill -INT $SPY 2>/dev/null || true; wait $SPY 2>/dev/null || true

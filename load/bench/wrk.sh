@@ -23,6 +23,8 @@ mkdir -p "$OUT"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 DATA=$(mktemp -d)
+SRV=
+trap 'kill $SRV 2>/dev/null || true; rm -rf "$DATA"' EXIT
 for round in $(seq "${REPEAT:-1}"); do
 for mode in $MODES; do
   if [ "$mode" = pinned ]; then SRV_CPU=(taskset -c 0); GEN_CPU=(taskset -c 1); else SRV_CPU=(); GEN_CPU=(); fi
@@ -30,8 +32,9 @@ for mode in $MODES; do
   rm -rf "$DATA/$mode"; mkdir -p "$DATA/$mode"
   "${SRV_CPU[@]}" "$BIN" serve --data-dir "$DATA/$mode" --bind "127.0.0.1:$P" >/dev/null &
   SRV=$!
-  trap 'kill $SRV 2>/dev/null || true' EXIT
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$P) 2>/dev/null && break; sleep 0.1; done
+  up=
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$P) 2>/dev/null && { up=1; break; }; sleep 0.1; done
+  [ -n "$up" ] || { echo "the reference server did not listen on $P" >&2; exit 1; }
   sed -e "s/127.0.0.1:8080/127.0.0.1:$P/g" examples/targets/reference.toml > "$OUT/reference-$mode.toml"
   REG=$(curl -s -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$P/register" \
     -d '{"redirect_uris":["http://127.0.0.1:8765/callback"],"grant_types":["client_credentials"],"response_types":[],"token_endpoint_auth_method":"client_secret_basic"}')
@@ -59,7 +62,8 @@ grant_types = ["client_credentials"]
 '''
 open(path, "w").write(text)
 PY
-  wrk_rate() { "${GEN_CPU[@]}" wrk -t1 -c"$USERS" -d"$RT" "$@" | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "NON-2XX " $0}'; }
+  # Requests/sec, or "0" with the reason when some answers were not 2xx (then no ratio means anything).
+  wrk_rate() { "${GEN_CPU[@]}" wrk -t1 -c"$USERS" -d"$RT" "$@" | awk '/Requests\/sec/ {r=$2} /Non-2xx/ {bad=$0} END {if (bad) print "0 (" bad ")"; else print r}'; }
   goose() { "${GEN_CPU[@]}" "$BIN" load "$1" --target "$OUT/reference-$mode.toml" --users "$USERS" --run-time "$RT" --no-baseline --report-dir "$OUT/$round-$mode-goose-$1" >/dev/null || true;
             python3 -c '
 import json, sys
@@ -72,12 +76,11 @@ print(f"{n / ((b - a) / 1e6):.0f} ({f} failed)")' "$OUT/$round-$mode-goose-$1/re
   GH=$(goose healthz)
   WT=$(wrk_rate -s "$OUT/token.lua" "http://127.0.0.1:$P/token")
   GT=$(goose client-credentials)
-  ratio() { python3 -c 'import sys; print(f"{float(sys.argv[2].split()[0]) / float(sys.argv[1]):.2f}")' "$1" "$2"; }
+  ratio() { python3 -c 'import sys; w = float(sys.argv[1].split()[0]); print(f"{float(sys.argv[2].split()[0]) / w:.2f}" if w else "n/a")' "$1" "$2"; }
   echo "$mode GET /healthz: wrk $WH goose $GH  goose/wrk $(ratio "$WH" "$GH")"
   echo "$mode POST /token:  wrk $WT goose $GT  goose/wrk $(ratio "$WT" "$GT")"
   kill $SRV; wait $SRV 2>/dev/null || true
-  trap - EXIT
+  SRV=
 done
 done
-rm -rf "$DATA"
 echo "reports: $OUT"

@@ -206,20 +206,26 @@ fn text(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
 /// and `token_type` Bearer.
 pub fn token_response(reply: &Reply, jwt: bool) -> Result<Tokens, Failure> {
     json_reply(reply)?;
+    let unparsable = |why: String| Err(Failure::new(FailureKind::Unparsable, why));
+    // The members the load does not read are checked for syntax only (not built): the
+    // whole body must still be UTF-8 (RFC 8259 §8.1).
+    if std::str::from_utf8(&reply.body).is_err() {
+        return unparsable("not JSON: the body is not UTF-8".into());
+    }
+    if !is_object_text(&reply.body) {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body) {
+            Ok(_) => unparsable("JSON that is not an object".into()),
+            Err(e) => unparsable(format!("not JSON: {e}")),
+        };
+    }
     let m = match serde_json::from_slice::<TokenMembers>(&reply.body) {
-        Ok(m) if is_object_text(&reply.body) => m,
-        Ok(_) => {
-            return Err(Failure::new(
-                FailureKind::Unparsable,
-                "JSON that is not an object",
+        Ok(m) => m,
+        Err(e) if e.to_string().starts_with("duplicate field") => {
+            return unparsable(format!(
+                "a member appears twice (RFC 8259 §4: names SHOULD be unique): {e}"
             ));
         }
-        Err(e) => {
-            return Err(Failure::new(
-                FailureKind::Unparsable,
-                format!("not JSON: {e}"),
-            ));
-        }
+        Err(e) => return unparsable(format!("not JSON: {e}")),
     };
     let Some(access) = text(m.access_token) else {
         return Err(Failure::new(FailureKind::Unparsable, "no access_token"));
@@ -243,7 +249,13 @@ pub fn token_response(reply: &Reply, jwt: bool) -> Result<Tokens, Failure> {
     let refresh_token = match m.refresh_token {
         None => None,
         Some(raw) => match text(Some(raw)) {
-            Some(s) if s.is_empty() => None,
+            // RFC 6749 Appendix A.17: refresh-token = 1*VSCHAR.
+            Some(s) if s.is_empty() => {
+                return Err(Failure::new(
+                    FailureKind::Unparsable,
+                    "refresh_token is an empty string (RFC 6749 Appendix A.17: 1*VSCHAR)",
+                ));
+            }
             Some(s) => Some(s.into_owned()),
             None => {
                 return Err(Failure::new(
@@ -395,12 +407,31 @@ mod tests {
         let e = json(r#"{"access_token":"a","token_type":"Bearer","refresh_token":{}}"#);
         assert_eq!(e.unwrap_err().detail, "refresh_token is not a string");
         // Escapes are decoded; other members of any shape are ignored.
-        let t = json(
-            r#" {"access_token":"a\u002fb","token_type":"Bearer","refresh_token":"","x":[1,{"y":null}]}"#,
-        )
-        .unwrap();
+        let t = json(r#" {"access_token":"a\u002fb","token_type":"Bearer","x":[1,{"y":null}]}"#)
+            .unwrap();
         assert_eq!(t.access_token, "a/b");
         assert_eq!(t.refresh_token, None);
+        let e = json(r#"{"access_token":"a","token_type":"Bearer","refresh_token":""}"#);
+        assert!(e.unwrap_err().detail.contains("empty string"));
+        let detail = |body: &str| json(body).unwrap_err().detail;
+        assert_eq!(detail(r#"["a"]"#), "JSON that is not an object");
+        assert_eq!(detail("null"), "JSON that is not an object");
+        assert!(detail("[nope").starts_with("not JSON"));
+        assert!(
+            detail(r#"{"access_token":"a","access_token":"b","token_type":"Bearer"}"#)
+                .contains("appears twice")
+        );
+        let mut bad_utf8 = br#"{"access_token":"a","token_type":"Bearer","x":""#.to_vec();
+        bad_utf8.extend_from_slice(&[0xff, b'"', b'}']);
+        let e = token_response(
+            &Reply {
+                status: 200,
+                content_type: Some("application/json".into()),
+                body: bad_utf8,
+            },
+            false,
+        );
+        assert_eq!(e.unwrap_err().detail, "not JSON: the body is not UTF-8");
         assert_eq!(
             kind(r#"{"access_token":"a","token_type":"Bearer""#),
             FailureKind::Unparsable

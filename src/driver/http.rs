@@ -127,6 +127,8 @@ pub enum DriverError {
     },
     #[error("invalid request header {name}: {message}")]
     InvalidHeader { name: String, message: String },
+    #[error("cannot send a request to {url}: {message}")]
+    InvalidUrl { url: String, message: String },
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
 }

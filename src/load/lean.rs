@@ -7,8 +7,9 @@
 //! So a load request is [`Prepared`] once (allowlist and scheme checked, headers and body
 //! built, as [`flow`](crate::driver::flow) builds them for `check`), and each send only adds
 //! what changes per request (a token in the form or an `Authorization: Bearer` header),
-//! keeping connections open between requests. No evidence is recorded, no redirect is
-//! followed, nothing is retried.
+//! keeping connections open between requests. No evidence is recorded and no redirect is
+//! followed (a request on a pooled connection the server had closed is sent again on a new
+//! one, as both HTTP stacks do).
 //!
 //! Two transports: `http://` goes straight to hyper's pooled client (reqwest's redirect,
 //! cookie and decompression layers parse every URL again: measured, they cost the generator
@@ -24,7 +25,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use oauthspec_load::{Exchange, Reply};
 use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
 };
 use url::Url;
 
@@ -68,6 +69,15 @@ impl Prepared {
     }
 }
 
+/// Which client sends a prepared request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// hyper for `http://`, the TLS-capable client for `https://`.
+    Scheme,
+    /// The TLS-capable client, whatever the scheme (it sends `http://` too).
+    TlsClient,
+}
+
 /// What a send adds to its prepared request.
 #[derive(Clone, Copy, Debug)]
 pub enum Vary<'a> {
@@ -105,6 +115,12 @@ impl Lean {
 
     /// Checks and builds `request` once, for many sends.
     pub fn prepare(&self, request: &HttpRequest) -> Result<Prepared, DriverError> {
+        self.prepare_via(request, Via::Scheme)
+    }
+
+    /// Like [`prepare`](Self::prepare), choosing the client: the generator's ceiling is an
+    /// `http://` endpoint, but it must be asked through the client the target's requests use.
+    pub fn prepare_via(&self, request: &HttpRequest, via: Via) -> Result<Prepared, DriverError> {
         let label = format!("{} {}", request.method, request.url.path());
         if !matches!(request.url.scheme(), "http" | "https") {
             return Err(DriverError::UnsupportedScheme { url: label });
@@ -127,16 +143,21 @@ impl Lean {
         }
         for (k, v) in &request.headers {
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(invalid(k))?;
-            headers.insert(name, HeaderValue::from_str(v).map_err(invalid(k))?);
+            headers.append(name, HeaderValue::from_str(v).map_err(invalid(k))?);
         }
-        let plain_uri = match request.url.scheme() {
-            "http" => Some(
-                request
-                    .url
-                    .as_str()
-                    .parse::<hyper::Uri>()
-                    .map_err(|_| DriverError::UnsupportedScheme { url: label.clone() })?,
-            ),
+        // What reqwest (the driver's client) sends when nothing else is asked for.
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        let plain_uri = match (request.url.scheme(), via) {
+            ("http", Via::Scheme) => {
+                Some(request.url.as_str().parse::<hyper::Uri>().map_err(|e| {
+                    DriverError::InvalidUrl {
+                        url: label.clone(),
+                        message: e.to_string(),
+                    }
+                })?)
+            }
             _ => None,
         };
         Ok(Prepared {
@@ -233,7 +254,12 @@ impl Lean {
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
-            .unwrap_or_else(|_| Err(format!("{}: no complete answer in time", prepared.label)))
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "{}: no complete answer within {:?}",
+                    prepared.label, self.timeout
+                ))
+            })
     }
 
     async fn over_tls(
@@ -245,7 +271,7 @@ impl Lean {
             let host =
                 HostPort::from_url(&prepared.url).map_or_else(String::new, |h| h.to_string());
             let why = if e.is_timeout() {
-                "no complete answer in time".to_owned()
+                format!("no complete answer within {:?}", self.timeout)
             } else {
                 tls::explain(&e, &host, self.client_cert).unwrap_or_else(|| error_chain(&e))
             };
@@ -303,5 +329,115 @@ pub fn method_label(m: &str) -> &'static str {
         "PUT" => "PUT",
         "DELETE" => "DELETE",
         _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn lean(timeout: Duration, port: u16) -> (Lean, Url) {
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
+        let allow = HostAllowlist::new(HostPort::from_url(&url));
+        let config = DriverConfig {
+            timeout,
+            ..DriverConfig::default()
+        };
+        (Lean::new(&config, allow).unwrap(), url)
+    }
+
+    /// A loopback server that reads a request and answers `answer` (or nothing).
+    async fn server(answer: Option<Vec<u8>>) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    match answer {
+                        Some(a) => {
+                            let _ = sock.write_all(&a).await;
+                        }
+                        None => tokio::time::sleep(Duration::from_secs(30)).await,
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out_on_both_clients() {
+        let port = server(None).await;
+        let (lean, url) = lean(Duration::from_millis(300), port);
+        for via in [Via::Scheme, Via::TlsClient] {
+            let p = lean
+                .prepare_via(&HttpRequest::get(url.clone()), via)
+                .unwrap();
+            let x = lean.send("x", &p, Vary::Nothing).await;
+            let e = x.outcome.unwrap_err();
+            assert!(
+                e.contains("GET /x: no complete answer within 300ms"),
+                "{via:?}: {e}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_limit_is_a_failure_on_both_clients() {
+        let mut big = format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+            MAX_BODY + 1
+        )
+        .into_bytes();
+        big.resize(big.len() + MAX_BODY + 1, b'a');
+        let port = server(Some(big)).await;
+        let (lean, url) = lean(Duration::from_secs(10), port);
+        for via in [Via::Scheme, Via::TlsClient] {
+            let p = lean
+                .prepare_via(&HttpRequest::get(url.clone()), via)
+                .unwrap();
+            let e = lean.send("x", &p, Vary::Nothing).await.outcome.unwrap_err();
+            assert!(
+                e.contains("answer larger than 1048576 bytes"),
+                "{via:?}: {e}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn sends_add_only_what_varies() {
+        let ok =
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+                .to_vec();
+        let port = server(Some(ok)).await;
+        let (lean, url) = lean(Duration::from_secs(10), port);
+        let form = HttpRequest::post(url.clone())
+            .header("Accept", "application/json")
+            .form(vec![("grant_type".into(), "refresh_token".into())]);
+        let p = lean.prepare(&form).unwrap();
+        assert_eq!(p.headers.get_all(ACCEPT).iter().count(), 1);
+        let x = lean
+            .send("t", &p, Vary::Form(&[("refresh_token", "a b&c")]))
+            .await;
+        let reply = x.outcome.unwrap();
+        assert_eq!(
+            (reply.status, reply.body.as_slice()),
+            (200, b"{}".as_slice())
+        );
+        assert_eq!(reply.content_type.as_deref(), Some("application/json"));
+        // The prepared body is unchanged by a send.
+        assert_eq!(p.body(), b"grant_type=refresh_token");
+        let get = lean.prepare(&HttpRequest::get(url.clone())).unwrap();
+        assert_eq!(get.headers.get(ACCEPT).unwrap(), "*/*");
+        // Not on the allowlist: refused when prepared, never sent.
+        let other = Url::parse("http://127.0.0.2:1/").unwrap();
+        assert!(matches!(
+            lean.prepare(&HttpRequest::get(other)),
+            Err(DriverError::HostNotAllowed { .. })
+        ));
     }
 }

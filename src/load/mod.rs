@@ -17,7 +17,7 @@ use crate::driver::{
     AuthMethod, AuthorizationRequest, ClientId, Driver, PkceCodeChallenge, PkceCodeVerifier, Scope,
 };
 use crate::target::{DiscoveryError, Target, TargetProfile};
-use lean::{Lean, Prepared, Vary, method_label};
+use lean::{Lean, Prepared, Vary, Via, method_label};
 
 /// The profile of the reference server (`examples/targets/reference.toml`) pointed at `url`.
 pub fn reference_profile(url: &str) -> Result<TargetProfile, crate::target::ProfileError> {
@@ -230,8 +230,13 @@ impl DriverFlows {
             .as_ref()
             .map(|l| l.authorization_params.clone())
             .unwrap_or_default();
-        // RFC 8707 §2.1: the resource indicators go on the authorization request too.
-        authorization_params.extend(p.load.authorization_code.resource_pairs());
+        // RFC 8707 §2.1: the resource indicators go on the authorization request too; so
+        // does `audience`, where the servers that use it read it.
+        let code = &p.load.authorization_code;
+        authorization_params.extend(code.resource_pairs());
+        if let Some(a) = &code.audience {
+            authorization_params.push(("audience".to_owned(), a.clone()));
+        }
         let authorization_scope = p.load.authorization_code.scope.clone();
         let lean = Lean::new(&config, allowed)?;
         let token = target.endpoints.token.clone();
@@ -287,7 +292,18 @@ impl DriverFlows {
                 None => Err(missing("GET resource")),
             },
             baseline: prepare(&lean, &HttpRequest::get(baseline.clone())),
-            ceiling: prepare(&lean, &HttpRequest::get(ceiling.url.clone())),
+            // Through the client the target's requests use: an https target's ceiling
+            // includes reqwest's cost, not only hyper's.
+            ceiling: lean
+                .prepare_via(
+                    &HttpRequest::get(ceiling.url.clone()),
+                    if base.scheme() == "https" {
+                        Via::TlsClient
+                    } else {
+                        Via::Scheme
+                    },
+                )
+                .map_err(|e| e.to_string()),
             resource_name: match &resource {
                 Some(url) => format!("resource GET {}", url.path()),
                 None => "resource".to_owned(),
@@ -316,7 +332,11 @@ impl DriverFlows {
         match ready {
             Ok(p) => self.lean.send(name, p, vary).await,
             Err(why) => Exchange {
-                method: "POST",
+                method: if matches!(vary, Vary::Form(_)) || name.starts_with("token") {
+                    "POST"
+                } else {
+                    "GET"
+                },
                 name: name.to_owned(),
                 elapsed: std::time::Duration::ZERO,
                 outcome: Err(why.clone()),

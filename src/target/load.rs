@@ -156,6 +156,15 @@ impl Validator<'_> {
         };
         let mut resources = Vec::new();
         for (field, r) in listed {
+            // Sent as written, so checked as written: URL parsing would forgive these.
+            if r.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+            {
+                return Err(self.err(
+                    &field,
+                    "a resource indicator is an absolute URI (RFC 8707 §2): no spaces, control characters or backslashes",
+                ));
+            }
             // RFC 8707 §2: "MUST be an absolute URI ... MUST NOT include a fragment component".
             let url = Url::parse(r).map_err(|e| {
                 self.err(
@@ -259,6 +268,9 @@ mod tests {
             (11, "load.refresh_token.resource[1]")
         );
         assert!(msg.contains("fragment"), "{msg}");
+        let (_, field, msg) = issue("[load.client_credentials]\nresource = \" https://api/\"\n");
+        assert_eq!(field, "load.client_credentials.resource");
+        assert!(msg.contains("no spaces"), "{msg}");
         let (_, field, msg) = issue("[load.authorization_code]\nresource = \"/relative\"\n");
         assert_eq!(field, "load.authorization_code.resource");
         assert!(msg.contains("absolute URI"), "{msg}");
