@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use oauthspec::driver::flow::{self, AuthorizationOutcome, AuthorizationRequest};
 use oauthspec::driver::http::{Driver, DriverConfig, HostAllowlist, HostPort};
-use oauthspec::driver::pkce::{ClientId, PkceCodeChallenge, PkceCodeVerifier};
+use oauthspec::protocol::{ClientId, PkceCodeChallenge, PkceCodeVerifier};
 use oauthspec::target::TargetProfile;
 use oauthspec_reference_server::Settings;
 use oauthspec_reference_server::config::LoginPage;

@@ -31,6 +31,7 @@ pub mod jose;
 pub mod load;
 pub mod matrix;
 pub mod plan;
+pub mod protocol;
 pub mod report;
 pub mod requirements;
 pub mod runner;

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use cucumber::gherkin;
 
-use crate::driver::flow::AuthMethod;
+use crate::protocol::AuthMethod;
 use crate::report::model::{self, Level};
 use crate::runner::{FeatureSource, RunError, features};
 use crate::target::profile::ScenarioClients;

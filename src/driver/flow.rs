@@ -6,8 +6,8 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::header::HeaderMap;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::api_login::ApiLogin;
@@ -15,9 +15,9 @@ use super::browser::login::BrowserLogin;
 use super::command::LoginCommand;
 use super::forms::{ConsentChoice, Form, parse_forms};
 use super::http::{Browser, Driver, DriverError, HttpRequest, HttpResponse, redact_body};
-use super::pkce::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier,
-    RefreshToken, Scope,
+use crate::protocol::{
+    AccessToken, AuthMethod, AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge,
+    PkceCodeVerifier, RefreshToken, Scope,
 };
 
 /// Errors of a flow: the driver could not talk to the server. A server answering wrongly is
@@ -679,47 +679,6 @@ pub fn submit(form: &Form, button: Option<&super::forms::SubmitButton>) -> HttpR
 
 // ---------------------------------------------------------------------------------------------
 // Client authentication
-
-/// `token_endpoint_auth_method` values the harness knows (RFC 7591 §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
-    None,
-    /// RFC 8705 §2.1: the client authenticates with a PKI certificate in the TLS handshake
-    /// (`[tls] client_cert`); the request carries only `client_id`.
-    TlsClientAuth,
-    /// RFC 8705 §2.2: the same with a self-signed certificate the client registered.
-    SelfSignedTlsClientAuth,
-}
-
-impl AuthMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::None => "none",
-            AuthMethod::TlsClientAuth => "tls_client_auth",
-            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
-        }
-    }
-
-    /// Whether the client proves itself with its TLS certificate (RFC 8705 §2) rather than a
-    /// secret.
-    pub fn by_certificate(self) -> bool {
-        matches!(
-            self,
-            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
-        )
-    }
-}
-
-impl fmt::Display for AuthMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// How a request to the token, revocation or introspection endpoint authenticates the client.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@ use url::Url;
 
 use super::flow::FlowError;
 use super::http::{Driver, HttpRequest, HttpResponse};
-use super::pkce::{AccessToken, RefreshToken};
+use crate::protocol::{AccessToken, RefreshToken};
 use crate::target::profile::{JwtApiProfile, JwtUser, RefreshWith};
 
 /// What a login or refresh answered: the raw response, and the tokens found in it.

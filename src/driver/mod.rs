@@ -18,20 +18,19 @@ pub mod flow;
 pub mod forms;
 pub mod http;
 pub mod jwt_api;
-pub mod pkce;
 pub mod tls;
 
 pub use flow::{
-    Answer, AuthMethod, AuthorizationOutcome, AuthorizationRequest, AuthorizationResponse,
-    ClientAuth, EndpointResponse, ErrorResponse, FlowError, LoginCredentials, TokenResponse,
-    WalkOptions,
+    Answer, AuthorizationOutcome, AuthorizationRequest, AuthorizationResponse, ClientAuth,
+    EndpointResponse, ErrorResponse, FlowError, LoginCredentials, TokenResponse, WalkOptions,
 };
 pub use forms::{ConsentChoice, Form};
 pub use http::{
     Browser, Driver, DriverConfig, DriverError, Evidence, Exchange, HostAllowlist, HostPort,
     HttpRequest, HttpResponse,
 };
-pub use pkce::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier,
-    RefreshToken, Scope,
+// The protocol values the driver's signatures use, where callers of the driver find them.
+pub use crate::protocol::{
+    AccessToken, AuthMethod, AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge,
+    PkceCodeVerifier, RefreshToken, Scope,
 };

@@ -4,8 +4,8 @@
 use aws_lc_rs::signature;
 use serde_json::{Map, Value};
 
+use super::alg::Alg;
 use super::der;
-use super::jws::Alg;
 use super::{JoseError, b64d};
 
 /// The key itself. Private members are read only to tell a private key from

@@ -7,6 +7,7 @@
 //! Checked against Project Wycheproof's JWS and JWK vectors and RFC 7520's
 //! examples (`tests.rs`).
 
+pub mod alg;
 pub mod der;
 pub mod forge;
 pub mod jwk;
@@ -19,8 +20,9 @@ mod tests;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+pub use alg::Alg;
 pub use jwk::{Jwk, JwkSet, KeyMaterial};
-pub use jws::{Alg, Jws, Signer};
+pub use jws::{Jws, Signer};
 
 /// Why a token or key was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

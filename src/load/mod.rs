@@ -12,10 +12,10 @@ use url::Url;
 
 use crate::driver::flow::{self, AuthorizationOutcome, ClientAuth, WalkOptions};
 use crate::driver::http::{DriverConfig, HttpRequest};
-use crate::driver::pkce::random_token;
 use crate::driver::{
     AuthMethod, AuthorizationRequest, ClientId, Driver, PkceCodeChallenge, PkceCodeVerifier, Scope,
 };
+use crate::protocol::random_token;
 use crate::target::{DiscoveryError, Target, TargetProfile};
 use lean::{Lean, Prepared, Vary, Via, method_label};
 

@@ -17,7 +17,7 @@ use crate::driver::flow::{
 };
 use crate::driver::forms::ConsentChoice;
 use crate::driver::http::HostPort;
-use crate::driver::pkce::{PkceCodeChallenge, PkceCodeVerifier, random_token};
+use crate::protocol::{PkceCodeChallenge, PkceCodeVerifier, random_token};
 
 /// One line saying how an authorization request ended, for findings.
 pub fn describe(outcome: &AuthorizationOutcome) -> String {

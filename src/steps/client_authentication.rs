@@ -7,8 +7,9 @@ use cucumber::{given, then, when};
 use super::outcome::{skip_with, unmet};
 use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
-use crate::driver::flow::{AuthMethod, ClientAuth, parse_www_authenticate};
-use crate::driver::pkce::{ClientId, ClientSecret, random_token};
+use crate::driver::flow::{ClientAuth, parse_www_authenticate};
+use crate::protocol::AuthMethod;
+use crate::protocol::{ClientId, ClientSecret, random_token};
 
 impl Spec {
     /// Redeems the scenario's code as the client, authenticating with

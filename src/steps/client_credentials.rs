@@ -10,7 +10,8 @@ use super::control::ControlKind;
 use super::outcome::{skip_with, unmet};
 use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
-use crate::driver::flow::{self, AuthMethod};
+use crate::driver::flow;
+use crate::protocol::AuthMethod;
 
 /// What this area keeps between its steps.
 #[derive(Default)]

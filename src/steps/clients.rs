@@ -7,8 +7,9 @@ use serde_json::json;
 
 use super::Spec;
 use super::outcome::{skip_with, unmet, unmet_with};
-use crate::driver::flow::{self, AuthMethod, ClientAuth};
-use crate::driver::pkce::{ClientId, ClientSecret, Scope};
+use crate::driver::flow::{self, ClientAuth};
+use crate::protocol::AuthMethod;
+use crate::protocol::{ClientId, ClientSecret, Scope};
 use crate::target::profile::ClientProfile;
 
 /// A client the scenario acts as.

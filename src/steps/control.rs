@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::driver::pkce::ClientId;
+use crate::protocol::ClientId;
 
 /// What a control showed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use super::outcome::{skip_with, unmet};
 use super::{Finding, Spec, fail};
 use crate::driver::flow::ClientAuth;
 use crate::driver::http::HttpRequest;
-use crate::driver::pkce::{Scope, random_token};
+use crate::protocol::{Scope, random_token};
 
 /// The token a control showed introspection reporting active, for the
 /// scenario's later requests about it.

@@ -14,7 +14,7 @@ use super::outcome::unmet;
 use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::AuthorizationOutcome;
-use crate::driver::pkce::PkceCodeVerifier;
+use crate::protocol::PkceCodeVerifier;
 
 #[then(
     "the client receives the error \"invalid_request\" instead of a code, for lack of a PKCE challenge"

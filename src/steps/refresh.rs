@@ -12,7 +12,7 @@ use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::ClientAuth;
 use crate::driver::forms::ConsentChoice;
-use crate::driver::pkce::Scope;
+use crate::protocol::Scope;
 
 impl Spec {
     /// A scope narrower than the client's: the scope the first scoped

@@ -11,9 +11,10 @@ use super::clients::TestClient;
 use super::control::ControlKind;
 use super::outcome::{skip_with, unmet};
 use super::{Finding, Spec, fail};
-use crate::driver::flow::{self, AuthMethod};
+use crate::driver::flow;
 use crate::driver::http::HttpRequest;
-use crate::driver::pkce::{ClientId, ClientSecret, Scope};
+use crate::protocol::AuthMethod;
+use crate::protocol::{ClientId, ClientSecret, Scope};
 
 /// An answer of the registration or client configuration endpoint, with
 /// what was sent, in a few words.

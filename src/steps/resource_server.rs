@@ -14,7 +14,7 @@ use super::time::now;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::Challenge;
 use crate::driver::http::HttpRequest;
-use crate::driver::pkce::AccessToken;
+use crate::protocol::AccessToken;
 use crate::target::TargetKind;
 
 /// Far enough from now that no leeway covers it.

@@ -10,7 +10,7 @@ use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::ClientAuth;
 use crate::driver::http::HttpRequest;
-use crate::driver::pkce::random_token;
+use crate::protocol::random_token;
 
 fn own_token(w: &Spec, kind: &str) -> String {
     match kind {

@@ -20,7 +20,7 @@ use crate::driver::browser::rp::{RpBrowser, RpEnd};
 use crate::driver::browser::{self, BrowserFailure, Document};
 use crate::driver::flow::{self, AuthorizationOutcome, AuthorizationResponse};
 use crate::driver::http::{Browser, Driver, HostPort, HttpRequest, HttpResponse, redact_body};
-use crate::driver::pkce::random_token;
+use crate::protocol::random_token;
 use crate::target::profile::RelyingPartyProfile;
 use crate::upstream::{ClientPair, FakeUpstream, Misbehaviour, UpstreamConfig, UpstreamError};
 

@@ -16,7 +16,7 @@ use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::{self, AuthorizationOutcome, Challenge};
 use crate::driver::forms::ConsentChoice;
-use crate::driver::pkce::{Scope, random_token};
+use crate::protocol::{Scope, random_token};
 use crate::target::TargetKind;
 use crate::target::profile::ResourceProfile;
 

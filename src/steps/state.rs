@@ -8,7 +8,7 @@ use super::clients::TestClient;
 use crate::driver::flow::{
     AuthorizationOutcome, AuthorizationRequest, EndpointResponse, TokenResponse,
 };
-use crate::driver::pkce::{PkceCodeVerifier, RefreshToken, Scope};
+use crate::protocol::{PkceCodeVerifier, RefreshToken, Scope};
 use crate::target::profile::ResourceProfile;
 
 /// A pending authorization request: the URL parameters and the PKCE

@@ -6,7 +6,7 @@ use super::clients::{ClientNeed, TestClient};
 use super::control::ControlKind;
 use super::outcome::{skip_with, unmet, unmet_with};
 use crate::driver::flow::{self, ClientAuth, EndpointResponse, TokenResponse};
-use crate::driver::pkce::{AuthorizationCode, PkceCodeVerifier, RefreshToken, Scope};
+use crate::protocol::{AuthorizationCode, PkceCodeVerifier, RefreshToken, Scope};
 
 /// One line saying what the token endpoint answered, for findings.
 pub fn describe_token_answer(res: &EndpointResponse<TokenResponse>) -> String {

@@ -31,7 +31,7 @@ use super::rp_login::{
 use super::{Finding, Spec, fail, skip};
 use crate::driver::flow::{self, AuthorizationOutcome, WalkOptions};
 use crate::driver::forms::{ConsentChoice, parse_forms};
-use crate::driver::pkce::random_token;
+use crate::protocol::random_token;
 use crate::target::TargetKind;
 use crate::upstream::{
     ClientPair, FakeUpstream, Misbehaviour, Provider, UpstreamConfig, UserClaims,

@@ -19,10 +19,11 @@ use url::Url;
 use crate::driver::api_login::{self, ApiBody, ApiLogin, ApiStep, Capture, CaptureFrom};
 use crate::driver::browser::login::{BrowserLogin, Selectors};
 use crate::driver::command::LoginCommand;
-use crate::driver::flow::{AuthMethod, LoginCredentials, WalkOptions};
+use crate::driver::flow::{LoginCredentials, WalkOptions};
 use crate::driver::forms::ConsentChoice;
 use crate::driver::http::{Driver, DriverConfig, DriverError, HostAllowlist, HostPort};
-use crate::driver::pkce::{ClientId, ClientSecret, Scope};
+use crate::protocol::AuthMethod;
+use crate::protocol::{ClientId, ClientSecret, Scope};
 
 // ---------------------------------------------------------------------------------------------
 // Errors

@@ -18,7 +18,7 @@ use super::profile::{ProfileError, Validator};
 use crate::driver::browser::BrowserProcess;
 use crate::driver::browser::rp::RpBrowser;
 use crate::driver::http::HttpResponse;
-use crate::driver::pkce::ClientSecret;
+use crate::protocol::ClientSecret;
 use crate::upstream::Provider;
 
 /// Where the callback's answer carries the app's own bearer token.

@@ -5,8 +5,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::provider::ConfigError;
-
 macro_rules! misbehaviours {
     ($( $variant:ident = $name:literal, $id_token:literal, $what:literal; )*) => {
         /// One deliberate misbehaviour of a fake upstream.
@@ -73,14 +71,19 @@ impl fmt::Display for Misbehaviour {
     }
 }
 
+/// A misbehaviour name the fake does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown misbehaviour {0:?} (one of: {list})", list = Misbehaviour::names().join(", "))]
+pub struct UnknownMisbehaviour(pub String);
+
 impl FromStr for Misbehaviour {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
+    type Err = UnknownMisbehaviour;
+    fn from_str(s: &str) -> Result<Self, UnknownMisbehaviour> {
         Self::ALL
             .iter()
             .copied()
             .find(|m| m.name() == s)
-            .ok_or_else(|| ConfigError::Misbehaviour(s.to_owned()))
+            .ok_or_else(|| UnknownMisbehaviour(s.to_owned()))
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::misbehave::Misbehaviour;
+use super::misbehave::{Misbehaviour, UnknownMisbehaviour};
 
 /// The provider a fake imitates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -233,8 +233,8 @@ pub enum ConfigError {
     Client(String),
     #[error("--user {0:?}: {1}")]
     User(String, String),
-    #[error("unknown misbehaviour {0:?} (one of: {list})", list = Misbehaviour::names().join(", "))]
-    Misbehaviour(String),
+    #[error(transparent)]
+    Misbehaviour(#[from] UnknownMisbehaviour),
     #[error("misbehaviour {0} needs an OpenID provider (ID tokens); {1} has none")]
     NeedsOpenId(Misbehaviour, Provider),
 }

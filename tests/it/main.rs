@@ -7,6 +7,7 @@ mod fixtures;
 mod html_report;
 mod jwt_peer;
 mod kill_matrix;
+mod layout;
 mod load;
 mod login_strategies;
 mod misjudgements;

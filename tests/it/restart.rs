@@ -10,7 +10,7 @@ use oauthspec::driver::flow::{
     self, AuthorizationRequest, ClientAuth, LoginCredentials, WalkOptions,
 };
 use oauthspec::driver::http::{Driver, DriverConfig, HostAllowlist, HostPort};
-use oauthspec::driver::pkce::{
+use oauthspec::protocol::{
     AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier,
 };
 use serde_json::Value;

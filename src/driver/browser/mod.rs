@@ -561,7 +561,7 @@ fn tampered(url: &Url) -> Url {
         .query_pairs()
         .map(|(k, v)| {
             let v = if k == "state" {
-                format!("tampered-{}", crate::driver::pkce::random_token(8))
+                format!("tampered-{}", crate::protocol::random_token(8))
             } else {
                 v.into_owned()
             };

@@ -62,7 +62,7 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
 
     // Walk login and consent.
     let verifier = PkceCodeVerifier::new_random();
-    let state = crate::driver::pkce::random_token(16);
+    let state = crate::protocol::random_token(16);
     let scope = Scope::parse("profile notes:read");
     let request = AuthorizationRequest::code(
         target.endpoints.authorization().unwrap().clone(),
