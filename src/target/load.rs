@@ -9,7 +9,7 @@
 //! audience = "https://api.example.com/"   # the parameter Auth0-style servers and RFC 8693 use
 //! params = { tenant = "acme" }       # anything else, sent as given
 //!
-//! [load.authorization_code]          # scope and resource also go on the authorization request
+//! [load.authorization_code]          # scope, resource, audience also on the authorization request
 //! [load.refresh_token]               # RFC 6749 §6
 //! ```
 
