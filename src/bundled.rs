@@ -6,8 +6,8 @@ use std::sync::Arc;
 use oauthspec_reference_server::config::UserConfig;
 use oauthspec_reference_server::{RunningServer, Settings, start};
 
+use crate::context::ResolveError;
 use crate::runner::RunContext;
-use crate::runner::context::ResolveError;
 use crate::target::TargetProfile;
 
 /// The profile of the reference server (`examples/targets/reference.toml`);

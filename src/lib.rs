@@ -26,6 +26,7 @@
 
 pub mod baseline;
 pub mod bundled;
+pub mod context;
 pub mod driver;
 pub mod jose;
 pub mod load;

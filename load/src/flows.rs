@@ -1,5 +1,5 @@
 //! The seam between the load profiles and the harness: what a profile asks of a target, one
-//! HTTP exchange at a time. `oauthspec` implements it with its flow driver
+//! HTTP exchange at a time. `oauthspec` implements it
 //! (`oauthspec::load::DriverFlows`); this crate only schedules, validates and measures.
 //!
 //! The harness depends on this crate, so this crate cannot depend on the harness (Cargo

@@ -2,8 +2,8 @@
 //! protected resources.
 //!
 //! A run ([`run`]) is one goose attack of a [`Profile`] against a target reached through
-//! [`Flows`] (implemented by the harness with its flow driver), then the same users against
-//! the target's cheapest request (`/healthz`) for the load generator's own ceiling. Every
+//! [`Flows`] (implemented by the harness), then the same users against a loopback endpoint
+//! the generator serves itself, for its own ceiling. Every
 //! answer is validated ([`check`]); [`summary::Summary`] renders `summary.md` beside goose's
 //! HTML and JSON reports; [`threshold::Threshold`]s decide pass or fail.
 

@@ -12,39 +12,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-/// What a secret is replaced with in evidence.
-pub const REDACTED: &str = "«redacted»";
-
-/// Form and JSON field names whose values are secrets.
-pub const SECRET_FIELDS: &[&str] = &[
-    "access_token",
-    "assertion",
-    "client_assertion",
-    "client_secret",
-    "code_verifier",
-    "id_token",
-    "new_password",
-    "password",
-    "refresh_token",
-    "registration_access_token",
-    "token",
-];
-
-/// Whether a form or JSON field of this name carries a secret.
-pub fn is_secret_field(name: &str) -> bool {
-    SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(name))
-}
-
-/// The redacted rendering of a secret value: a JWT keeps its first 8 characters (the start of
-/// its header, e.g. `eyJhbGci…`), anything else is fully hidden.
-pub fn redact_value(value: &str) -> String {
-    let looks_like_jwt = value.starts_with("eyJ") && value.matches('.').count() >= 2;
-    if looks_like_jwt && value.len() > 16 {
-        format!("{}…{REDACTED}", &value[..8])
-    } else {
-        REDACTED.to_owned()
-    }
-}
+// The redaction rules live with the protocol values (whose `Debug` uses them).
+pub use crate::protocol::redact::{REDACTED, SECRET_FIELDS, is_secret_field, redact_value};
 
 /// A host and port the driver may contact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

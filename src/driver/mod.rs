@@ -17,7 +17,6 @@ pub mod command;
 pub mod flow;
 pub mod forms;
 pub mod http;
-pub mod jwt_api;
 pub mod tls;
 
 pub use flow::{

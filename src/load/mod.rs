@@ -1,6 +1,7 @@
-//! The flow driver as the transport of the load profiles (`oauthspec-load`): every request a
-//! profile makes goes through [`Driver`] and the `driver::flow` helpers, so a load run talks
-//! to a target exactly like `oauthspec check` does (same allowlist, same login walker).
+//! The harness as the transport of the load profiles (`oauthspec-load`). A load run talks to
+//! a target like `oauthspec check` does (same discovery, allowlist, TLS settings, login
+//! walker, and token requests built by the same `flow::authenticated_post`); the measured
+//! requests then go through the lean path of [`lean`], prepared once, without evidence.
 
 pub mod ceiling;
 pub mod lean;
@@ -65,7 +66,7 @@ struct Requests {
     ceiling_name: String,
 }
 
-/// `oauthspec_load::Flows` over the flow driver, for one resolved target.
+/// `oauthspec_load::Flows` for one resolved target.
 pub struct DriverFlows {
     name: String,
     base: Url,

@@ -3,12 +3,14 @@
 //!
 //! - [`values`]: client identifiers and secrets, tokens, codes and scopes;
 //! - [`pkce`]: PKCE verifiers and challenges (RFC 7636) and the CSPRNG;
-//! - [`auth_method`]: the client authentication methods (RFC 7591 §2, RFC 8705 §2).
+//! - [`auth_method`]: the client authentication methods (RFC 7591 §2, RFC 8705 §2);
+//! - [`redact`]: which fields are secrets and how a secret is shown.
 //!
 //! Secrets never show their value in `Debug`; read it with `secret()`.
 
 pub mod auth_method;
 pub mod pkce;
+pub mod redact;
 pub mod values;
 
 pub use auth_method::AuthMethod;

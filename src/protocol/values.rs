@@ -60,7 +60,7 @@ macro_rules! secret_value {
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({})"), crate::driver::http::redact_value(&self.0))
+                write!(f, concat!(stringify!($name), "({})"), super::redact::redact_value(&self.0))
             }
         }
     };

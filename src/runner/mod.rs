@@ -13,7 +13,6 @@
 //! ```
 
 pub mod collector;
-pub mod context;
 pub mod features;
 
 use std::collections::HashMap;
@@ -25,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime};
 use cucumber::{World as _, WriterExt as _, cli, gherkin, parser};
 use futures::stream;
 
-pub use context::RunContext;
+pub use crate::context::RunContext;
 pub use features::FeatureSource;
 
 use crate::report::model::{self, RunReport, SCHEMA_VERSION};

@@ -9,9 +9,9 @@ use super::answer::Answer;
 use super::control::ControlKind;
 use super::outcome::{OrSkip, skip_with, unmet, unmet_with};
 use crate::driver::http::HttpRequest;
-use crate::driver::jwt_api;
 use crate::jose::Jws;
 use crate::target::TargetKind;
+use crate::target::jwt_api;
 use crate::target::profile::{JwtUser, ResourceProfile};
 
 /// The largest genuine access token the harness forges: each forgery is a

@@ -65,8 +65,8 @@ pub mod smoke;
 pub mod token_response;
 pub mod upstream_login;
 
+pub use crate::context::RunContext;
 pub use crate::report::{Finding, FindingKind};
-pub use crate::runner::RunContext;
 pub use outcome::{
     OrFail, OrSkip, OrUnmet, Skip, Unmet, expect, expect_eq, fail, skip, skip_with, unmet,
     unmet_with, with_timeout,

@@ -241,7 +241,7 @@ async fn revoke(w: &mut Spec) {
                 .clone()
                 .or_skip("the profile has no [jwt_api] section");
             let driver = w.http();
-            let res = crate::driver::jwt_api::logout(
+            let res = crate::target::jwt_api::logout(
                 &driver,
                 &api,
                 &AccessToken::new(genuine.access.clone()),

@@ -13,8 +13,8 @@ use super::answer::Answer;
 use super::control::{Control, ControlKind};
 use super::outcome::{skip_with, unmet, unmet_with};
 use super::state::Flow;
+use crate::context::RunContext;
 use crate::driver::http::{Browser, Driver, DriverError, Evidence, HttpRequest};
-use crate::runner::RunContext;
 use crate::target::Target;
 
 /// Area-private typed state, one value per type (see [`Spec::area`]).

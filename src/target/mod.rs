@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod discovery;
+pub mod jwt_api;
 pub mod load;
 pub mod profile;
 pub mod relying_party;

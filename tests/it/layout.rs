@@ -62,3 +62,92 @@ fn every_fault_names_an_area_that_exists() {
         );
     }
 }
+
+/// Which top-level modules of `src/` each one names (`crate::x`), outside tests and comments.
+fn module_edges() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = root().join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let top = |p: &Path| {
+        let rel = p.strip_prefix(&src).unwrap();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        first.trim_end_matches(".rs").to_owned()
+    };
+    let tops: BTreeSet<String> = files.iter().map(|p| top(p)).collect();
+    let mut edges: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for p in &files {
+        let from = top(p);
+        let name = p.file_name().unwrap().to_string_lossy();
+        if from == "lib" || from == "main" || name == "tests.rs" || name.ends_with("_tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(p).unwrap();
+        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        for line in code.lines().map(|l| l.split("//").next().unwrap()) {
+            for part in line.split("crate::").skip(1) {
+                let to: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if to != from && tops.contains(&to) {
+                    edges.entry(from.clone()).or_default().insert(to);
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// Issue 12: dependencies point one way. A module that names another never gets named back,
+/// directly or through others.
+#[test]
+fn the_harness_modules_have_no_import_cycles() {
+    let edges = module_edges();
+    assert!(
+        edges.get("steps").is_some_and(|s| s.contains("driver")),
+        "the scan finds nothing: {edges:?}"
+    );
+    // Depth-first search for a path back to the start.
+    fn reaches(
+        edges: &std::collections::BTreeMap<String, BTreeSet<String>>,
+        from: &str,
+        to: &str,
+        seen: &mut BTreeSet<String>,
+        path: &mut Vec<String>,
+    ) -> bool {
+        for next in edges.get(from).into_iter().flatten() {
+            path.push(next.clone());
+            if next == to || (seen.insert(next.clone()) && reaches(edges, next, to, seen, path)) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    for start in edges.keys() {
+        let mut path = vec![start.clone()];
+        let found = reaches(&edges, start, start, &mut BTreeSet::new(), &mut path);
+        assert!(!found, "import cycle: {}", path.join(" -> "));
+    }
+    // The leaf stays a leaf.
+    assert!(
+        !edges.contains_key("protocol"),
+        "protocol names {:?}",
+        edges.get("protocol")
+    );
+}

@@ -20,7 +20,7 @@ pub enum ResolveError {
     },
 }
 
-/// The run-wide context handed to every scenario's [`crate::steps::Spec`].
+/// The run-wide context handed to every scenario (the steps' `Spec` world reads it).
 ///
 /// Steps reach the target through [`RunContext::target`] and send every
 /// request through a per-scenario clone of [`RunContext::driver`] (shared
@@ -35,7 +35,7 @@ pub struct RunContext {
     /// What kind of target it is (`"bundled reference server"`, `"profile"`…).
     pub kind: String,
     /// The usual limit for one wait on the target (see
-    /// [`crate::steps::with_timeout`]).
+    /// `steps::with_timeout`).
     pub step_timeout: Duration,
     /// The resolved target (profile + discovery); `None` only in the
     /// runner's own tests.

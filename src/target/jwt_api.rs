@@ -3,10 +3,10 @@
 
 use url::Url;
 
-use super::flow::FlowError;
-use super::http::{Driver, HttpRequest, HttpResponse};
+use super::profile::{JwtApiProfile, JwtUser, RefreshWith};
+use crate::driver::flow::FlowError;
+use crate::driver::http::{Driver, HttpRequest, HttpResponse};
 use crate::protocol::{AccessToken, RefreshToken};
-use crate::target::profile::{JwtApiProfile, JwtUser, RefreshWith};
 
 /// What a login or refresh answered: the raw response, and the tokens found in it.
 #[derive(Clone, Debug)]
