@@ -347,22 +347,65 @@ mod tests {
         (Lean::new(&config, allow).unwrap(), url)
     }
 
-    /// A loopback server that reads a request and answers `answer` (or nothing).
-    async fn server(answer: Option<Vec<u8>>) -> u16 {
+    /// What the loopback server does with a request.
+    #[derive(Clone)]
+    enum Answer {
+        Silent,
+        Fixed(Vec<u8>),
+        /// 200 with the request as it arrived, byte for byte, as the body.
+        Echo,
+    }
+
+    /// Reads one request: its head, and its body as long as Content-Length says.
+    async fn read_request(sock: &mut tokio::net::TcpStream) -> Vec<u8> {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = sock.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                return got;
+            }
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len = text[..end]
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + len {
+                    return got;
+                }
+            }
+        }
+    }
+
+    /// A loopback server that reads a request and answers as `answer` says.
+    async fn server(answer: Answer) -> u16 {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(async move {
             while let Ok((mut sock, _)) = listener.accept().await {
                 let answer = answer.clone();
                 tokio::spawn(async move {
-                    let mut buf = [0u8; 4096];
-                    let _ = sock.read(&mut buf).await;
-                    match answer {
-                        Some(a) => {
-                            let _ = sock.write_all(&a).await;
+                    let request = read_request(&mut sock).await;
+                    let reply = match answer {
+                        Answer::Silent => {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            return;
                         }
-                        None => tokio::time::sleep(Duration::from_secs(30)).await,
-                    }
+                        Answer::Fixed(a) => a,
+                        Answer::Echo => {
+                            let mut r = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n",
+                                request.len()
+                            )
+                            .into_bytes();
+                            r.extend_from_slice(&request);
+                            r
+                        }
+                    };
+                    let _ = sock.write_all(&reply).await;
                 });
             }
         });
@@ -371,7 +414,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_silent_server_times_out_on_both_clients() {
-        let port = server(None).await;
+        let port = server(Answer::Silent).await;
         let (lean, url) = lean(Duration::from_millis(300), port);
         for via in [Via::Scheme, Via::TlsClient] {
             let p = lean
@@ -394,7 +437,7 @@ mod tests {
         )
         .into_bytes();
         big.resize(big.len() + MAX_BODY + 1, b'a');
-        let port = server(Some(big)).await;
+        let port = server(Answer::Fixed(big)).await;
         let (lean, url) = lean(Duration::from_secs(10), port);
         for via in [Via::Scheme, Via::TlsClient] {
             let p = lean
@@ -408,31 +451,65 @@ mod tests {
         }
     }
 
+    /// What reaches the server: the prepared request plus exactly what the send varies, on
+    /// both clients.
     #[tokio::test]
     async fn sends_add_only_what_varies() {
-        let ok =
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
-                .to_vec();
-        let port = server(Some(ok)).await;
+        let port = server(Answer::Echo).await;
         let (lean, url) = lean(Duration::from_secs(10), port);
         let form = HttpRequest::post(url.clone())
             .header("Accept", "application/json")
+            .header("Authorization", "Basic Yzpz")
             .form(vec![("grant_type".into(), "refresh_token".into())]);
-        let p = lean.prepare(&form).unwrap();
-        assert_eq!(p.headers.get_all(ACCEPT).iter().count(), 1);
-        let x = lean
-            .send("t", &p, Vary::Form(&[("refresh_token", "a b&c")]))
-            .await;
-        let reply = x.outcome.unwrap();
-        assert_eq!(
-            (reply.status, reply.body.as_slice()),
-            (200, b"{}".as_slice())
-        );
-        assert_eq!(reply.content_type.as_deref(), Some("application/json"));
-        // The prepared body is unchanged by a send.
-        assert_eq!(p.body(), b"grant_type=refresh_token");
-        let get = lean.prepare(&HttpRequest::get(url.clone())).unwrap();
-        assert_eq!(get.headers.get(ACCEPT).unwrap(), "*/*");
+        for via in [Via::Scheme, Via::TlsClient] {
+            let p = lean.prepare_via(&form, via).unwrap();
+            let x = lean
+                .send("t", &p, Vary::Form(&[("refresh_token", "a b&c")]))
+                .await;
+            let reply = x.outcome.unwrap();
+            assert_eq!(reply.status, 200);
+            let seen = String::from_utf8(reply.body).unwrap();
+            let lower = seen.to_ascii_lowercase();
+            assert!(seen.starts_with("POST /x HTTP/1.1\r\n"), "{via:?}: {seen}");
+            assert!(
+                seen.ends_with("\r\n\r\ngrant_type=refresh_token&refresh_token=a+b%26c"),
+                "{via:?}: {seen}"
+            );
+            assert_eq!(lower.matches("\r\naccept:").count(), 1, "{via:?}: {seen}");
+            assert!(
+                lower.contains("\r\naccept: application/json\r\n"),
+                "{via:?}: {seen}"
+            );
+            assert!(
+                lower.contains("\r\nauthorization: basic yzpz\r\n"),
+                "{via:?}: {seen}"
+            );
+            assert!(lower.contains("\r\ncontent-type: application/x-www-form-urlencoded\r\n"));
+            assert!(
+                lower.contains(&format!("\r\nhost: 127.0.0.1:{port}\r\n")),
+                "{seen}"
+            );
+            assert!(lower.contains("\r\nuser-agent: oauthspec/"), "{seen}");
+            // The prepared body is unchanged by a send.
+            assert_eq!(p.body(), b"grant_type=refresh_token");
+
+            // A Bearer send replaces nothing else and adds its header.
+            let get = lean
+                .prepare_via(&HttpRequest::get(url.clone()), via)
+                .unwrap();
+            let seen = lean
+                .send("r", &get, Vary::Bearer("tok.en"))
+                .await
+                .outcome
+                .unwrap();
+            let seen = String::from_utf8(seen.body).unwrap().to_ascii_lowercase();
+            assert!(seen.starts_with("get /x http/1.1\r\n"), "{seen}");
+            assert!(
+                seen.contains("\r\nauthorization: bearer tok.en\r\n"),
+                "{seen}"
+            );
+            assert!(seen.contains("\r\naccept: */*\r\n"), "{seen}");
+        }
         // Not on the allowlist: refused when prepared, never sent.
         let other = Url::parse("http://127.0.0.2:1/").unwrap();
         assert!(matches!(

@@ -22,9 +22,11 @@ use lean::{Lean, Prepared, Vary, Via, method_label};
 
 /// The profile of the reference server (`examples/targets/reference.toml`) pointed at `url`.
 pub fn reference_profile(url: &str) -> Result<TargetProfile, crate::target::ProfileError> {
-    let text =
-        include_str!("../../examples/targets/reference.toml").replace("http://127.0.0.1:8080", url);
-    TargetProfile::parse(&text, "<bundled reference server>")
+    TargetProfile::parse(&reference_profile_text(url), "<bundled reference server>")
+}
+
+fn reference_profile_text(url: &str) -> String {
+    include_str!("../../examples/targets/reference.toml").replace("http://127.0.0.1:8080", url)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +51,14 @@ struct LoadClient {
 }
 
 /// A measured request, built once; or why it cannot be sent.
-type Ready = Result<Prepared, String>;
+type Ready = Result<Prepared, Unready>;
+
+/// Why a measured request cannot be sent, and which method it would have had (for goose).
+#[derive(Clone, Debug)]
+struct Unready {
+    method: &'static str,
+    why: String,
+}
 
 /// The measured requests of each operation, built once (see [`lean`]).
 struct Requests {
@@ -282,29 +291,28 @@ impl DriverFlows {
                 &target.endpoints.introspection,
                 cc_client.as_ref().or(code_client.as_ref()),
             ) {
-                (None, _) => Err(missing("introspection endpoint")),
-                (_, None) => Err(missing("confidential client")),
+                (None, _) => unready("POST", missing("introspection endpoint")),
+                (_, None) => unready("POST", missing("confidential client")),
                 (Some(ep), Some(c)) => {
                     prepare(&lean, &flow::authenticated_post(ep, &c.auth, Vec::new()))
                 }
             },
             resource: match &resource {
                 Some(url) => prepare(&lean, &HttpRequest::get(url.clone())),
-                None => Err(missing("GET resource")),
+                None => unready("GET", missing("GET resource")),
             },
             baseline: prepare(&lean, &HttpRequest::get(baseline.clone())),
             // Through the client the target's requests use: an https target's ceiling
             // includes reqwest's cost, not only hyper's.
-            ceiling: lean
-                .prepare_via(
-                    &HttpRequest::get(ceiling.url.clone()),
-                    if base.scheme() == "https" {
-                        Via::TlsClient
-                    } else {
-                        Via::Scheme
-                    },
-                )
-                .map_err(|e| e.to_string()),
+            ceiling: prepare_via(
+                &lean,
+                &HttpRequest::get(ceiling.url.clone()),
+                if base.scheme() == "https" {
+                    Via::TlsClient
+                } else {
+                    Via::Scheme
+                },
+            ),
             resource_name: match &resource {
                 Some(url) => format!("resource GET {}", url.path()),
                 None => "resource".to_owned(),
@@ -332,22 +340,30 @@ impl DriverFlows {
     async fn send(&self, name: &str, ready: &Ready, vary: Vary<'_>) -> Exchange {
         match ready {
             Ok(p) => self.lean.send(name, p, vary).await,
-            Err(why) => Exchange {
-                method: if matches!(vary, Vary::Form(_)) || name.starts_with("token") {
-                    "POST"
-                } else {
-                    "GET"
-                },
+            Err(u) => Exchange {
+                method: u.method,
                 name: name.to_owned(),
                 elapsed: std::time::Duration::ZERO,
-                outcome: Err(why.clone()),
+                outcome: Err(u.why.clone()),
             },
         }
     }
 }
 
 fn prepare(lean: &Lean, request: &HttpRequest) -> Ready {
-    lean.prepare(request).map_err(|e| e.to_string())
+    prepare_via(lean, request, Via::Scheme)
+}
+
+fn prepare_via(lean: &Lean, request: &HttpRequest, via: Via) -> Ready {
+    lean.prepare_via(request, via).map_err(|e| Unready {
+        method: method_label(request.method.as_str()),
+        why: e.to_string(),
+    })
+}
+
+/// A request the profile cannot make: `method` as it would have been.
+fn unready(method: &'static str, why: String) -> Ready {
+    Err(Unready { method, why })
 }
 
 /// A token request of `grant_type`, authenticated as `client`, with the client's fixed form
@@ -360,9 +376,10 @@ fn prepare_token(
     fixed: impl FnOnce(&LoadClient) -> Vec<(String, String)>,
 ) -> Ready {
     let (Some(ep), Some(c)) = (endpoint, client) else {
-        return Err(missing(&format!(
-            "token endpoint or client for {grant_type}"
-        )));
+        return unready(
+            "POST",
+            missing(&format!("token endpoint or client for {grant_type}")),
+        );
     };
     let mut form = vec![("grant_type".to_owned(), grant_type.to_owned())];
     form.extend(fixed(c));
@@ -563,6 +580,19 @@ mod tests {
         serde_json::from_slice(&reply.body).unwrap()
     }
 
+    /// The bundled server in this process and the load's flows against it, the profile
+    /// followed by `extra`.
+    async fn flows_with(extra: &str) -> (oauthspec_reference_server::RunningServer, DriverFlows) {
+        let server =
+            oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
+                .await
+                .unwrap();
+        let text = reference_profile_text(&server.url()) + extra;
+        let profile = TargetProfile::parse(&text, "reference.toml").unwrap();
+        let flows = DriverFlows::new(profile, "reference".into()).await.unwrap();
+        (server, flows)
+    }
+
     /// `[load]` reaches the requests: the bundled server narrows the scope it grants to the
     /// one asked for (RFC 6749 §3.3), so the answers prove the scope was sent; resource,
     /// audience and extra parameters are in the prepared forms (the server ignores what it
@@ -570,15 +600,7 @@ mod tests {
     /// 8707, and refuses a repeated parameter (RFC 6749 §3.1).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_profiles_load_section_drives_the_requests() {
-        let server =
-            oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
-                .await
-                .unwrap();
-        let text = include_str!("../../examples/targets/reference.toml")
-            .replace("http://127.0.0.1:8080", &server.url())
-            + "\n[load.client_credentials]\nscope = \"notes:read\"\nresource = \"https://api.example.com\"\naudience = \"notes\"\nparams = { tenant = \"acme\" }\n\n[load.authorization_code]\nscope = \"profile notes:write\"\nresource = \"urn:example:notes\"\n\n[load.refresh_token]\nscope = \"profile\"\n";
-        let profile = TargetProfile::parse(&text, "reference.toml").unwrap();
-        let flows = DriverFlows::new(profile, "reference".into()).await.unwrap();
+        let (_server, flows) = flows_with("\n[load.client_credentials]\nscope = \"notes:read\"\nresource = \"https://api.example.com\"\naudience = \"notes\"\nparams = { tenant = \"acme\" }\n\n[load.authorization_code]\nscope = \"profile notes:write\"\nresource = \"urn:example:notes\"\n\n[load.refresh_token]\nscope = \"profile\"\n").await;
 
         let cc = form_of(&flows.requests.client_credentials);
         assert_eq!(
@@ -619,12 +641,7 @@ mod tests {
     /// Without `[load]`, the client's own scope is sent, once.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn without_a_load_section_the_clients_scope_is_sent() {
-        let server =
-            oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
-                .await
-                .unwrap();
-        let profile = reference_profile(&server.url()).unwrap();
-        let flows = DriverFlows::new(profile, "reference".into()).await.unwrap();
+        let (_server, flows) = flows_with("").await;
         let cc = form_of(&flows.requests.client_credentials);
         assert_eq!(
             cc,
