@@ -27,9 +27,10 @@ impl Spec {
     async fn client_credentials_as(&mut self, client: &TestClient) {
         let endpoint = self.token_endpoint();
         let driver = self.http();
-        let res =
-            flow::client_credentials(&driver, &endpoint, &client.auth(), client.scope.as_ref())
-                .await;
+        let res = flow::TokenRequest::client_credentials()
+            .scope(client.scope.as_ref())
+            .send(&driver, &endpoint, &client.auth())
+            .await;
         let res = self.answered(res, "the token endpoint");
         self.keep_token_answer(res);
         self.flow.last_token_used_basic =

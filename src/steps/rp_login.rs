@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::OwnedMutexGuard;
 use url::Url;
@@ -18,8 +18,12 @@ use super::Spec;
 use super::outcome::{unmet, unmet_with};
 use crate::driver::browser::rp::{RpBrowser, RpEnd};
 use crate::driver::browser::{self, BrowserFailure, Document};
-use crate::driver::flow::{self, AuthorizationOutcome, AuthorizationResponse};
-use crate::driver::http::{Browser, Driver, HostPort, HttpRequest, HttpResponse, redact_body};
+use crate::driver::flow::{
+    Arrival, AuthorizationOutcome, AuthorizationResponse, HopHook, Redirects,
+};
+use crate::driver::http::{
+    Browser, Driver, DriverError, HostPort, HttpRequest, HttpResponse, redact_body,
+};
 use crate::protocol::random_token;
 use crate::target::profile::RelyingPartyProfile;
 use crate::upstream::{ClientPair, FakeUpstream, Misbehaviour, UpstreamConfig, UpstreamError};
@@ -135,69 +139,59 @@ impl Walk {
     }
 }
 
-/// Follows redirects by hand from `request`. The request to the callback
-/// (path match) is timed, and with `tamper` its `state` is replaced.
-/// Stops at a non-redirect answer, at the redirect URI, or at a host the
-/// driver may not contact.
+/// Follows redirects by hand from `request`, through the driver's one
+/// redirect walker (at most 12 requests). The request to the callback (path
+/// match) is timed, and with `tamper` its `state` is replaced. Stops at a
+/// non-redirect answer, at the redirect URI, or at a host the driver may not
+/// contact.
 pub async fn follow(
     driver: &Driver,
     browser: &Browser,
-    mut request: HttpRequest,
+    request: HttpRequest,
     leg: &Leg<'_>,
     trace: &mut Trace,
 ) -> Result<Walk, String> {
-    let Leg {
-        callback,
-        redirect_uri,
-        tamper,
-        answer_within,
-    } = *leg;
-    for _ in 0..12 {
-        let at_callback = request.url.path() == callback.path()
-            && HostPort::from_url(&request.url) == HostPort::from_url(callback);
-        if at_callback {
-            request = request.timeout(answer_within + GRACE);
+    let mut redirects = Redirects::new(driver, browser, leg.redirect_uri, 12);
+    let mut watch = Watch {
+        leg: *leg,
+        trace,
+        failed_at_callback: false,
+    };
+    let at_callback = |url: &Url| is_callback(url, leg.callback);
+    match redirects.follow(request, &mut watch).await {
+        Ok(Arrival::Page(res) | Arrival::BadRedirect(res, _)) => {
+            let here = at_callback(&res.url);
+            Ok(Walk::Page(res, here))
         }
-        let started = Instant::now();
-        let res = match driver.send_in(browser, request).await {
-            Ok(r) => r,
-            Err(e) if at_callback => {
-                trace.elapsed = Some(started.elapsed());
-                trace.timed_out = true;
-                return Err(format!(
-                    "no answer at the callback within {} s: {e}",
-                    (answer_within + GRACE).as_secs()
-                ));
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        if at_callback {
-            trace.elapsed = Some(started.elapsed());
-            trace.callback = Some(res.clone());
-        }
-        if trace.callback.is_some() {
-            trace
-                .set_cookies
-                .extend(res.header_all("set-cookie").into_iter().map(str::to_owned));
-        }
-        if !(300..400).contains(&res.status) {
-            return Ok(Walk::Page(res, at_callback));
-        }
-        let Some(Ok(mut next)) = res.location() else {
-            return Ok(Walk::Page(res, at_callback));
-        };
-        if let Some(r) = redirect_uri
-            && flow::matches_redirect_uri(&next, r)
-        {
-            return Ok(Walk::Client(AuthorizationResponse::from_location(
-                next, res.status,
-            )));
-        }
-        if !driver.allowlist().allows(&next) {
-            return Ok(Walk::Elsewhere(next));
-        }
-        if tamper && next.path() == callback.path() {
-            let pairs: Vec<(String, String)> = next
+        Ok(Arrival::Client(r)) => Ok(Walk::Client(r)),
+        Ok(Arrival::Elsewhere { location, .. }) => Ok(Walk::Elsewhere(location)),
+        Ok(Arrival::TooManySteps(_)) => Err("more than 12 redirects".into()),
+        Err(e) if watch.failed_at_callback => Err(format!(
+            "no answer at the callback within {} s: {e}",
+            (leg.answer_within + GRACE).as_secs()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Whether `url` is the target's callback (host, port and path).
+fn is_callback(url: &Url, callback: &Url) -> bool {
+    url.path() == callback.path() && HostPort::from_url(url) == HostPort::from_url(callback)
+}
+
+/// The walker's hook of a login leg: times the callback, keeps its answer
+/// and every cookie set from it on, and may change `state` on the way there.
+struct Watch<'l, 't> {
+    leg: Leg<'l>,
+    trace: &'t mut Trace,
+    failed_at_callback: bool,
+}
+
+impl HopHook for Watch<'_, '_> {
+    fn before(&mut self, mut request: HttpRequest, via_redirect: bool) -> HttpRequest {
+        if via_redirect && self.leg.tamper && request.url.path() == self.leg.callback.path() {
+            let pairs: Vec<(String, String)> = request
+                .url
                 .query_pairs()
                 .map(|(k, v)| {
                     let v = if k == "state" {
@@ -208,11 +202,33 @@ pub async fn follow(
                     (k.into_owned(), v)
                 })
                 .collect();
-            next.query_pairs_mut().clear().extend_pairs(pairs);
+            request.url.query_pairs_mut().clear().extend_pairs(pairs);
         }
-        request = HttpRequest::get(next);
+        if is_callback(&request.url, self.leg.callback) {
+            request = request.timeout(self.leg.answer_within + GRACE);
+        }
+        request
     }
-    Err("more than 12 redirects".into())
+
+    fn after(&mut self, url: &Url, answer: &Result<HttpResponse, DriverError>, elapsed: Duration) {
+        if is_callback(url, self.leg.callback) {
+            self.trace.elapsed = Some(elapsed);
+            match answer {
+                Ok(res) => self.trace.callback = Some(res.clone()),
+                Err(_) => {
+                    self.trace.timed_out = true;
+                    self.failed_at_callback = true;
+                }
+            }
+        }
+        if let Ok(res) = answer
+            && self.trace.callback.is_some()
+        {
+            self.trace
+                .set_cookies
+                .extend(res.header_all("set-cookie").into_iter().map(str::to_owned));
+        }
+    }
 }
 
 /// A login through a relying-party app, as the user got it.

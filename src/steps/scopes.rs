@@ -122,7 +122,10 @@ async fn cc_unknown_scope(w: &mut Spec) {
         Some(s) => format!("{s} {UNKNOWN_SCOPE}"),
         None => UNKNOWN_SCOPE.to_owned(),
     });
-    let res = flow::client_credentials(&driver, &endpoint, &client.auth(), Some(&scope)).await;
+    let res = flow::TokenRequest::client_credentials()
+        .scope(Some(&scope))
+        .send(&driver, &endpoint, &client.auth())
+        .await;
     let res = w.answered(res, "the token endpoint");
     w.keep_token_answer(res);
 }

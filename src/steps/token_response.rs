@@ -95,9 +95,10 @@ impl Spec {
         let client = self.client();
         let endpoint = self.token_endpoint();
         let driver = self.http();
-        let form = vec![("grant_type".to_owned(), grant_type.to_owned())];
         let auth = client.auth();
-        let res = flow::token_request(&driver, &endpoint, &auth, form).await;
+        let res = flow::TokenRequest::grant(grant_type)
+            .send(&driver, &endpoint, &auth)
+            .await;
         let res = self.answered(res, "the token endpoint");
         self.keep_token_answer(res);
         self.flow.last_token_used_basic = Some(matches!(auth, ClientAuth::Basic { .. }));

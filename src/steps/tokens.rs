@@ -39,8 +39,11 @@ impl Spec {
         let endpoint = self.token_endpoint();
         let driver = self.http();
         let code = AuthorizationCode::new(code.to_owned());
-        let res =
-            flow::exchange_code(&driver, &endpoint, auth, &code, redirect_uri, verifier).await;
+        let res = flow::TokenRequest::authorization_code(&code)
+            .redirect_uri(redirect_uri)
+            .verifier(verifier)
+            .send(&driver, &endpoint, auth)
+            .await;
         let res = self.answered(res, "the token endpoint");
         self.keep_token_answer(res.clone());
         self.flow.last_token_used_basic = Some(matches!(
@@ -130,9 +133,10 @@ impl Spec {
         self.flow.client = Some(client.clone());
         let endpoint = self.token_endpoint();
         let driver = self.http();
-        let res =
-            flow::client_credentials(&driver, &endpoint, &client.auth(), client.scope.as_ref())
-                .await;
+        let res = flow::TokenRequest::client_credentials()
+            .scope(client.scope.as_ref())
+            .send(&driver, &endpoint, &client.auth())
+            .await;
         let res = self.answered(res, "the token endpoint");
         let Some(t) = res.success().cloned() else {
             unmet(format!(
@@ -188,7 +192,9 @@ impl Spec {
         let res = super::outcome::with_timeout(
             self.step_timeout(),
             "the refresh request",
-            flow::refresh(&driver, &endpoint, auth, token, scope),
+            flow::TokenRequest::refresh_token(token)
+                .scope(scope)
+                .send(&driver, &endpoint, auth),
         )
         .await;
         let res = self.answered(res, "the token endpoint");

@@ -4,6 +4,7 @@ mod baseline;
 mod docker;
 mod dot_peer;
 mod fixtures;
+mod flow_reference;
 mod html_report;
 mod jwt_peer;
 mod kill_matrix;

@@ -61,16 +61,12 @@ async fn refresh_token_via_login(url: &str, id: &str, secret: &str) -> String {
         id: ClientId::new(id),
         secret: ClientSecret::new(secret),
     };
-    let res = flow::exchange_code(
-        &driver,
-        &base.join("/token").unwrap(),
-        &auth,
-        &AuthorizationCode::new(code.secret()),
-        Some(REDIRECT),
-        Some(&verifier),
-    )
-    .await
-    .unwrap();
+    let res = flow::TokenRequest::authorization_code(&AuthorizationCode::new(code.secret()))
+        .redirect_uri(Some(REDIRECT))
+        .verifier(Some(&verifier))
+        .send(&driver, &base.join("/token").unwrap(), &auth)
+        .await
+        .unwrap();
     let tokens = res.into_success().expect("tokens");
     tokens
         .refresh_token

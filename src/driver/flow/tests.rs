@@ -9,8 +9,17 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form as AxForm, Router};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use url::Url;
+
 use super::*;
-use crate::driver::http::{DriverConfig, HostAllowlist, HostPort};
+use crate::driver::forms::ConsentChoice;
+use crate::driver::http::{Driver, DriverConfig, HostAllowlist, HostPort, HttpRequest};
+use crate::protocol::{
+    AuthMethod, AuthorizationCode, ClientId, ClientSecret, PkceCodeChallenge, PkceCodeVerifier,
+    Scope,
+};
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 
@@ -264,16 +273,12 @@ async fn exchanges_the_code_with_basic_auth_encoded_per_rfc6749() {
         id: ClientId::new("demo client"),
         secret: ClientSecret::new("s:e/c+ret"),
     };
-    let resp = exchange_code(
-        &driver,
-        &base.join("token").unwrap(),
-        &auth,
-        &AuthorizationCode::new("the-code"),
-        Some(REDIRECT_URI),
-        Some(&verifier),
-    )
-    .await
-    .unwrap();
+    let resp = TokenRequest::authorization_code(&AuthorizationCode::new("the-code"))
+        .redirect_uri(Some(REDIRECT_URI))
+        .verifier(Some(&verifier))
+        .send(&driver, &base.join("token").unwrap(), &auth)
+        .await
+        .unwrap();
     assert_eq!(resp.status, 200);
     assert!(resp.has_cache_control_no_store());
     let t = resp.success().expect("a token response");
@@ -305,19 +310,17 @@ async fn exchanges_the_code_with_basic_auth_encoded_per_rfc6749() {
     assert!(rendered.contains("eyJhbGci…«redacted»"), "{rendered}");
 
     // A wrong code: an RFC 6749 §5.2 error.
-    let bad = exchange_code(
-        &driver,
-        &base.join("token").unwrap(),
-        &ClientAuth::Post {
-            id: ClientId::new("demo"),
-            secret: ClientSecret::new("x"),
-        },
-        &AuthorizationCode::new("nope"),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let bad = TokenRequest::authorization_code(&AuthorizationCode::new("nope"))
+        .send(
+            &driver,
+            &base.join("token").unwrap(),
+            &ClientAuth::Post {
+                id: ClientId::new("demo"),
+                secret: ClientSecret::new("x"),
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(bad.status, 400);
     let e = bad.error().expect("an error response");
     assert_eq!(e.error, "invalid_grant");

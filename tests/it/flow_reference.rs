@@ -1,8 +1,10 @@
-//! The whole code flow through the driver against the real reference server, started
+//! The whole code flow through the flow driver (`src/driver/flow/`) against the real reference server, started
 //! in-process on a free loopback port, with a target profile built for it.
 
-use super::*;
-use crate::target::{Target, TargetProfile};
+use oauthspec::driver::flow::*;
+use oauthspec::driver::http::Driver;
+use oauthspec::protocol::{self, ClientId, PkceCodeChallenge, PkceCodeVerifier, Scope};
+use oauthspec::target::{Target, TargetProfile};
 
 async fn reference_target() -> (oauthspec_reference_server::RunningServer, Target, Driver) {
     let server = oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
@@ -62,7 +64,7 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
 
     // Walk login and consent.
     let verifier = PkceCodeVerifier::new_random();
-    let state = crate::protocol::random_token(16);
+    let state = protocol::random_token(16);
     let scope = Scope::parse("profile notes:read");
     let request = AuthorizationRequest::code(
         target.endpoints.authorization().unwrap().clone(),
@@ -91,16 +93,12 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
 
     // Exchange it.
     let token_endpoint = target.endpoints.token().unwrap().clone();
-    let tokens = exchange_code(
-        &driver,
-        &token_endpoint,
-        &auth,
-        &code,
-        Some(&reg.redirect_uri),
-        Some(&verifier),
-    )
-    .await
-    .unwrap();
+    let tokens = TokenRequest::authorization_code(&code)
+        .redirect_uri(Some(&reg.redirect_uri))
+        .verifier(Some(&verifier))
+        .send(&driver, &token_endpoint, &auth)
+        .await
+        .unwrap();
     assert!(tokens.has_cache_control_no_store());
     let tokens = tokens
         .into_success()
@@ -128,7 +126,8 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
 
     // Refresh, then revoke the new refresh token.
     let refresh_token = tokens.refresh_token.expect("a refresh token");
-    let refreshed = refresh(&driver, &token_endpoint, &auth, &refresh_token, None)
+    let refreshed = TokenRequest::refresh_token(&refresh_token)
+        .send(&driver, &token_endpoint, &auth)
         .await
         .unwrap()
         .into_success()
@@ -149,16 +148,12 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
 
     // The code is single-use (and, per RFC 6749 §4.1.2, replaying it may revoke the tokens:
     // so this comes last).
-    let again = exchange_code(
-        &driver,
-        &token_endpoint,
-        &auth,
-        &code,
-        Some(&reg.redirect_uri),
-        Some(&verifier),
-    )
-    .await
-    .unwrap();
+    let again = TokenRequest::authorization_code(&code)
+        .redirect_uri(Some(&reg.redirect_uri))
+        .verifier(Some(&verifier))
+        .send(&driver, &token_endpoint, &auth)
+        .await
+        .unwrap();
     assert_eq!(
         again.error().map(|e| e.error.as_str()),
         Some("invalid_grant")
