@@ -12,6 +12,7 @@
 //! - [`rp`]: a relying-party app's login walked in the browser, its
 //!   documents recorded from the callback on.
 
+mod intercept;
 pub mod login;
 pub mod rp;
 
@@ -24,11 +25,10 @@ use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::fetch::{
-    self, ContinueRequestParams, EventRequestPaused, FailRequestParams, GetResponseBodyParams,
-    RequestPattern, RequestStage,
+    self, EventRequestPaused, RequestPattern, RequestStage,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
-    self, ErrorReason, EventLoadingFailed, EventResponseReceived, ResourceType,
+    self, EventLoadingFailed, EventResponseReceived,
 };
 use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
 use chromiumoxide::cdp::browser_protocol::storage::{ClearCookiesParams, ClearDataForOriginParams};
@@ -326,7 +326,7 @@ struct Tab {
     inflight: Arc<Mutex<HashSet<String>>>,
     /// Why the last document of this walk could not be loaded (`net::ERR_CERT_…`).
     net_error: Arc<Mutex<Option<String>>>,
-    tasks: [tokio::task::JoinHandle<()>; 3],
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Tab {
@@ -357,15 +357,15 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
         )
         .await
         .map_err(cdp)?;
-    let mut paused = page
+    let paused = page
         .event_listener::<EventRequestPaused>()
         .await
         .map_err(cdp)?;
-    let mut responses = page
+    let responses = page
         .event_listener::<EventResponseReceived>()
         .await
         .map_err(cdp)?;
-    let mut failures = page
+    let failures = page
         .event_listener::<EventLoadingFailed>()
         .await
         .map_err(cdp)?;
@@ -384,240 +384,38 @@ async fn open_tab(chromium: &Chromium) -> Result<Tab, BrowserFailure> {
     )
     .await
     .map_err(cdp)?;
-    let walking: Arc<Mutex<Option<Walking>>> = Arc::default();
     let blank = Url::parse("about:blank").map_err(cdp)?;
-    let document = Arc::new(Mutex::new((0u16, blank, Vec::new())));
-    let net_error: Arc<Mutex<Option<String>>> = Arc::default();
-    let inflight: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let interceptor = {
-        let page = page.clone();
-        let walking = walking.clone();
-        let inflight = inflight.clone();
-        tokio::spawn(async move {
-            while let Some(event) = paused.next().await {
-                let id = event.request_id.clone();
-                let recording = walking
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_ref()
-                    .and_then(|w| w.recording.clone());
-                if event.response_status_code.is_some() || event.response_error_reason.is_some() {
-                    // The response stage: only documents of a recording walk.
-                    if let Some(rec) = &recording {
-                        record(&page, rec, &event).await;
-                    }
-                    let _ = page.execute(ContinueRequestParams::new(id)).await;
-                    continue;
-                }
-                // A fragment is never sent, so Chrome keeps it apart; the
-                // authorization response may be in it (errors of fragment
-                // response types).
-                let url = Url::parse(&format!(
-                    "{}{}",
-                    event.request.url,
-                    event.request.url_fragment.as_deref().unwrap_or("")
-                ))
-                .ok();
-                // Decided under the lock, sent after it.
-                let verdict = {
-                    let w = walking.lock().unwrap_or_else(|e| e.into_inner());
-                    match (w.as_ref(), &url) {
-                        (Some(w), Some(u))
-                            if w.redirect_uri.as_deref().is_some_and(|r| {
-                                crate::driver::flow::matches_redirect_uri(u, r)
-                            }) =>
-                        {
-                            let _ = w.captured.send(u.clone());
-                            false
-                        }
-                        (Some(w), Some(u)) => {
-                            !matches!(u.scheme(), "http" | "https" | "ws" | "wss")
-                                || w.allow.allows(u)
-                        }
-                        _ => false,
-                    }
-                };
-                let document = event.resource_type == ResourceType::Document;
-                if verdict {
-                    if let Some(n) = &event.network_id {
-                        inflight
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(n.inner().clone());
-                    }
-                    let mut go = ContinueRequestParams::new(id.clone());
-                    if let (Some(rec), Some(u), true) = (&recording, &url, document) {
-                        let mut rec = rec.lock().unwrap_or_else(|e| e.into_inner());
-                        go.intercept_response = Some(true);
-                        rec.sent.insert(id.inner().clone(), Instant::now());
-                        if rec.at_callback(u) {
-                            rec.callback_sent = Some(Instant::now());
-                            if rec.tamper {
-                                go.url = Some(tampered(u).to_string());
-                            }
-                        }
-                    }
-                    let before_callback = recording.as_ref().and_then(|rec| {
-                        let rec = rec.lock().unwrap_or_else(|e| e.into_inner());
-                        let first = rec.cookies_before_callback.is_none();
-                        (first && url.as_ref().is_some_and(|u| rec.at_callback(u)))
-                            .then(|| rec.cookie_urls.clone())
-                    });
-                    if let (Some(urls), Some(rec)) = (before_callback, &recording) {
-                        let cookies = rp::cookies_of(&page, &urls).await.unwrap_or_default();
-                        rec.lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .cookies_before_callback = Some(cookies);
-                    }
-                    let _ = page.execute(go).await;
-                } else {
-                    if let (Some(rec), Some(u), true) = (&recording, &url, document) {
-                        rec.lock().unwrap_or_else(|e| e.into_inner()).blocked = Some(u.clone());
-                    }
-                    // The redirect to the client is never sent; hosts the
-                    // profile does not name are never contacted.
-                    let _ = page
-                        .execute(FailRequestParams::new(id, ErrorReason::BlockedByClient))
-                        .await;
-                }
-            }
-        })
-    };
-    let watcher = {
-        let document = document.clone();
-        let inflight = inflight.clone();
-        let net_error = net_error.clone();
-        tokio::spawn(async move {
-            while let Some(event) = responses.next().await {
-                inflight
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(event.request_id.inner());
-                if event.r#type == ResourceType::Document
-                    && let Ok(url) = Url::parse(&event.response.url)
-                {
-                    let status = u16::try_from(event.response.status).unwrap_or(0);
-                    let mut d = document.lock().unwrap_or_else(|e| e.into_inner());
-                    let origin = url.origin().ascii_serialization();
-                    if !d.2.contains(&origin) {
-                        d.2.push(origin);
-                    }
-                    d.0 = status;
-                    d.1 = url;
-                    // A document that arrived: an earlier load failure is not why the walk
-                    // stopped.
-                    *net_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                }
-            }
-        })
-    };
-    let failed = {
-        let inflight = inflight.clone();
-        let net_error = net_error.clone();
-        tokio::spawn(async move {
-            while let Some(event) = failures.next().await {
-                inflight
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(event.request_id.inner());
-                // A document the browser could not reach at all: a refused certificate or
-                // TLS handshake, a closed port, an unknown name. Blocked and aborted
-                // requests are the harness's own doing; other errors are the page's.
-                let text = event.error_text.as_str();
-                let unreachable = [
-                    "net::ERR_CERT_",
-                    "net::ERR_SSL_",
-                    "net::ERR_BAD_SSL_CLIENT_AUTH_CERT",
-                    "net::ERR_CONNECTION_",
-                    "net::ERR_NAME_NOT_RESOLVED",
-                    "net::ERR_ADDRESS_UNREACHABLE",
-                ]
-                .iter()
-                .any(|p| text.starts_with(p));
-                if event.r#type == ResourceType::Document
-                    && !event.canceled.unwrap_or(false)
-                    && unreachable
-                {
-                    *net_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.to_owned());
-                }
-            }
-        })
-    };
-    Ok(Tab {
+    let tab = Tab {
         context,
         page,
-        net_error,
-        walking,
-        document,
-        inflight,
-        tasks: [interceptor, watcher, failed],
-    })
-}
-
-/// `url` with its `state` replaced: the answer changed on the way back.
-fn tampered(url: &Url) -> Url {
-    let mut next = url.clone();
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            let v = if k == "state" {
-                format!("tampered-{}", crate::protocol::random_token(8))
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        })
-        .collect();
-    next.query_pairs_mut().clear().extend_pairs(pairs);
-    next
-}
-
-/// Keeps a document paused at the response stage: status, headers and
-/// (unless it redirects) its body.
-async fn record(page: &Page, rec: &Mutex<Recording>, event: &EventRequestPaused) {
-    let Ok(url) = Url::parse(&event.request.url) else {
-        return;
+        net_error: Arc::default(),
+        walking: Arc::default(),
+        document: Arc::new(Mutex::new((0u16, blank, Vec::new()))),
+        inflight: Arc::default(),
+        tasks: Vec::new(),
     };
-    let status = event
-        .response_status_code
-        .and_then(|s| u16::try_from(s).ok())
-        .unwrap_or(0);
-    let headers: Vec<(String, String)> = event
-        .response_headers
-        .iter()
-        .flatten()
-        .map(|h| (h.name.to_ascii_lowercase(), h.value.clone()))
-        .collect();
-    let body = if (300..400).contains(&status) || status == 0 {
-        Vec::new()
-    } else {
-        match page
-            .execute(GetResponseBodyParams::new(event.request_id.clone()))
-            .await
-        {
-            Ok(r) if r.base64_encoded => {
-                use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD
-                    .decode(&r.body)
-                    .unwrap_or_default()
-            }
-            Ok(r) => r.body.clone().into_bytes(),
-            Err(_) => Vec::new(),
-        }
-    };
-    let mut rec = rec.lock().unwrap_or_else(|e| e.into_inner());
-    let elapsed = rec
-        .sent
-        .remove(event.request_id.inner())
-        .map(|t| t.elapsed())
-        .unwrap_or_default();
-    rec.documents.push(Document {
-        url,
-        status,
-        headers,
-        body,
-        elapsed,
-    });
+    let tasks = vec![
+        tokio::spawn(intercept::requests(
+            tab.page.clone(),
+            tab.walking.clone(),
+            tab.inflight.clone(),
+            paused,
+        )),
+        tokio::spawn(intercept::documents(
+            tab.document.clone(),
+            tab.inflight.clone(),
+            tab.net_error.clone(),
+            responses,
+        )),
+        tokio::spawn(intercept::failures(
+            tab.inflight.clone(),
+            tab.net_error.clone(),
+            failures,
+        )),
+    ];
+    let mut tab = tab;
+    tab.tasks = tasks;
+    Ok(tab)
 }
 
 impl BrowserProcess {
