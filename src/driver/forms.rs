@@ -148,95 +148,10 @@ fn parse_form(form: ElementRef<'_>, base: &Url, controls: &Selector) -> Form {
     let mut fields = Vec::new();
     let mut buttons = Vec::new();
     for el in form.select(controls) {
-        let v = el.value();
-        if v.attr("disabled").is_some() {
-            continue;
-        }
-        let name = v.attr("name").map(str::to_owned);
-        match v.name() {
-            "input" => {
-                let ty = v.attr("type").unwrap_or("text").to_ascii_lowercase();
-                let value = v.attr("value").unwrap_or("").to_owned();
-                match ty.as_str() {
-                    "submit" | "image" => buttons.push(SubmitButton {
-                        name,
-                        label: value.clone(),
-                        value: v.attr("value").map(str::to_owned),
-                        formaction: v.attr("formaction").and_then(|a| base.join(a).ok()),
-                        formmethod: v.attr("formmethod").map(|m| m.to_ascii_uppercase()),
-                    }),
-                    "button" | "reset" | "file" => {}
-                    _ => {
-                        let Some(name) = name else { continue };
-                        let checked = v.attr("checked").is_some();
-                        let kind = match ty.as_str() {
-                            "hidden" => FieldKind::Hidden,
-                            "text" | "search" => FieldKind::Text,
-                            "password" => FieldKind::Password,
-                            "email" => FieldKind::Email,
-                            "checkbox" => FieldKind::Checkbox { checked },
-                            "radio" => FieldKind::Radio { checked },
-                            other => FieldKind::Other(other.to_owned()),
-                        };
-                        let value =
-                            if matches!(kind, FieldKind::Checkbox { .. } | FieldKind::Radio { .. })
-                                && v.attr("value").is_none()
-                            {
-                                "on".to_owned()
-                            } else {
-                                value
-                            };
-                        fields.push(Field { name, value, kind });
-                    }
-                }
-            }
-            "button" => {
-                let ty = v.attr("type").unwrap_or("submit").to_ascii_lowercase();
-                if ty != "submit" {
-                    continue;
-                }
-                buttons.push(SubmitButton {
-                    name,
-                    value: v.attr("value").map(str::to_owned),
-                    label: el
-                        .text()
-                        .collect::<String>()
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    formaction: v.attr("formaction").and_then(|a| base.join(a).ok()),
-                    formmethod: v.attr("formmethod").map(|m| m.to_ascii_uppercase()),
-                });
-            }
-            "select" => {
-                let Some(name) = name else { continue };
-                let options: Vec<ElementRef<'_>> = el.select(&sel("option")).collect();
-                let chosen = options
-                    .iter()
-                    .find(|o| o.value().attr("selected").is_some())
-                    .or_else(|| options.first());
-                if let Some(o) = chosen {
-                    let value = o
-                        .value()
-                        .attr("value")
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| o.text().collect::<String>().trim().to_owned());
-                    fields.push(Field {
-                        name,
-                        value,
-                        kind: FieldKind::Select,
-                    });
-                }
-            }
-            "textarea" => {
-                let Some(name) = name else { continue };
-                fields.push(Field {
-                    name,
-                    value: el.text().collect(),
-                    kind: FieldKind::Textarea,
-                });
-            }
-            _ => {}
+        match control(el, base) {
+            Some(Control::Field(f)) => fields.push(f),
+            Some(Control::Button(b)) => buttons.push(b),
+            None => {}
         }
     }
     Form {
@@ -246,6 +161,108 @@ fn parse_form(form: ElementRef<'_>, base: &Url, controls: &Selector) -> Form {
         fields,
         buttons,
     }
+}
+
+/// What a form control contributes: a field, a submit button, or nothing.
+enum Control {
+    Field(Field),
+    Button(SubmitButton),
+}
+
+/// A form control (HTML §4.10), unless it is disabled, nameless where a
+/// name is needed, or never submitted.
+fn control(el: ElementRef<'_>, base: &Url) -> Option<Control> {
+    let v = el.value();
+    if v.attr("disabled").is_some() {
+        return None;
+    }
+    let name = v.attr("name").map(str::to_owned);
+    match v.name() {
+        "input" => input(el, name, base),
+        "button" => {
+            let ty = v.attr("type").unwrap_or("submit").to_ascii_lowercase();
+            if ty != "submit" {
+                return None;
+            }
+            let label = el
+                .text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            Some(Control::Button(button(el, name, label, base)))
+        }
+        "select" => select(el, name?).map(Control::Field),
+        "textarea" => Some(Control::Field(Field {
+            name: name?,
+            value: el.text().collect(),
+            kind: FieldKind::Textarea,
+        })),
+        _ => None,
+    }
+}
+
+/// A submit button, with the target it overrides.
+fn button(el: ElementRef<'_>, name: Option<String>, label: String, base: &Url) -> SubmitButton {
+    let v = el.value();
+    SubmitButton {
+        name,
+        label,
+        value: v.attr("value").map(str::to_owned),
+        formaction: v.attr("formaction").and_then(|a| base.join(a).ok()),
+        formmethod: v.attr("formmethod").map(|m| m.to_ascii_uppercase()),
+    }
+}
+
+/// An `<input>`: a submit button, a field, or nothing (`button`, `reset`,
+/// `file`, or no name).
+fn input(el: ElementRef<'_>, name: Option<String>, base: &Url) -> Option<Control> {
+    let v = el.value();
+    let ty = v.attr("type").unwrap_or("text").to_ascii_lowercase();
+    let value = v.attr("value").unwrap_or("").to_owned();
+    let checked = v.attr("checked").is_some();
+    let kind = match ty.as_str() {
+        "submit" | "image" => return Some(Control::Button(button(el, name, value, base))),
+        "button" | "reset" | "file" => return None,
+        "hidden" => FieldKind::Hidden,
+        "text" | "search" => FieldKind::Text,
+        "password" => FieldKind::Password,
+        "email" => FieldKind::Email,
+        "checkbox" => FieldKind::Checkbox { checked },
+        "radio" => FieldKind::Radio { checked },
+        other => FieldKind::Other(other.to_owned()),
+    };
+    let value = if matches!(kind, FieldKind::Checkbox { .. } | FieldKind::Radio { .. })
+        && v.attr("value").is_none()
+    {
+        "on".to_owned()
+    } else {
+        value
+    };
+    Some(Control::Field(Field {
+        name: name?,
+        value,
+        kind,
+    }))
+}
+
+/// A `<select>`: its selected option, or its first.
+fn select(el: ElementRef<'_>, name: String) -> Option<Field> {
+    let options: Vec<ElementRef<'_>> = el.select(&sel("option")).collect();
+    let chosen = options
+        .iter()
+        .find(|o| o.value().attr("selected").is_some())
+        .or_else(|| options.first())?;
+    let value = chosen
+        .value()
+        .attr("value")
+        .map(str::to_owned)
+        .unwrap_or_else(|| chosen.text().collect::<String>().trim().to_owned());
+    Some(Field {
+        name,
+        value,
+        kind: FieldKind::Select,
+    })
 }
 
 impl Form {
