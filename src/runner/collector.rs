@@ -334,64 +334,14 @@ fn finish(
 ) -> Finished {
     let duration: Duration = pending.started.elapsed();
 
-    // Steps cucumber never started (after a failure or skip) are "not run".
-    let all_steps: Vec<&gherkin::Step> = feature
-        .background
-        .iter()
-        .flat_map(|b| b.steps.iter())
-        .chain(
-            rule.and_then(|r| r.background.as_ref())
-                .into_iter()
-                .flat_map(|b| b.steps.iter()),
-        )
-        .chain(scenario.steps.iter())
-        .collect();
-    for st in all_steps.iter().skip(pending.steps.len()) {
-        pending.steps.push(StepOutcome {
-            keyword: st.keyword.trim().to_owned(),
-            text: st.value.clone(),
-            status: StepStatus::NotRun,
-        });
-    }
-
-    let mut tags: Vec<String> = Vec::new();
-    for t in feature
-        .tags
-        .iter()
-        .chain(rule.into_iter().flat_map(|r| r.tags.iter()))
-        .chain(scenario.tags.iter())
-    {
-        let t = t.trim_start_matches('@').to_owned();
-        if !tags.contains(&t) {
-            tags.push(t);
-        }
-    }
+    add_not_run(feature, rule, scenario, &mut pending.steps);
+    let tags = tags_of(feature, rule, scenario);
     // A scenario with no level tag is held to MUST: better a loud FAIL than
     // a quiet WARN.
     let level = model::level_from_tags(&tags).unwrap_or(Level::Must);
     let sources = model::sources_from_tags(&tags);
     let area = super::features::area_of(feature);
-
-    let (verdict, finding, not_reached) = match pending.resolution {
-        None => (Verdict::Pass, None, None),
-        Some(Resolution::Skip(n)) => (Verdict::Skip, None, Some(n)),
-        Some(Resolution::Unmet(n)) => (Verdict::Error, None, Some(n)),
-        Some(Resolution::Failed(finding)) => match level {
-            Level::Must => (Verdict::Fail, Some(finding), None),
-            Level::Should => (Verdict::Warn, Some(finding), None),
-            // A MAY never warns: what the server left out is optional.
-            Level::May => (
-                Verdict::Skip,
-                None,
-                Some(NotReached {
-                    reason: format!(
-                        "the server does not offer this optional (MAY) behaviour: {finding}"
-                    ),
-                    fix: None,
-                }),
-            ),
-        },
-    };
+    let (verdict, finding, not_reached) = judge(pending.resolution, level);
     let finding = finding.map(Finding::bounded);
     let not_reached = not_reached.map(NotReached::bounded);
     let controls: Vec<String> = summary
@@ -434,6 +384,83 @@ fn finish(
             evidence: summary.evidence,
         },
         order,
+    }
+}
+
+/// Steps cucumber never started (after a failure or skip) are "not run".
+fn add_not_run(
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+    steps: &mut Vec<StepOutcome>,
+) {
+    let all_steps: Vec<&gherkin::Step> = feature
+        .background
+        .iter()
+        .flat_map(|b| b.steps.iter())
+        .chain(
+            rule.and_then(|r| r.background.as_ref())
+                .into_iter()
+                .flat_map(|b| b.steps.iter()),
+        )
+        .chain(scenario.steps.iter())
+        .collect();
+    for st in all_steps.iter().skip(steps.len()) {
+        steps.push(StepOutcome {
+            keyword: st.keyword.trim().to_owned(),
+            text: st.value.clone(),
+            status: StepStatus::NotRun,
+        });
+    }
+}
+
+/// The tags of a scenario with its rule's and feature's, without `@`, each
+/// once.
+fn tags_of(
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for t in feature
+        .tags
+        .iter()
+        .chain(rule.into_iter().flat_map(|r| r.tags.iter()))
+        .chain(scenario.tags.iter())
+    {
+        let t = t.trim_start_matches('@').to_owned();
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    tags
+}
+
+/// The verdict of how a scenario ended, by its level: a finding is a FAIL
+/// for MUST, a WARN for SHOULD, a SKIP for MAY.
+fn judge(
+    resolution: Option<Resolution>,
+    level: Level,
+) -> (Verdict, Option<Finding>, Option<NotReached>) {
+    match resolution {
+        None => (Verdict::Pass, None, None),
+        Some(Resolution::Skip(n)) => (Verdict::Skip, None, Some(n)),
+        Some(Resolution::Unmet(n)) => (Verdict::Error, None, Some(n)),
+        Some(Resolution::Failed(finding)) => match level {
+            Level::Must => (Verdict::Fail, Some(finding), None),
+            Level::Should => (Verdict::Warn, Some(finding), None),
+            // A MAY never warns: what the server left out is optional.
+            Level::May => (
+                Verdict::Skip,
+                None,
+                Some(NotReached {
+                    reason: format!(
+                        "the server does not offer this optional (MAY) behaviour: {finding}"
+                    ),
+                    fix: None,
+                }),
+            ),
+        },
     }
 }
 
