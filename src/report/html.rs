@@ -103,6 +103,27 @@ pub fn render(report: &RunReport) -> String {
             esc(super::model::TLS_OFF_WARNING)
         );
     }
+    counts(&mut out, &t);
+    areas(&mut out, report);
+    out.push_str(
+        "<nav id=\"filters\">\n<label>area <select id=\"area\"><option value=\"\">all</option></select></label>\n\
+         <label>level <select id=\"level\"><option value=\"\">all</option><option value=\"must\">MUST</option>\
+         <option value=\"should\">SHOULD</option><option value=\"may\">MAY</option></select></label>\n\
+         <label>text <input id=\"q\" type=\"search\" placeholder=\"id, name, finding…\"></label>\n\
+         <span id=\"showing\"></span>\n</nav>\n\
+         <main id=\"scenarios\"></main>\n<button id=\"more\" type=\"button\" hidden>show more</button>\n\
+         <noscript><p>The scenarios are drawn by this page's script; results.json holds the same data.</p></noscript>\n",
+    );
+    let _ = write!(
+        out,
+        "<script type=\"application/json\" id=\"data\">{}</script>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+        script_json(&data(report))
+    );
+    out
+}
+
+/// The counts per verdict, which double as filter checkboxes.
+fn counts(out: &mut String, t: &super::model::Counts) {
     out.push_str("<ul id=\"counts\">\n");
     for (v, n) in [
         (Verdict::Pass, t.pass),
@@ -120,7 +141,12 @@ pub fn render(report: &RunReport) -> String {
             v.as_str()
         );
     }
-    out.push_str("</ul>\n</header>\n<section id=\"areas\">\n<h2>Areas</h2>\n<table>\n");
+    out.push_str("</ul>\n</header>\n");
+}
+
+/// The area table; its names filter by area.
+fn areas(out: &mut String, report: &RunReport) {
+    out.push_str("<section id=\"areas\">\n<h2>Areas</h2>\n<table>\n");
     out.push_str("<thead><tr><th>area</th><th>pass</th><th>fail</th><th>warn</th><th>skip</th><th>error</th></tr></thead>\n<tbody>\n");
     for a in report.summary() {
         let c = a.counts;
@@ -136,21 +162,6 @@ pub fn render(report: &RunReport) -> String {
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
-    out.push_str(
-        "<nav id=\"filters\">\n<label>area <select id=\"area\"><option value=\"\">all</option></select></label>\n\
-         <label>level <select id=\"level\"><option value=\"\">all</option><option value=\"must\">MUST</option>\
-         <option value=\"should\">SHOULD</option><option value=\"may\">MAY</option></select></label>\n\
-         <label>text <input id=\"q\" type=\"search\" placeholder=\"id, name, finding…\"></label>\n\
-         <span id=\"showing\"></span>\n</nav>\n\
-         <main id=\"scenarios\"></main>\n<button id=\"more\" type=\"button\" hidden>show more</button>\n\
-         <noscript><p>The scenarios are drawn by this page's script; results.json holds the same data.</p></noscript>\n",
-    );
-    let _ = write!(
-        out,
-        "<script type=\"application/json\" id=\"data\">{}</script>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n",
-        script_json(&data(report))
-    );
-    out
 }
 
 #[cfg(test)]
