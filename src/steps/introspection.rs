@@ -446,29 +446,7 @@ async fn truthful(w: &mut Spec) {
             ));
         }
     }
-    for claim in ["exp", "iat", "nbf"] {
-        if let Some(v) = m.get(claim)
-            && !v.is_i64()
-            && !v.is_u64()
-        {
-            fail(Finding::format(
-                format!("{claim} is an integer number of seconds since the epoch (RFC 7662 §2.2)"),
-                format!("{claim} as a JSON integer"),
-                shown,
-            ));
-        }
-    }
-    if let (Some(exp), Some(iat)) = (
-        m.get("exp").and_then(Value::as_i64),
-        m.get("iat").and_then(Value::as_i64),
-    ) && exp <= iat
-    {
-        fail(Finding::new(
-            requirement,
-            "exp after iat",
-            format!("exp={exp}, iat={iat}"),
-        ));
-    }
+    times_are_truthful(&m, &shown);
     let issuer = w
         .target()
         .metadata
@@ -491,6 +469,35 @@ async fn truthful(w: &mut Spec) {
             requirement,
             "token_type of the access token (RFC 6749 §5.1), e.g. Bearer",
             shown,
+        ));
+    }
+}
+
+/// `exp`, `iat` and `nbf` are integers (RFC 7662 §2.2), and the token
+/// expires after it was issued.
+fn times_are_truthful(m: &serde_json::Map<String, Value>, shown: &str) {
+    let requirement = "the members of an introspection answer describe the token (RFC 7662 §2.2)";
+    for claim in ["exp", "iat", "nbf"] {
+        if let Some(v) = m.get(claim)
+            && !v.is_i64()
+            && !v.is_u64()
+        {
+            fail(Finding::format(
+                format!("{claim} is an integer number of seconds since the epoch (RFC 7662 §2.2)"),
+                format!("{claim} as a JSON integer"),
+                shown.to_owned(),
+            ));
+        }
+    }
+    if let (Some(exp), Some(iat)) = (
+        m.get("exp").and_then(Value::as_i64),
+        m.get("iat").and_then(Value::as_i64),
+    ) && exp <= iat
+    {
+        fail(Finding::new(
+            requirement,
+            "exp after iat",
+            format!("exp={exp}, iat={iat}"),
         ));
     }
 }
