@@ -16,7 +16,7 @@ use url::Url;
 
 use super::Spec;
 use super::outcome::{unmet, unmet_with};
-use crate::driver::browser::rp::{RpBrowser, RpEnd};
+use crate::driver::browser::rp::{RpBrowser, RpEnd, RpWalked};
 use crate::driver::browser::{self, BrowserFailure, Document};
 use crate::driver::flow::{
     Arrival, AuthorizationOutcome, AuthorizationResponse, HopHook, Redirects,
@@ -25,7 +25,7 @@ use crate::driver::http::{
     Browser, Driver, DriverError, HostPort, HttpRequest, HttpResponse, redact_body,
 };
 use crate::protocol::random_token;
-use crate::target::profile::RelyingPartyProfile;
+use crate::target::profile::{RelyingPartyProfile, RpSession};
 use crate::upstream::{ClientPair, FakeUpstream, Misbehaviour, UpstreamConfig, UpstreamError};
 
 /// How long `slow` holds the fake's answers (no RFC sets a time limit; the
@@ -280,35 +280,7 @@ impl Spec {
         misbehaviours: BTreeSet<Misbehaviour>,
         tamper: bool,
     ) -> (RpLogin, FakeUpstream) {
-        let config = UpstreamConfig {
-            provider: rp.provider,
-            bind: Some(std::net::SocketAddr::from((
-                [127, 0, 0, 1],
-                rp.upstream_port,
-            ))),
-            clients: vec![ClientPair {
-                id: rp.client_id.clone(),
-                secret: rp.client_secret.secret().to_owned(),
-            }],
-            users: vec![],
-            misbehaviours,
-            slow_delay: rp.answer_within + SLOW_DELAY,
-        };
-        // The previous scenario's fake may still be letting go of the port.
-        let mut tries = 0;
-        let fake = loop {
-            match FakeUpstream::start(config.clone()).await {
-                Ok(f) => break f,
-                Err(UpstreamError::Bind { .. }) if tries < 40 => {
-                    tries += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => unmet(format!(
-                    "the fake upstream provider did not start on 127.0.0.1:{}, the port the app's configuration points at: {e}",
-                    rp.upstream_port
-                )),
-            }
-        };
+        let fake = start_fake_on_port(rp, misbehaviours).await;
         let driver = driver_with(self, &fake);
         let browser = driver.new_browser();
         let (trace, page, summary) = match &rp.browser {
@@ -331,35 +303,79 @@ impl Spec {
             .as_ref()
             .and_then(|t| t.take(callback, &page, &trace.set_cookies));
         if let Some(session) = &rp.session {
-            let mut req = HttpRequest::get(session.url.clone());
-            if let Some(t) = &login.token {
-                req = req.bearer(t);
-            }
-            match driver.send_in(&browser, req).await {
-                Ok(res) => {
-                    login.session_established = session.established(&res);
-                    login.summary = format!(
-                        "{}; then the session page {} ({})",
-                        login.summary,
-                        if login.session_established {
-                            "showed a logged-in user"
-                        } else {
-                            "showed no logged-in user"
-                        },
-                        Answer::of(&res).excerpt()
-                    );
-                    login.session = Some(Answer::of(&res));
-                }
-                Err(e) => {
-                    login.summary = format!(
-                        "{}; then the session page did not answer: {e}",
-                        login.summary
-                    );
-                    login.session_error = Some(e.to_string());
-                }
-            }
+            ask_session(&driver, &browser, session, &mut login).await;
         }
         (login, fake)
+    }
+}
+
+/// A fake provider on the app's fixed upstream port. The previous
+/// scenario's fake may still be letting go of the port: binding is tried
+/// again for up to two seconds.
+async fn start_fake_on_port(
+    rp: &RelyingPartyProfile,
+    misbehaviours: BTreeSet<Misbehaviour>,
+) -> FakeUpstream {
+    let config = UpstreamConfig {
+        provider: rp.provider,
+        bind: Some(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            rp.upstream_port,
+        ))),
+        clients: vec![ClientPair {
+            id: rp.client_id.clone(),
+            secret: rp.client_secret.secret().to_owned(),
+        }],
+        users: vec![],
+        misbehaviours,
+        slow_delay: rp.answer_within + SLOW_DELAY,
+    };
+    // The previous scenario's fake may still be letting go of the port.
+    let mut tries = 0;
+    loop {
+        match FakeUpstream::start(config.clone()).await {
+            Ok(f) => break f,
+            Err(UpstreamError::Bind { .. }) if tries < 40 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => unmet(format!(
+                "the fake upstream provider did not start on 127.0.0.1:{}, the port the app's configuration points at: {e}",
+                rp.upstream_port
+            )),
+        }
+    }
+}
+
+/// Asks for the session page (`[relying_party.session]`), with the app's
+/// token when it has one, and says whether it showed a logged-in user.
+async fn ask_session(driver: &Driver, browser: &Browser, session: &RpSession, login: &mut RpLogin) {
+    let mut req = HttpRequest::get(session.url.clone());
+    if let Some(t) = &login.token {
+        req = req.bearer(t);
+    }
+    match driver.send_in(&browser, req).await {
+        Ok(res) => {
+            login.session_established = session.established(&res);
+            login.summary = format!(
+                "{}; then the session page {} ({})",
+                login.summary,
+                if login.session_established {
+                    "showed a logged-in user"
+                } else {
+                    "showed no logged-in user"
+                },
+                Answer::of(&res).excerpt()
+            );
+            login.session = Some(Answer::of(&res));
+        }
+        Err(e) => {
+            login.summary = format!(
+                "{}; then the session page did not answer: {e}",
+                login.summary
+            );
+            login.session_error = Some(e.to_string());
+        }
     }
 }
 
@@ -495,6 +511,29 @@ async fn walk_browser(
         }
     }
     let responses: Vec<HttpResponse> = walked.documents.iter().map(response_of).collect();
+    let trace = browser_trace(&walked, &responses);
+    let last = responses.last().cloned();
+    let (page, summary) = match (&walked.end, last) {
+        (RpEnd::Settled, Some(p)) => {
+            let summary = format!(
+                "in the browser, {} {}",
+                if walked.callback == Some(responses.len() - 1) {
+                    "the callback answered"
+                } else {
+                    "after the callback, the walk ended at"
+                },
+                Answer::of(&p).excerpt()
+            );
+            (Some(p), summary)
+        }
+        (end, _) => (None, browser_end(end, rp, b)),
+    };
+    (trace, page, summary)
+}
+
+/// What a browser walk saw at and after the callback: its answer, how long
+/// it took, and every cookie set from it on.
+fn browser_trace(walked: &RpWalked, responses: &[HttpResponse]) -> Trace {
     let mut trace = Trace {
         timed_out: walked.end == RpEnd::CallbackTimedOut,
         ..Trace::default()
@@ -513,45 +552,31 @@ async fn walk_browser(
             )
             .collect();
     }
-    let last = responses.last().cloned();
-    let (page, summary) = match (&walked.end, last) {
-        (RpEnd::Settled, Some(p)) => {
-            let summary = format!(
-                "in the browser, {} {}",
-                if walked.callback == Some(responses.len() - 1) {
-                    "the callback answered"
-                } else {
-                    "after the callback, the walk ended at"
-                },
-                Answer::of(&p).excerpt()
-            );
-            (Some(p), summary)
+    trace
+}
+
+/// Where a browser walk that did not settle after the callback ended, in
+/// words.
+fn browser_end(end: &RpEnd, rp: &RelyingPartyProfile, b: &RpBrowser) -> String {
+    match end {
+        RpEnd::Blocked(u) => format!("sent to {u}, a host the profile does not name"),
+        RpEnd::CallbackTimedOut => format!(
+            "no answer at the callback within {} s",
+            (rp.answer_within + GRACE).as_secs()
+        ),
+        RpEnd::Stopped { status, url } => format!(
+            "in the browser, the walk stopped before the callback at {url} ({status}){}",
+            if b.start.is_none() {
+                "; if the login starts from a button, name it in [relying_party.browser] start"
+            } else {
+                ""
+            }
+        ),
+        RpEnd::TimedOut { url } => {
+            format!("the browser walk ended: it took longer than its time limit, at {url}")
         }
-        (RpEnd::Blocked(u), _) => (
-            None,
-            format!("sent to {u}, a host the profile does not name"),
-        ),
-        (RpEnd::CallbackTimedOut, _) => (
-            None,
-            format!(
-                "no answer at the callback within {} s",
-                (rp.answer_within + GRACE).as_secs()
-            ),
-        ),
-        (RpEnd::Stopped { status, url }, _) => (
-            None,
-            format!(
-                "in the browser, the walk stopped before the callback at {url} ({status}){}",
-                if b.start.is_none() {
-                    "; if the login starts from a button, name it in [relying_party.browser] start"
-                } else {
-                    ""
-                }
-            ),
-        ),
-        (end, _) => (None, format!("the browser walk ended: {end:?}")),
-    };
-    (trace, page, summary)
+        RpEnd::Settled => "the browser walk ended with no document at all".to_owned(),
+    }
 }
 
 /// A document the browser received, as the harness's answers are.
