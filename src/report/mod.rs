@@ -10,7 +10,9 @@ pub mod junit;
 pub mod markdown;
 pub mod model;
 pub mod sarif;
+mod sources;
 pub mod terminal;
+mod text;
 
 use std::path::{Path, PathBuf};
 
