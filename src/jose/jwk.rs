@@ -1,12 +1,14 @@
 //! JSON Web Keys (RFC 7517) and key sets, parsed strictly: a key that could
 //! be misused is refused when it is read, not when it is used.
 
-use aws_lc_rs::signature;
+use std::collections::BTreeMap;
+
+use aws_lc_rs::{digest, signature};
 use serde_json::{Map, Value};
 
 use super::alg::Alg;
 use super::der;
-use super::{JoseError, b64d};
+use super::{JoseError, b64d, b64e};
 
 /// The key itself. Private members are read only to tell a private key from
 /// a public one; the harness verifies with the public part.
@@ -251,6 +253,25 @@ impl Jwk {
             )));
         }
         self.suits(alg)
+    }
+
+    /// The JWK thumbprint (RFC 7638 §3): base64url of the SHA-256 of the
+    /// key type's required members, in lexicographic order, without
+    /// whitespace (§3.2, §3.3). A key's usual `kid`.
+    pub fn thumbprint(&self) -> String {
+        let required: &[&str] = match &self.material {
+            KeyMaterial::Oct(_) => &["k", "kty"],
+            KeyMaterial::Rsa { .. } => &["e", "kty", "n"],
+            KeyMaterial::Ec { .. } => &["crv", "kty", "x", "y"],
+            KeyMaterial::Okp { .. } => &["crv", "kty", "x"],
+        };
+        // A BTreeMap keeps the names sorted; serde_json writes no whitespace.
+        let members: BTreeMap<&str, &Value> = required
+            .iter()
+            .filter_map(|name| Some((*name, self.json.get(*name)?)))
+            .collect();
+        let canonical = serde_json::to_vec(&members).unwrap_or_default();
+        b64e(digest::digest(&digest::SHA256, &canonical).as_ref())
     }
 
     /// SubjectPublicKeyInfo DER of an asymmetric key (RFC 5280 §4.1.2.7).
