@@ -37,7 +37,9 @@ use wiremock::matchers::{method, path};
 
 pub use keys::UpstreamKeys;
 pub use misbehave::Misbehaviour;
-pub use provider::{ClientPair, ConfigError, Provider, UpstreamConfig, UserClaims};
+pub use provider::{
+    ClientPair, ConfigError, Provider, UnknownProvider, UpstreamConfig, UserClaims,
+};
 use respond::{Endpoint, Responder, Shared};
 pub use server::FakeServer;
 
