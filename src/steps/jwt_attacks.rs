@@ -26,12 +26,12 @@ use crate::jose::{Alg, Jwk, JwkSet, Jws, Signer, weak};
 use crate::upstream::FakeServer;
 
 /// This area's state: the key URL an attack pointed at, its hits, and the
-/// host serving it (kept for the scenario).
+/// host serving it, kept until the scenario ends.
 #[derive(Default)]
 struct KeyUrl {
     url: String,
     hits: Option<Arc<AtomicUsize>>,
-    _host: Option<KeyHost>,
+    _host: Option<FakeServer>,
 }
 
 impl Spec {
@@ -89,14 +89,8 @@ fn attacker_alg(jws: &Jws) -> Alg {
     }
 }
 
-/// The attacker's `jku`/`x5u` host: a wiremock fake on a loopback port of
-/// its own that answers every request with the attacker's JWK Set and counts
-/// the requests. It stops when the scenario's state is dropped.
-struct KeyHost {
-    _server: FakeServer,
-}
-
-/// Answers with the key set and counts.
+/// The attacker's `jku`/`x5u` host answers every request with the key set,
+/// and counts.
 struct CountingKeys {
     body: String,
     hits: Arc<AtomicUsize>,
@@ -109,8 +103,11 @@ impl Respond for CountingKeys {
     }
 }
 
-/// Serves `body` at a key URL: the URL, the request counter and the host.
-async fn serve_key_url(body: String) -> (String, Arc<AtomicUsize>, KeyHost) {
+/// Serves `body` at a key URL, as an attacker's `jku`/`x5u` host would: a
+/// wiremock fake on a loopback port of its own that answers every request
+/// with `body` and counts the requests. Returns the URL, the counter and the
+/// host (it stops when dropped).
+async fn serve_key_url(body: String) -> (String, Arc<AtomicUsize>, FakeServer) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap_or_else(|e| unmet(format!("the harness cannot bind a loopback port: {e}")));
     let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
@@ -124,7 +121,7 @@ async fn serve_key_url(body: String) -> (String, Arc<AtomicUsize>, KeyHost) {
         .mount(Mock::given(matchers::any()).respond_with(keys))
         .await;
     let url = format!("http://127.0.0.1:{port}/oauthspec/jwks.json");
-    (url, hits, KeyHost { _server: server })
+    (url, hits, server)
 }
 
 fn forge_failed(e: crate::jose::JoseError) -> ! {
