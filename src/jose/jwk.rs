@@ -1,12 +1,14 @@
 //! JSON Web Keys (RFC 7517) and key sets, parsed strictly: a key that could
 //! be misused is refused when it is read, not when it is used.
 
-use aws_lc_rs::signature;
+use std::collections::BTreeMap;
+
+use aws_lc_rs::{digest, signature};
 use serde_json::{Map, Value};
 
 use super::alg::Alg;
 use super::der;
-use super::{JoseError, b64d};
+use super::{JoseError, b64d, b64e};
 
 /// The key itself. Private members are read only to tell a private key from
 /// a public one; the harness verifies with the public part.
@@ -98,6 +100,109 @@ fn coordinate_len(crv: &str) -> Option<usize> {
     }
 }
 
+/// `use` must be `sig` (RFC 7517 §4.2) and `key_ops` must allow `verify`
+/// (§4.3), when present.
+fn check_use(o: &Map<String, Value>) -> Result<(), JoseError> {
+    if let Some(u) = o.get("use")
+        && u.as_str() != Some("sig")
+    {
+        return Err(JoseError::Key(format!("\"use\" is {u}, not \"sig\"")));
+    }
+    if let Some(ops) = o.get("key_ops") {
+        let ops = ops
+            .as_array()
+            .ok_or_else(|| JoseError::Key("\"key_ops\" is not an array".into()))?;
+        if !ops.iter().any(|op| op.as_str() == Some("verify")) {
+            return Err(JoseError::Key("\"key_ops\" does not allow verify".into()));
+        }
+    }
+    Ok(())
+}
+
+/// `kty: oct` (RFC 7518 §6.4): a non-empty `k`.
+fn oct_material(o: &Map<String, Value>) -> Result<KeyMaterial, JoseError> {
+    let k = b64d(member(o, "k")?)?;
+    if k.is_empty() {
+        return Err(JoseError::Key("empty symmetric key".into()));
+    }
+    Ok(KeyMaterial::Oct(k))
+}
+
+/// `kty: RSA` (RFC 7518 §6.3): no leading zeros, a modulus of 2048 bits or
+/// more (§3.3), an odd exponent of 3 or more (RFC 8017 §3.1), no ROCA.
+fn rsa_material(o: &Map<String, Value>) -> Result<KeyMaterial, JoseError> {
+    let n = b64d(member(o, "n")?)?;
+    let e = b64d(member(o, "e")?)?;
+    if n.first().is_none_or(|b| *b == 0) || e.first().is_none_or(|b| *b == 0) {
+        return Err(JoseError::Key("RSA n or e has a leading zero".into()));
+    }
+    if n.len() * 8 < 2048 {
+        return Err(JoseError::Key(format!("{}-bit RSA modulus", n.len() * 8)));
+    }
+    let e_small = e.len() == 1 && e[0] < 3;
+    if e_small || e.last().is_some_and(|b| b % 2 == 0) {
+        return Err(JoseError::Key(
+            "RSA public exponent is not odd and >= 3".into(),
+        ));
+    }
+    if is_roca_modulus(&n) {
+        return Err(JoseError::Key(
+            "RSA modulus has the ROCA fingerprint".into(),
+        ));
+    }
+    Ok(KeyMaterial::Rsa {
+        n,
+        e,
+        private: o.contains_key("d"),
+    })
+}
+
+/// `kty: EC` (RFC 7518 §6.2): a known curve, coordinates of its length
+/// (§6.2.1.2), the point on the curve.
+fn ec_material(o: &Map<String, Value>) -> Result<KeyMaterial, JoseError> {
+    let crv = member(o, "crv")?;
+    let len = coordinate_len(crv).ok_or_else(|| JoseError::Key(format!("unknown curve {crv}")))?;
+    let x = b64d(member(o, "x")?)?;
+    let y = b64d(member(o, "y")?)?;
+    if x.len() != len || y.len() != len {
+        return Err(JoseError::Key(format!(
+            "{crv} coordinates must be {len} bytes"
+        )));
+    }
+    let mut point = vec![4u8];
+    point.extend(x);
+    point.extend(y);
+    let alg = match crv {
+        "P-256" => &signature::ECDSA_P256_SHA256_FIXED,
+        "P-384" => &signature::ECDSA_P384_SHA384_FIXED,
+        _ => &signature::ECDSA_P521_SHA512_FIXED,
+    };
+    signature::ParsedPublicKey::new(alg, &point)
+        .map_err(|_| JoseError::Key(format!("the point is not on {crv}")))?;
+    Ok(KeyMaterial::Ec {
+        crv: crv.to_owned(),
+        point,
+        private: o.contains_key("d"),
+    })
+}
+
+/// `kty: OKP` (RFC 8037 §2): Ed25519 only, 32 bytes.
+fn okp_material(o: &Map<String, Value>) -> Result<KeyMaterial, JoseError> {
+    let crv = member(o, "crv")?;
+    if crv != "Ed25519" {
+        return Err(JoseError::Key(format!("unsupported OKP curve {crv}")));
+    }
+    let x = b64d(member(o, "x")?)?;
+    if x.len() != 32 {
+        return Err(JoseError::Key("Ed25519 keys are 32 bytes".into()));
+    }
+    Ok(KeyMaterial::Okp {
+        crv: crv.to_owned(),
+        x,
+        private: o.contains_key("d"),
+    })
+}
+
 impl Jwk {
     /// Parses one JWK and refuses keys unfit for signatures: unknown `kty`
     /// or `crv`, `use` other than `sig` (RFC 7517 §4.2), `key_ops` without
@@ -111,95 +216,12 @@ impl Jwk {
             .as_object()
             .ok_or_else(|| JoseError::Key("not a JSON object".into()))?;
         let kty = member(o, "kty")?;
-        if let Some(u) = o.get("use")
-            && u.as_str() != Some("sig")
-        {
-            return Err(JoseError::Key(format!("\"use\" is {u}, not \"sig\"")));
-        }
-        if let Some(ops) = o.get("key_ops") {
-            let ops = ops
-                .as_array()
-                .ok_or_else(|| JoseError::Key("\"key_ops\" is not an array".into()))?;
-            if !ops.iter().any(|op| op.as_str() == Some("verify")) {
-                return Err(JoseError::Key("\"key_ops\" does not allow verify".into()));
-            }
-        }
+        check_use(o)?;
         let material = match kty {
-            "oct" => {
-                let k = b64d(member(o, "k")?)?;
-                if k.is_empty() {
-                    return Err(JoseError::Key("empty symmetric key".into()));
-                }
-                KeyMaterial::Oct(k)
-            }
-            "RSA" => {
-                let n = b64d(member(o, "n")?)?;
-                let e = b64d(member(o, "e")?)?;
-                if n.first().is_none_or(|b| *b == 0) || e.first().is_none_or(|b| *b == 0) {
-                    return Err(JoseError::Key("RSA n or e has a leading zero".into()));
-                }
-                if n.len() * 8 < 2048 {
-                    return Err(JoseError::Key(format!("{}-bit RSA modulus", n.len() * 8)));
-                }
-                let e_small = e.len() == 1 && e[0] < 3;
-                if e_small || e.last().is_some_and(|b| b % 2 == 0) {
-                    return Err(JoseError::Key(
-                        "RSA public exponent is not odd and >= 3".into(),
-                    ));
-                }
-                if is_roca_modulus(&n) {
-                    return Err(JoseError::Key(
-                        "RSA modulus has the ROCA fingerprint".into(),
-                    ));
-                }
-                KeyMaterial::Rsa {
-                    n,
-                    e,
-                    private: o.contains_key("d"),
-                }
-            }
-            "EC" => {
-                let crv = member(o, "crv")?;
-                let len = coordinate_len(crv)
-                    .ok_or_else(|| JoseError::Key(format!("unknown curve {crv}")))?;
-                let x = b64d(member(o, "x")?)?;
-                let y = b64d(member(o, "y")?)?;
-                if x.len() != len || y.len() != len {
-                    return Err(JoseError::Key(format!(
-                        "{crv} coordinates must be {len} bytes"
-                    )));
-                }
-                let mut point = vec![4u8];
-                point.extend(x);
-                point.extend(y);
-                let alg = match crv {
-                    "P-256" => &signature::ECDSA_P256_SHA256_FIXED,
-                    "P-384" => &signature::ECDSA_P384_SHA384_FIXED,
-                    _ => &signature::ECDSA_P521_SHA512_FIXED,
-                };
-                signature::ParsedPublicKey::new(alg, &point)
-                    .map_err(|_| JoseError::Key(format!("the point is not on {crv}")))?;
-                KeyMaterial::Ec {
-                    crv: crv.to_owned(),
-                    point,
-                    private: o.contains_key("d"),
-                }
-            }
-            "OKP" => {
-                let crv = member(o, "crv")?;
-                if crv != "Ed25519" {
-                    return Err(JoseError::Key(format!("unsupported OKP curve {crv}")));
-                }
-                let x = b64d(member(o, "x")?)?;
-                if x.len() != 32 {
-                    return Err(JoseError::Key("Ed25519 keys are 32 bytes".into()));
-                }
-                KeyMaterial::Okp {
-                    crv: crv.to_owned(),
-                    x,
-                    private: o.contains_key("d"),
-                }
-            }
+            "oct" => oct_material(o)?,
+            "RSA" => rsa_material(o)?,
+            "EC" => ec_material(o)?,
+            "OKP" => okp_material(o)?,
             other => return Err(JoseError::Key(format!("unknown kty {other}"))),
         };
         let jwk = Jwk {
@@ -251,6 +273,25 @@ impl Jwk {
             )));
         }
         self.suits(alg)
+    }
+
+    /// The JWK thumbprint (RFC 7638 §3): base64url of the SHA-256 of the
+    /// key type's required members, in lexicographic order, without
+    /// whitespace (§3.2, §3.3). A key's usual `kid`.
+    pub fn thumbprint(&self) -> String {
+        let required: &[&str] = match &self.material {
+            KeyMaterial::Oct(_) => &["k", "kty"],
+            KeyMaterial::Rsa { .. } => &["e", "kty", "n"],
+            KeyMaterial::Ec { .. } => &["crv", "kty", "x", "y"],
+            KeyMaterial::Okp { .. } => &["crv", "kty", "x"],
+        };
+        // A BTreeMap keeps the names sorted; serde_json writes no whitespace.
+        let members: BTreeMap<&str, &Value> = required
+            .iter()
+            .filter_map(|name| Some((*name, self.json.get(*name)?)))
+            .collect();
+        let canonical = serde_json::to_vec(&members).unwrap_or_default();
+        b64e(digest::digest(&digest::SHA256, &canonical).as_ref())
     }
 
     /// SubjectPublicKeyInfo DER of an asymmetric key (RFC 5280 §4.1.2.7).

@@ -280,3 +280,9 @@ pub fn sign(header: &Value, payload: &[u8], signer: &Signer) -> Result<String, J
     let sig = signer.sign(alg, input.as_bytes())?;
     Ok(format!("{input}.{}", b64e(&sig)))
 }
+
+/// An unsecured JWS (RFC 7515 §A.5, RFC 7519 §6.1): `header` (whose `alg`
+/// the caller sets to `none`) and `payload` encoded, the signature empty.
+pub fn unsecured(header: &Value, payload: &[u8]) -> String {
+    format!("{}.{}.", encode_json(header), b64e(payload))
+}

@@ -207,6 +207,49 @@ fn rfc7520_rs256_and_hs256_examples_are_reproduced_byte_for_byte() {
     assert_eq!(b64e(&sig), jws.signature_b64);
 }
 
+#[test]
+fn thumbprints_are_rfc7638s_and_rfc8037s() {
+    // RFC 7638 §3.1: the example RSA key (alg and kid are not hashed).
+    let rsa = Jwk::parse(&json!({
+        "kty": "RSA",
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29"
+    }))
+    .unwrap();
+    assert_eq!(
+        rsa.thumbprint(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
+    // RFC 8037 §A.3: the example Ed25519 key.
+    let okp = Jwk::parse(&json!({
+        "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+    }))
+    .unwrap();
+    assert_eq!(
+        okp.thumbprint(),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    );
+}
+
+#[test]
+fn a_generated_rsa_key_signs_what_its_public_jwk_verifies() {
+    let signer = Signer::generate(Alg::RS256).unwrap();
+    let jwk = Jwk::parse(&signer.public_jwk().unwrap()).unwrap();
+    let token = jws::sign(&json!({ "alg": "RS256", "typ": "JWT" }), b"{}", &signer).unwrap();
+    assert_eq!(Jws::parse(&token).unwrap().verify(&jwk), Ok(Alg::RS256));
+    let other = Signer::generate(Alg::RS256).unwrap();
+    let forged = jws::sign(&json!({ "alg": "RS256" }), b"{}", &other).unwrap();
+    assert_eq!(
+        Jws::parse(&forged).unwrap().verify(&jwk),
+        Err(JoseError::Signature)
+    );
+    let unsecured = jws::unsecured(&json!({ "alg": "none" }), b"{}");
+    assert!(unsecured.ends_with('.'));
+    assert_eq!(Jws::parse(&unsecured).unwrap().alg(), Some("none"));
+}
+
 // ── forgeries ─────────────────────────────────────────────────────────
 
 struct Genuine {

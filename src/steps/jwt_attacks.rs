@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::{Mock, Request, Respond, ResponseTemplate, matchers};
 
 use super::api::{Carrier, Presented};
 use super::control::ControlKind;
@@ -23,12 +23,15 @@ use super::outcome::{OrSkip, skip, unmet};
 use super::{Finding, Spec, fail};
 use crate::jose::forge::{self, Forgery};
 use crate::jose::{Alg, Jwk, JwkSet, Jws, Signer, weak};
+use crate::upstream::FakeServer;
 
-/// This area's state: the key URL an attack pointed at, and its hits.
+/// This area's state: the key URL an attack pointed at, its hits, and the
+/// host serving it, kept until the scenario ends.
 #[derive(Default)]
 struct KeyUrl {
     url: String,
     hits: Option<Arc<AtomicUsize>>,
+    _host: Option<FakeServer>,
 }
 
 impl Spec {
@@ -86,39 +89,54 @@ fn attacker_alg(jws: &Jws) -> Alg {
     }
 }
 
-/// A loopback HTTP server that answers every GET with `body` and counts
-/// requests: stands in for an attacker's `jku`/`x5u` host. Bounded: at most
-/// 16 connections, and the task ends with the runtime.
-async fn serve_key_url(body: String) -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
+/// The attacker's `jku`/`x5u` host answers every request with the key set,
+/// and counts.
+struct CountingKeys {
+    body: String,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Respond for CountingKeys {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        self.hits.fetch_add(1, Ordering::SeqCst);
+        ResponseTemplate::new(200).set_body_raw(self.body.clone(), "application/json")
+    }
+}
+
+/// Serves `body` at a key URL, as an attacker's `jku`/`x5u` host would: a
+/// wiremock fake on a loopback port of its own that answers every request
+/// with `body` and counts the requests. Returns the URL, the counter and the
+/// host (it stops when dropped).
+async fn serve_key_url(body: String) -> (String, Arc<AtomicUsize>, FakeServer) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap_or_else(|e| unmet(format!("the harness cannot bind a loopback port: {e}")));
     let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
     let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    tokio::spawn(async move {
-        for _ in 0..16 {
-            let Ok(Ok((mut sock, _))) =
-                tokio::time::timeout(std::time::Duration::from_secs(60), listener.accept()).await
-            else {
-                return;
-            };
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut buf = [0u8; 4096];
-            let _ =
-                tokio::time::timeout(std::time::Duration::from_secs(2), sock.read(&mut buf)).await;
-            let reply = format!(
-                "HTTP/1.0 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = sock.write_all(reply.as_bytes()).await;
-        }
-    });
-    (format!("http://127.0.0.1:{port}/oauthspec/jwks.json"), hits)
+    let server = FakeServer::start(listener, false).await;
+    let keys = CountingKeys {
+        body,
+        hits: hits.clone(),
+    };
+    server
+        .mount(Mock::given(matchers::any()).respond_with(keys))
+        .await;
+    let url = format!("http://127.0.0.1:{port}/oauthspec/jwks.json");
+    (url, hits, server)
 }
 
 fn forge_failed(e: crate::jose::JoseError) -> ! {
     unmet(format!("harness bug: the forgery cannot be built: {e}"))
+}
+
+/// `Result` of a forgery, or the harness bug it is.
+trait Built<T> {
+    fn built(self) -> T;
+}
+
+impl<T> Built<T> for Result<T, crate::jose::JoseError> {
+    fn built(self) -> T {
+        self.unwrap_or_else(|e| forge_failed(e))
+    }
 }
 
 async fn forgeries(w: &mut Spec, kind: &str) -> Vec<Forgery> {
@@ -137,139 +155,148 @@ async fn forgeries(w: &mut Spec, kind: &str) -> Vec<Forgery> {
         "a stripped signature" => vec![forge::stripped_signature(&jws)],
         "a truncated signature" => vec![forge::truncated_signature(&jws)],
         "a zeroed signature" => vec![forge::zeroed_signature(&jws)],
-        "the psychic signature" => {
-            if genuine_alg(&jws) != Some(Alg::ES256) {
-                skip(format!(
-                    "the target signs with {}, not ES256: the psychic signature (CVE-2022-21449) concerns ECDSA verifiers",
-                    jws.alg().unwrap_or("no alg")
-                ));
-            }
-            vec![forge::psychic_signature(&jws).unwrap_or_else(|e| forge_failed(e))]
-        }
+        "the psychic signature" => psychic(&jws),
         "HMAC keyed with the public key as PEM" | "HMAC keyed with the public key as a JWK" => {
-            if genuine_alg(&jws).is_some_and(Alg::is_hmac) {
-                skip("the target signs with HMAC: it has no public key to confuse with a secret");
-            }
-            let set = w
-                .target_keys()
-                .await
-                .or_skip("the target publishes no JWK Set to take its public key from");
-            let key: Jwk = set
-                .select(jws.kid())
-                .cloned()
-                .or_skip("the JWK Set has no key with the genuine token's kid");
-            let mut out = Vec::new();
-            for alg in [Alg::HS256, Alg::HS384, Alg::HS512] {
-                if kind.ends_with("PEM") {
-                    let pem = key.public_pem().or_skip("the key has no public PEM form");
-                    let trimmed = pem.trim_end().to_owned();
-                    for (secret, form) in [(pem, "PEM"), (trimmed, "PEM without the final newline")]
-                    {
-                        out.push(
-                            forge::hmac_signed(
-                                &jws,
-                                alg,
-                                secret.as_bytes(),
-                                &format!("{alg} keyed with the public key as {form}"),
-                            )
-                            .unwrap_or_else(|e| forge_failed(e)),
-                        );
-                    }
-                } else {
-                    for (v, form) in [
-                        (Value::Object(key.json.clone()), "the JWKS entry"),
-                        (Value::Object(key.public_json()), "the public JWK"),
-                    ] {
-                        let secret = serde_json::to_vec(&v).unwrap_or_default();
-                        out.push(
-                            forge::hmac_signed(
-                                &jws,
-                                alg,
-                                &secret,
-                                &format!("{alg} keyed with {form} as JSON"),
-                            )
-                            .unwrap_or_else(|e| forge_failed(e)),
-                        );
-                    }
-                }
-            }
-            out
+            hmac_confusion(w, &jws, kind.ends_with("PEM")).await
         }
-        "tampered claims" => vec![
-            forge::tampered_payload(&jws, "sub, scope and roles widened", forge::widen)
-                .unwrap_or_else(|e| forge_failed(e)),
-            forge::tampered_payload(&jws, "exp moved a year ahead", |c| {
-                let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
-                c.insert("exp".into(), json!(exp + 365 * 86_400));
-            })
-            .unwrap_or_else(|e| forge_failed(e)),
-        ],
-        "kid injection" => forge::kid_injections(&jws).unwrap_or_else(|e| forge_failed(e)),
-        "an embedded jwk" => {
-            let alg = attacker_alg(&jws);
-            let attacker = Signer::generate(alg).unwrap_or_else(|e| forge_failed(e));
-            let mut out =
-                vec![forge::embedded_jwk(&jws, &attacker, alg).unwrap_or_else(|e| forge_failed(e))];
-            // The HMAC variant: a symmetric key in the header.
-            let mut h = jws.header.clone();
-            h.insert("alg".into(), json!("HS256"));
-            h.insert("jwk".into(), json!({"kty": "oct", "k": crate::jose::b64e(b"oauthspec-embedded-secret-0123456789")}));
-            let t = crate::jose::jws::sign(
-                &Value::Object(h),
-                &jws.payload,
-                &Signer::Hmac(b"oauthspec-embedded-secret-0123456789".to_vec()),
-            )
-            .unwrap_or_else(|e| forge_failed(e));
-            out.push(Forgery {
-                name: "HS256 with a symmetric key embedded as jwk".into(),
-                token: t,
-            });
-            out
-        }
-        "a jku URL" | "an x5u URL" => {
-            let member = if kind == "a jku URL" { "jku" } else { "x5u" };
-            let alg = attacker_alg(&jws);
-            let attacker = Signer::generate(alg).unwrap_or_else(|e| forge_failed(e));
-            let kid = "oauthspec-attacker-key";
-            let mut jwk = attacker.public_jwk().unwrap_or_default();
-            jwk["kid"] = json!(kid);
-            jwk["alg"] = json!(alg.as_str());
-            let (url, hits) = serve_key_url(json!({ "keys": [jwk] }).to_string()).await;
-            *w.area::<KeyUrl>() = KeyUrl {
-                url: url.clone(),
-                hits: Some(hits),
-            };
-            vec![
-                forge::key_url(&jws, member, &url, &attacker, alg, kid)
-                    .unwrap_or_else(|e| forge_failed(e)),
-            ]
-        }
-        "an unknown crit header" => {
-            let mut h = serde_json::Map::new();
-            forge::with_unknown_crit(&mut h);
-            let claims = jws.claims().map(Value::Object).unwrap_or_default();
-            let token = w.signed_by_target(Value::Object(h), claims).await;
-            vec![Forgery {
-                name: "signed by the target, with crit naming an unknown extension".into(),
-                token,
-            }]
-        }
+        "tampered claims" => tampered(&jws),
+        "kid injection" => forge::kid_injections(&jws).built(),
+        "an embedded jwk" => embedded_jwk(&jws),
+        "a jku URL" => key_url(w, &jws, "jku").await,
+        "an x5u URL" => key_url(w, &jws, "x5u").await,
+        "an unknown crit header" => unknown_crit(w, &jws).await,
         "malformed encodings" => forge::malformed(&jws),
-        "a sample of forgeries" => {
-            let mut out = vec![
-                forge::alg_none(&jws).remove(0),
-                forge::stripped_signature(&jws),
-            ];
-            out.extend(forge::tampered_payload(
-                &jws,
-                "sub, scope and roles widened",
-                forge::widen,
-            ));
-            out.extend(forge::kid_injections(&jws).ok().and_then(|mut k| k.pop()));
-            out
-        }
+        "a sample of forgeries" => sample(&jws),
         other => unmet(format!("harness bug: no forgery named {other:?}")),
     }
+}
+
+/// CVE-2022-21449, only for an ES256 target.
+fn psychic(jws: &Jws) -> Vec<Forgery> {
+    if genuine_alg(jws) != Some(Alg::ES256) {
+        skip(format!(
+            "the target signs with {}, not ES256: the psychic signature (CVE-2022-21449) concerns ECDSA verifiers",
+            jws.alg().unwrap_or("no alg")
+        ));
+    }
+    vec![forge::psychic_signature(jws).built()]
+}
+
+/// HS256/384/512 keyed with the target's public key, as PEM (`pem`) or as
+/// JSON.
+async fn hmac_confusion(w: &mut Spec, jws: &Jws, pem: bool) -> Vec<Forgery> {
+    if genuine_alg(jws).is_some_and(Alg::is_hmac) {
+        skip("the target signs with HMAC: it has no public key to confuse with a secret");
+    }
+    let set = w
+        .target_keys()
+        .await
+        .or_skip("the target publishes no JWK Set to take its public key from");
+    let key: Jwk = set
+        .select(jws.kid())
+        .cloned()
+        .or_skip("the JWK Set has no key with the genuine token's kid");
+    let mut out = Vec::new();
+    for alg in [Alg::HS256, Alg::HS384, Alg::HS512] {
+        if pem {
+            let pem = key.public_pem().or_skip("the key has no public PEM form");
+            let trimmed = pem.trim_end().to_owned();
+            for (secret, form) in [(pem, "PEM"), (trimmed, "PEM without the final newline")] {
+                let name = format!("{alg} keyed with the public key as {form}");
+                out.push(forge::hmac_signed(jws, alg, secret.as_bytes(), &name).built());
+            }
+        } else {
+            for (v, form) in [
+                (Value::Object(key.json.clone()), "the JWKS entry"),
+                (Value::Object(key.public_json()), "the public JWK"),
+            ] {
+                let secret = serde_json::to_vec(&v).unwrap_or_default();
+                let name = format!("{alg} keyed with {form} as JSON");
+                out.push(forge::hmac_signed(jws, alg, &secret, &name).built());
+            }
+        }
+    }
+    out
+}
+
+fn tampered(jws: &Jws) -> Vec<Forgery> {
+    vec![
+        forge::tampered_payload(jws, "sub, scope and roles widened", forge::widen).built(),
+        forge::tampered_payload(jws, "exp moved a year ahead", |c| {
+            let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
+            c.insert("exp".into(), json!(exp + 365 * 86_400));
+        })
+        .built(),
+    ]
+}
+
+/// The attacker's key embedded as `jwk`, and a symmetric key embedded.
+fn embedded_jwk(jws: &Jws) -> Vec<Forgery> {
+    let alg = attacker_alg(jws);
+    let attacker = Signer::generate(alg).built();
+    let mut out = vec![forge::embedded_jwk(jws, &attacker, alg).built()];
+    // The HMAC variant: a symmetric key in the header.
+    let mut h = jws.header.clone();
+    h.insert("alg".into(), json!("HS256"));
+    h.insert(
+        "jwk".into(),
+        json!({"kty": "oct", "k": crate::jose::b64e(b"oauthspec-embedded-secret-0123456789")}),
+    );
+    let t = crate::jose::jws::sign(
+        &Value::Object(h),
+        &jws.payload,
+        &Signer::Hmac(b"oauthspec-embedded-secret-0123456789".to_vec()),
+    )
+    .built();
+    out.push(Forgery {
+        name: "HS256 with a symmetric key embedded as jwk".into(),
+        token: t,
+    });
+    out
+}
+
+/// `member` (`jku` or `x5u`) naming a key URL the harness serves, the token
+/// signed with the attacker's key published there.
+async fn key_url(w: &mut Spec, jws: &Jws, member: &str) -> Vec<Forgery> {
+    let alg = attacker_alg(jws);
+    let attacker = Signer::generate(alg).built();
+    let kid = "oauthspec-attacker-key";
+    let mut jwk = attacker.public_jwk().unwrap_or_default();
+    jwk["kid"] = json!(kid);
+    jwk["alg"] = json!(alg.as_str());
+    let (url, hits, host) = serve_key_url(json!({ "keys": [jwk] }).to_string()).await;
+    *w.area::<KeyUrl>() = KeyUrl {
+        url: url.clone(),
+        hits: Some(hits),
+        _host: Some(host),
+    };
+    vec![forge::key_url(jws, member, &url, &attacker, alg, kid).built()]
+}
+
+/// A token the target signs itself, with `crit` naming an unknown extension.
+async fn unknown_crit(w: &mut Spec, jws: &Jws) -> Vec<Forgery> {
+    let mut h = serde_json::Map::new();
+    forge::with_unknown_crit(&mut h);
+    let claims = jws.claims().map(Value::Object).unwrap_or_default();
+    let token = w.signed_by_target(Value::Object(h), claims).await;
+    vec![Forgery {
+        name: "signed by the target, with crit naming an unknown extension".into(),
+        token,
+    }]
+}
+
+fn sample(jws: &Jws) -> Vec<Forgery> {
+    let mut out = vec![
+        forge::alg_none(jws).remove(0),
+        forge::stripped_signature(jws),
+    ];
+    out.extend(forge::tampered_payload(
+        jws,
+        "sub, scope and roles widened",
+        forge::widen,
+    ));
+    out.extend(forge::kid_injections(jws).ok().and_then(|mut k| k.pop()));
+    out
 }
 
 #[when(expr = "the API is presented the genuine token forged with {string}")]

@@ -1,17 +1,16 @@
 //! The fake's signing keys: an RS256 key it publishes in its JWKS and signs
 //! ID tokens with, and a second one it never publishes, to forge signatures
-//! for `bad-id-token-signature`.
+//! for `bad-id-token-signature`. Both are the harness's own
+//! [`jose`](crate::jose) keys: generated, signed with and published by it.
 //!
 //! RSA key generation is slow (tens of milliseconds), so keys are generated
 //! once per process ([`UpstreamKeys::shared`]) and shared by every fake.
 
 use std::sync::{Arc, OnceLock};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauthspec_reference_server::SigningAlg;
-use oauthspec_reference_server::keys::SigningKey;
 use serde_json::{Value, json};
+
+use crate::jose::{Alg, Jwk, Signer, jws};
 
 /// Why keys could not be made or used.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -22,10 +21,15 @@ pub enum KeyError {
     Sign(String),
 }
 
+/// The algorithm of every ID token a fake signs.
+const ALG: Alg = Alg::RS256;
+
 /// The published key and the forger's key.
 pub struct UpstreamKeys {
-    published: SigningKey,
-    forger: SigningKey,
+    published: Signer,
+    /// The published key's public JWK, with its `kid`, `alg` and `use`.
+    public: Jwk,
+    forger: Signer,
 }
 
 impl std::fmt::Debug for UpstreamKeys {
@@ -50,12 +54,12 @@ pub enum Signature {
 impl UpstreamKeys {
     /// Generates both keys (RSA 2048, RS256).
     pub fn generate() -> Result<Self, KeyError> {
-        let make = || {
-            SigningKey::generate(SigningAlg::RS256, 0)
-                .map_err(|e| KeyError::Generate(e.to_string()))
-        };
+        let make = || Signer::generate(ALG).map_err(|e| KeyError::Generate(e.to_string()));
+        let published = make()?;
+        let public = public_jwk(&published)?;
         Ok(UpstreamKeys {
-            published: make()?,
+            published,
+            public,
             forger: make()?,
         })
     }
@@ -69,32 +73,44 @@ impl UpstreamKeys {
 
     /// The published key's id (its RFC 7638 thumbprint).
     pub fn kid(&self) -> &str {
-        self.published.kid()
+        self.public.kid.as_deref().unwrap_or_default()
     }
 
     /// The JWK Set the fake publishes (RFC 7517 §5): the public key only.
     pub fn jwks(&self) -> Value {
-        json!({ "keys": [self.published.public_jwk()] })
+        json!({ "keys": [Value::Object(self.public.public_json())] })
     }
 
     /// Encodes `claims` as a compact JWS (RFC 7515 §7.1).
     pub fn sign(&self, claims: &Value, how: Signature) -> Result<String, KeyError> {
-        let header = match how {
-            Signature::None => json!({ "alg": "none", "typ": "JWT" }),
-            _ => json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid() }),
+        let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Sign(e.to_string()))?;
+        let signer = match how {
+            Signature::None => {
+                let header = json!({ "alg": "none", "typ": "JWT" });
+                return Ok(jws::unsecured(&header, &payload));
+            }
+            Signature::Genuine => &self.published,
+            Signature::Forged => &self.forger,
         };
-        let enc = |v: &Value| {
-            serde_json::to_vec(v)
-                .map(|b| URL_SAFE_NO_PAD.encode(b))
-                .map_err(|e| KeyError::Sign(e.to_string()))
-        };
-        let input = format!("{}.{}", enc(&header)?, enc(claims)?);
-        let signature = match how {
-            Signature::None => Ok(Vec::new()),
-            Signature::Genuine => self.published.sign(input.as_bytes()),
-            Signature::Forged => self.forger.sign(input.as_bytes()),
-        }
-        .map_err(|e| KeyError::Sign(e.to_string()))?;
-        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        let header = json!({ "alg": ALG.as_str(), "typ": "JWT", "kid": self.kid() });
+        jws::sign(&header, &payload, signer).map_err(|e| KeyError::Sign(e.to_string()))
     }
+}
+
+/// The public JWK of `signer` as published: `kid` its RFC 7638 thumbprint,
+/// `alg` and `use: sig`, read back through [`Jwk::parse`] so what is
+/// published is a key the harness itself accepts.
+fn public_jwk(signer: &Signer) -> Result<Jwk, KeyError> {
+    let bad = |why: String| KeyError::Generate(format!("the public key: {why}"));
+    let members = signer
+        .public_jwk()
+        .ok_or_else(|| bad("an RSA signer has a public key".into()))?;
+    let kid = Jwk::parse(&members)
+        .map_err(|e| bad(e.to_string()))?
+        .thumbprint();
+    let mut published = members;
+    published["kid"] = json!(kid);
+    published["alg"] = json!(ALG.as_str());
+    published["use"] = json!("sig");
+    Jwk::parse(&published).map_err(|e| bad(e.to_string()))
 }

@@ -25,19 +25,23 @@ pub mod keys;
 pub mod misbehave;
 pub mod provider;
 pub mod respond;
+pub mod server;
 #[cfg(test)]
 mod tests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use wiremock::Mock;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
 
 pub use keys::UpstreamKeys;
 pub use misbehave::Misbehaviour;
-pub use provider::{ClientPair, ConfigError, Provider, UpstreamConfig, UserClaims};
+pub use provider::{
+    ClientPair, ConfigError, Provider, UnknownProvider, UpstreamConfig, UserClaims,
+};
 use respond::{Endpoint, Responder, Shared};
+pub use server::FakeServer;
 
 /// Why a fake could not start.
 #[derive(Debug, thiserror::Error)]
@@ -55,24 +59,8 @@ pub enum UpstreamError {
 
 /// A running fake provider. Dropping it stops it.
 pub struct FakeUpstream {
-    /// Always `Some` until dropped.
-    server: Option<MockServer>,
+    server: FakeServer,
     shared: Arc<Shared>,
-}
-
-impl Drop for FakeUpstream {
-    /// wiremock's `MockServer` verifies its expectations on drop with
-    /// `futures::executor::block_on` over a tokio lock. Inside a tokio task
-    /// that can spin forever once the task's cooperative budget is spent
-    /// (the lock keeps answering "yield"), so the server is dropped on a
-    /// thread of its own, outside any runtime.
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            let _ = std::thread::Builder::new()
-                .name("fake-upstream-drop".into())
-                .spawn(move || drop(server));
-        }
-    }
 }
 
 impl std::fmt::Debug for FakeUpstream {
@@ -106,7 +94,7 @@ impl FakeUpstream {
         let bound = listener
             .local_addr()
             .map_err(|source| UpstreamError::Bind { addr, source })?;
-        let server = MockServer::builder().listener(listener).start().await;
+        let server = FakeServer::start(listener, true).await;
         let issuer = format!("http://{bound}");
         let provider = config.provider;
         let shared = Arc::new(Shared::new(config, issuer, bound, keys));
@@ -130,25 +118,20 @@ impl FakeUpstream {
             routes.push(("POST", p.userinfo, Endpoint::Userinfo));
         }
         for (verb, route, endpoint) in routes {
-            Mock::given(method(verb))
+            let mock = Mock::given(method(verb))
                 .and(path(route))
                 .respond_with(responder(endpoint))
                 .with_priority(1)
-                .named(format!("{verb} {route}"))
-                .mount(&server)
-                .await;
+                .named(format!("{verb} {route}"));
+            server.mount(mock).await;
         }
         // Lowest priority: everything else is logged loudly, then 404.
-        Mock::given(wiremock::matchers::any())
+        let unmatched = Mock::given(wiremock::matchers::any())
             .respond_with(responder(Endpoint::Unmatched))
             .with_priority(255)
-            .named("unmatched")
-            .mount(&server)
-            .await;
-        Ok(FakeUpstream {
-            server: Some(server),
-            shared,
-        })
+            .named("unmatched");
+        server.mount(unmatched).await;
+        Ok(FakeUpstream { server, shared })
     }
 
     /// `http://HOST:PORT`: the issuer of an OpenID fake.
@@ -182,7 +165,7 @@ impl FakeUpstream {
     /// Whether any request this fake received carried a non-empty `nonce`
     /// query parameter (an authorization request that asked for one).
     pub async fn saw_nonce(&self) -> bool {
-        let Some(server) = &self.server else {
+        let Some(server) = self.server.server() else {
             return false;
         };
         server
@@ -199,7 +182,7 @@ impl FakeUpstream {
 
     /// Every request received, as `METHOD PATH`, oldest first.
     pub async fn received(&self) -> Vec<String> {
-        let Some(server) = &self.server else {
+        let Some(server) = self.server.server() else {
             return Vec::new();
         };
         server

@@ -24,6 +24,10 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// Every provider, in the order help and errors list them.
+    pub const ALL: [Provider; 3] = [Provider::Google, Provider::Github, Provider::Oidc];
+
+    /// The name used on the command line and in profiles.
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Google => "google",
@@ -68,15 +72,30 @@ impl fmt::Display for Provider {
     }
 }
 
+/// A provider name the fakes do not imitate; its message lists the names
+/// they do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown provider {0:?} ({list})", list = choices())]
+pub struct UnknownProvider(pub String);
+
+/// `google, github or oidc`.
+fn choices() -> String {
+    let names: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 impl FromStr for Provider {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        match s {
-            "google" => Ok(Provider::Google),
-            "github" => Ok(Provider::Github),
-            "oidc" => Ok(Provider::Oidc),
-            other => Err(ConfigError::Provider(other.to_owned())),
-        }
+    type Err = UnknownProvider;
+    /// Exact, lower-case names.
+    fn from_str(s: &str) -> Result<Self, UnknownProvider> {
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| UnknownProvider(s.to_owned()))
     }
 }
 
@@ -227,8 +246,8 @@ impl UpstreamConfig {
 /// Why a fake upstream cannot be configured as asked.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("unknown provider {0:?} (google, github or oidc)")]
-    Provider(String),
+    #[error(transparent)]
+    Provider(#[from] UnknownProvider),
     #[error("--client {0:?}: expected ID:SECRET, neither empty")]
     Client(String),
     #[error("--user {0:?}: {1}")]
@@ -258,7 +277,13 @@ mod tests {
         assert!("email=a@b.c".parse::<UserClaims>().is_err());
         assert!("[1]".parse::<UserClaims>().is_err());
         assert_eq!("github".parse::<Provider>(), Ok(Provider::Github));
-        assert!("okta".parse::<Provider>().is_err());
+        assert_eq!(
+            "okta".parse::<Provider>().unwrap_err().to_string(),
+            "unknown provider \"okta\" (google, github or oidc)"
+        );
+        for p in Provider::ALL {
+            assert_eq!(p.to_string().parse::<Provider>(), Ok(p));
+        }
     }
 
     #[test]

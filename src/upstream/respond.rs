@@ -318,30 +318,9 @@ impl Respond for Responder {
 /// configured user and redirects with `code` and the request's `state`.
 fn authorization(s: &Shared, req: &Request) -> ResponseTemplate {
     let q = query_of(req);
-    let Some(client_id) = q.get("client_id") else {
-        return text_page(
-            400,
-            "Error 400: invalid_request. Missing required parameter: client_id",
-        );
-    };
-    if !s.client_known(client_id) {
-        // Never redirect for an unknown client (RFC 6749 §4.1.2.1).
-        return text_page(
-            401,
-            "Error 401: invalid_client. The OAuth client was not found.",
-        );
-    }
-    let Some(redirect_uri) = q.get("redirect_uri") else {
-        return text_page(
-            400,
-            "Error 400: invalid_request. Missing required parameter: redirect_uri",
-        );
-    };
-    let Ok(mut location) = Url::parse(redirect_uri) else {
-        return text_page(
-            400,
-            "Error 400: invalid_request. redirect_uri is not an absolute URL",
-        );
+    let (client_id, redirect_uri, mut location) = match redirect_target(s, &q) {
+        Ok(target) => target,
+        Err((status, text)) => return text_page(status, text),
     };
     let state = q.get("state").cloned();
     let respond = |mut location: Url, pairs: &[(&str, &str)]| {
@@ -373,19 +352,14 @@ fn authorization(s: &Shared, req: &Request) -> ResponseTemplate {
             ],
         );
     }
-    let challenge = match (q.get("code_challenge"), q.get("code_challenge_method")) {
-        (None, _) => None,
-        (Some(c), None) => Some((c.clone(), "plain".to_owned())),
-        (Some(c), Some(m)) if m == "S256" || m == "plain" => Some((c.clone(), m.clone())),
-        (Some(_), Some(_)) => {
-            return respond(
-                location,
-                &[
-                    ("error", "invalid_request"),
-                    ("error_description", "unsupported code_challenge_method"),
-                ],
-            );
-        }
+    let Ok(challenge) = pkce_challenge(&q) else {
+        return respond(
+            location,
+            &[
+                ("error", "invalid_request"),
+                ("error_description", "unsupported code_challenge_method"),
+            ],
+        );
     };
     let code = random_token();
     let grant = Grant {
@@ -404,6 +378,49 @@ fn authorization(s: &Shared, req: &Request) -> ResponseTemplate {
     }
     location.set_fragment(None);
     respond(location, &[("code", &code)])
+}
+
+/// The client and redirect URI of an authorization request, and the URI
+/// parsed; or the status and text of the page shown instead, when the
+/// request may not be redirected back (RFC 6749 §4.1.2.1: never for an
+/// unknown client).
+fn redirect_target<'q>(
+    s: &Shared,
+    q: &'q HashMap<String, String>,
+) -> Result<(&'q String, &'q String, Url), (u16, &'static str)> {
+    let client_id = q.get("client_id").ok_or((
+        400,
+        "Error 400: invalid_request. Missing required parameter: client_id",
+    ))?;
+    if !s.client_known(client_id) {
+        return Err((
+            401,
+            "Error 401: invalid_client. The OAuth client was not found.",
+        ));
+    }
+    let redirect_uri = q.get("redirect_uri").ok_or((
+        400,
+        "Error 400: invalid_request. Missing required parameter: redirect_uri",
+    ))?;
+    let location = Url::parse(redirect_uri).map_err(|_| {
+        (
+            400,
+            "Error 400: invalid_request. redirect_uri is not an absolute URL",
+        )
+    })?;
+    Ok((client_id, redirect_uri, location))
+}
+
+/// The PKCE challenge of an authorization request as `(challenge, method)`
+/// (RFC 7636 §4.3: the method defaults to `plain`); `Err` for a method other
+/// than `plain` or `S256`.
+fn pkce_challenge(q: &HashMap<String, String>) -> Result<Option<(String, String)>, ()> {
+    match (q.get("code_challenge"), q.get("code_challenge_method")) {
+        (None, _) => Ok(None),
+        (Some(c), None) => Ok(Some((c.clone(), "plain".to_owned()))),
+        (Some(c), Some(m)) if m == "S256" || m == "plain" => Ok(Some((c.clone(), m.clone()))),
+        (Some(_), Some(_)) => Err(()),
+    }
 }
 
 /// Verifies a PKCE `code_verifier` against the stored challenge (RFC 7636 §4.6).
