@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use cucumber::gherkin;
 
-use crate::protocol::AuthMethod;
+use crate::protocol::{AuthMethod, GrantType};
 use crate::report::model::{self, Level};
 use crate::runner::{FeatureSource, RunError, features};
 use crate::target::profile::ScenarioClients;
@@ -273,7 +273,7 @@ fn check(need: Need, t: &Target) -> Result<Option<&'static str>, (String, String
     let code_clients = |f: &dyn Fn(&crate::target::profile::ClientProfile) -> bool| {
         p.clients
             .iter()
-            .filter(|c| c.supports_grant("authorization_code") && f(c))
+            .filter(|c| c.supports_grant(&GrantType::AuthorizationCode) && f(c))
             .count()
     };
     match need {
@@ -311,7 +311,7 @@ fn check(need: Need, t: &Target) -> Result<Option<&'static str>, (String, String
                 && !p
                     .clients
                     .iter()
-                    .any(|c| !c.is_public() && c.supports_grant("client_credentials")) =>
+                    .any(|c| !c.is_public() && c.supports_grant(&GrantType::ClientCredentials)) =>
         {
             no(
                 "the profile names no confidential client for client_credentials (and the harness does not register clients)",
@@ -345,7 +345,7 @@ fn check(need: Need, t: &Target) -> Result<Option<&'static str>, (String, String
             Ok(None)
         }
         Need::CcGrant => match &t.metadata {
-            Some(m) if !m.grant_types().iter().any(|g| g == "client_credentials") => no(
+            Some(m) if !m.grant_types().contains(&GrantType::ClientCredentials) => no(
                 "the server does not offer the client credentials grant",
                 "nothing to change: the server does not offer it",
             ),

@@ -16,7 +16,7 @@ use crate::driver::http::{DriverConfig, HttpRequest};
 use crate::driver::{
     AuthMethod, AuthorizationRequest, ClientId, Driver, PkceCodeChallenge, PkceCodeVerifier, Scope,
 };
-use crate::protocol::random_token;
+use crate::protocol::{GrantType, random_token};
 use crate::target::{DiscoveryError, Target, TargetProfile};
 use lean::{Lean, Prepared, Vary, Via, method_label};
 
@@ -153,12 +153,12 @@ impl DriverFlows {
             })
         };
         let mut cc_client = p
-            .confidential_client("client_credentials")
+            .confidential_client(&GrantType::ClientCredentials)
             .and_then(as_client);
         let mut code_client = p
             .clients
             .iter()
-            .filter(|c| c.supports_grant("authorization_code") && c.redirect_uri.is_some())
+            .filter(|c| c.supports_grant(&GrantType::AuthorizationCode) && c.redirect_uri.is_some())
             .find(|c| !c.is_public())
             .and_then(as_client);
         if (cc_client.is_none() || code_client.is_none()) && target.can_register() {
@@ -185,7 +185,7 @@ impl DriverFlows {
                 &fast,
                 &endpoint,
                 &metadata,
-                reg.initial_access_token.as_deref(),
+                reg.initial_access_token.as_ref().map(|t| t.secret()),
             )
             .await
             .map_err(|e| FlowsError::Registration(e.to_string()))?;

@@ -11,7 +11,7 @@ use super::outcome::{skip_with, unmet};
 use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow;
-use crate::protocol::AuthMethod;
+use crate::protocol::{AuthMethod, GrantType};
 
 /// What this area keeps between its steps.
 #[derive(Default)]
@@ -41,11 +41,15 @@ impl Spec {
 async fn offered(w: &mut Spec) {
     if let Some(m) = &w.target().metadata {
         let grants = m.grant_types();
-        if !grants.iter().any(|g| g == "client_credentials") {
+        if !grants.contains(&GrantType::ClientCredentials) {
             skip_with(
                 format!(
                     "the server does not offer the client credentials grant (grant_types_supported = {})",
-                    grants.join(", ")
+                    grants
+                        .iter()
+                        .map(GrantType::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 "nothing to change: the server does not offer it",
             );
@@ -83,7 +87,7 @@ async fn public_cc_client(w: &mut Spec) {
         &driver,
         &endpoint,
         &metadata,
-        reg.initial_access_token.as_deref(),
+        reg.initial_access_token.as_ref().map(|t| t.secret()),
     )
     .await;
     let res = w.answered(res, "the registration endpoint");

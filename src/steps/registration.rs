@@ -118,7 +118,7 @@ impl Spec {
             &driver,
             &endpoint,
             metadata,
-            reg.initial_access_token.as_deref(),
+            reg.initial_access_token.as_ref().map(|t| t.secret()),
         )
         .await;
         let res = self.answered(res, "the registration endpoint");

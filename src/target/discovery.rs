@@ -6,6 +6,7 @@ use url::Url;
 
 use super::profile::{TargetKind, TargetProfile};
 use crate::driver::http::{Driver, DriverError, HttpRequest};
+use crate::protocol::GrantType;
 
 /// Authorization server metadata (RFC 8414 §2), typed, with the document as it came.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -54,10 +55,11 @@ impl Metadata {
     }
 
     /// Grant types, with RFC 8414's default when absent.
-    pub fn grant_types(&self) -> Vec<String> {
-        self.grant_types_supported
-            .clone()
-            .unwrap_or_else(|| vec!["authorization_code".to_owned(), "implicit".to_owned()])
+    pub fn grant_types(&self) -> Vec<GrantType> {
+        self.grant_types_supported.as_ref().map_or_else(
+            || vec![GrantType::AuthorizationCode, GrantType::Implicit],
+            |g| g.iter().map(|g| GrantType::parse(g)).collect(),
+        )
     }
 
     /// Client authentication methods, with RFC 8414's default when absent.

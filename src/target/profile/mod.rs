@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use toml::de::DeTable;
 
 use crate::driver::http::{Driver, DriverConfig, DriverError};
+use crate::protocol::GrantType;
 
 mod locate;
 mod model;
@@ -129,14 +130,14 @@ impl TargetProfile {
     }
 
     /// The first confidential client allowed this grant.
-    pub fn confidential_client(&self, grant: &str) -> Option<&ClientProfile> {
+    pub fn confidential_client(&self, grant: &GrantType) -> Option<&ClientProfile> {
         self.clients
             .iter()
             .find(|c| !c.is_public() && c.supports_grant(grant))
     }
 
     /// The first public client allowed this grant.
-    pub fn public_client(&self, grant: &str) -> Option<&ClientProfile> {
+    pub fn public_client(&self, grant: &GrantType) -> Option<&ClientProfile> {
         self.clients
             .iter()
             .find(|c| c.is_public() && c.supports_grant(grant))
@@ -157,7 +158,7 @@ impl TargetProfile {
 
     /// Another client of the profile than `not`, allowed `grant`:
     /// confidential ones first.
-    pub fn other_client(&self, not: &str, grant: &str) -> Option<&ClientProfile> {
+    pub fn other_client(&self, not: &str, grant: &GrantType) -> Option<&ClientProfile> {
         let fits = |c: &&ClientProfile| c.id.as_str() != not && c.supports_grant(grant);
         self.clients
             .iter()

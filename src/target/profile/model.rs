@@ -14,7 +14,7 @@ use crate::driver::flow::{LoginCredentials, WalkOptions};
 use crate::driver::forms::ConsentChoice;
 use crate::driver::http::HostAllowlist;
 use crate::protocol::AuthMethod;
-use crate::protocol::{ClientId, ClientSecret, Scope};
+use crate::protocol::{ClientId, ClientSecret, GrantType, InitialAccessToken, Scope};
 
 /// What kind of server the target is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -52,7 +52,7 @@ pub struct ClientProfile {
     /// Exactly as registered (servers compare redirect URIs as strings).
     pub redirect_uri: Option<String>,
     pub scope: Option<Scope>,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
 }
 
 impl ClientProfile {
@@ -60,8 +60,8 @@ impl ClientProfile {
         self.auth_method == AuthMethod::None
     }
 
-    pub fn supports_grant(&self, grant: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant)
+    pub fn supports_grant(&self, grant: &GrantType) -> bool {
+        self.grant_types.contains(grant)
     }
 }
 
@@ -78,32 +78,16 @@ pub enum ScenarioClients {
 }
 
 /// Clients the harness registers itself (RFC 7591).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RegistrationProfile {
     pub enabled: bool,
     pub redirect_uri: String,
     pub scope: Option<Scope>,
     pub auth_method: AuthMethod,
     /// Bearer token for the registration endpoint, if it is protected.
-    pub initial_access_token: Option<String>,
+    pub initial_access_token: Option<InitialAccessToken>,
     /// Whether scenarios register their clients or use the profile's.
     pub scenario_clients: ScenarioClients,
-}
-
-impl fmt::Debug for RegistrationProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegistrationProfile")
-            .field("enabled", &self.enabled)
-            .field("redirect_uri", &self.redirect_uri)
-            .field("scope", &self.scope)
-            .field("auth_method", &self.auth_method)
-            .field(
-                "initial_access_token",
-                &self.initial_access_token.as_ref().map(|_| "«redacted»"),
-            )
-            .field("scenario_clients", &self.scenario_clients)
-            .finish()
-    }
 }
 
 /// Names of the login form's fields.

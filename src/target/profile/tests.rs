@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::driver::forms::ConsentChoice;
-use crate::protocol::AuthMethod;
+use crate::protocol::{AuthMethod, GrantType};
 
 fn parse(text: &str) -> Result<TargetProfile, ProfileError> {
     TargetProfile::parse(text, "examples/targets/x.toml")
@@ -58,10 +58,16 @@ fn a_good_profile_parses_with_defaults_and_computed_hosts() {
     assert_eq!(p.kind, TargetKind::OAuth);
     assert_eq!(p.clients[0].auth_method, AuthMethod::ClientSecretBasic);
     assert_eq!(p.clients[1].auth_method, AuthMethod::None);
-    assert_eq!(p.clients[1].grant_types, vec!["authorization_code"]);
-    assert!(p.confidential_client("client_credentials").is_some());
+    assert_eq!(p.clients[1].grant_types, vec![GrantType::AuthorizationCode]);
+    assert!(
+        p.confidential_client(&GrantType::ClientCredentials)
+            .is_some()
+    );
     assert_eq!(
-        p.public_client("authorization_code").unwrap().id.as_str(),
+        p.public_client(&GrantType::AuthorizationCode)
+            .unwrap()
+            .id
+            .as_str(),
         "public-client"
     );
     let login = p.login.as_ref().unwrap();

@@ -4,7 +4,7 @@ use url::Url;
 
 use super::Validator;
 use crate::protocol::AuthMethod;
-use crate::protocol::{ClientId, ClientSecret, Scope};
+use crate::protocol::{ClientId, ClientSecret, GrantType, InitialAccessToken, Scope};
 use crate::target::profile::raw::{RawClient, RawEndpoints, RawRegistration};
 use crate::target::profile::{
     ClientProfile, DEFAULT_REDIRECT_URI, EndpointOverrides, ProfileError, RegistrationProfile,
@@ -68,11 +68,11 @@ impl Validator<'_> {
             .as_deref()
             .map(|r| self.redirect_uri(&at("redirect_uri"), r))
             .transpose()?;
-        let grant_types = c
-            .grant_types
-            .clone()
-            .unwrap_or_else(|| vec!["authorization_code".to_owned()]);
-        if grant_types.iter().any(|g| g == "authorization_code") && redirect_uri.is_none() {
+        let grant_types = c.grant_types.as_ref().map_or_else(
+            || vec![GrantType::AuthorizationCode],
+            |g| g.iter().map(|g| GrantType::parse(g)).collect(),
+        );
+        if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uri.is_none() {
             return Err(self.err(
                 &format!("clients[{i}]"),
                 "a client for the authorization_code grant needs a `redirect_uri`",
@@ -137,7 +137,7 @@ impl Validator<'_> {
                 }
                 m => m.unwrap_or(AuthMethod::ClientSecretBasic),
             },
-            initial_access_token: r.initial_access_token.clone(),
+            initial_access_token: r.initial_access_token.clone().map(InitialAccessToken::new),
             scenario_clients: r.scenario_clients.unwrap_or_default(),
         };
         if registration.scenario_clients == ScenarioClients::Profile && clients.is_empty() {
