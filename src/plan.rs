@@ -18,7 +18,7 @@ use crate::protocol::{AuthMethod, GrantType};
 use crate::report::model::{self, Level};
 use crate::runner::{FeatureSource, RunError, features};
 use crate::target::profile::ScenarioClients;
-use crate::target::{Target, TargetKind};
+use crate::target::{Endpoint, Target, TargetKind};
 
 /// Something a scenario needs of the target or its profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -355,7 +355,7 @@ fn check(need: Need, t: &Target) -> Result<Option<&'static str>, (String, String
             "the profile does not let the harness register clients",
             "add [registration] with enabled = true, if the server offers RFC 7591 registration",
         ),
-        Need::Registration if t.endpoints.registration.is_none() => no(
+        Need::Registration if t.endpoints.get(Endpoint::Registration).is_none() => no(
             "the target has no registration endpoint",
             "nothing to change, unless the server has one: give [endpoints] registration",
         ),
@@ -363,17 +363,17 @@ fn check(need: Need, t: &Target) -> Result<Option<&'static str>, (String, String
             "the target publishes no RFC 8414 metadata",
             "nothing to change, unless the issuer is wrong",
         ),
-        Need::Jwks if t.endpoints.jwks.is_none() => no(
+        Need::Jwks if t.endpoints.get(Endpoint::Jwks).is_none() => no(
             "the target publishes no jwks_uri",
             "give [endpoints] jwks in the profile, if the server publishes keys",
         ),
-        Need::Revocation if t.endpoints.revocation.is_none() => no(
+        Need::Revocation if t.endpoints.get(Endpoint::Revocation).is_none() => no(
             "the target has no revocation endpoint",
-            "give [endpoints] revocation in the profile, if the server has one",
+            Endpoint::Revocation.fix(),
         ),
-        Need::Introspection if t.endpoints.introspection.is_none() => no(
+        Need::Introspection if t.endpoints.get(Endpoint::Introspection).is_none() => no(
             "the target has no introspection endpoint",
-            "give [endpoints] introspection in the profile, if the server has one",
+            Endpoint::Introspection.fix(),
         ),
         Need::Resource if p.relying_party.as_ref().is_some_and(|r| r.token.is_none()) => no(
             "the profile does not say where the app's own token comes back, so its API cannot be called as the user",

@@ -12,6 +12,7 @@ use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow;
 use crate::protocol::{AuthMethod, GrantType};
+use crate::target::Endpoint;
 
 /// What this area keeps between its steps.
 #[derive(Default)]
@@ -25,7 +26,7 @@ struct CcState {
 impl Spec {
     /// Asks for a client-credentials token as `client`; keeps the answer.
     async fn client_credentials_as(&mut self, client: &TestClient) {
-        let endpoint = self.token_endpoint();
+        let endpoint = self.endpoint(Endpoint::Token);
         let driver = self.http();
         let res =
             flow::client_credentials(&driver, &endpoint, &client.auth(), client.scope.as_ref())
@@ -75,7 +76,7 @@ async fn public_cc_client(w: &mut Spec) {
     if let Some(s) = w.wanted_scope() {
         metadata["scope"] = json!(s.to_string());
     }
-    let endpoint = w.registration_endpoint();
+    let endpoint = w.endpoint(Endpoint::Registration);
     let reg = w
         .target()
         .profile

@@ -10,6 +10,7 @@ use super::outcome::{skip_with, unmet, unmet_with};
 use crate::driver::flow::{self, ClientAuth};
 use crate::protocol::AuthMethod;
 use crate::protocol::{ClientId, ClientSecret, GrantType, Scope};
+use crate::target::Endpoint;
 use crate::target::profile::ClientProfile;
 
 /// A client the scenario acts as.
@@ -120,7 +121,7 @@ impl Spec {
         else {
             unmet("harness bug: registering without [registration]");
         };
-        let endpoint = self.registration_endpoint();
+        let endpoint = self.endpoint(Endpoint::Registration);
         let uses_code = grants.contains(&"authorization_code");
         let mut metadata = json!({
             "client_name": format!("oauthspec: {}", self.scenario),

@@ -15,6 +15,7 @@ use crate::driver::flow;
 use crate::driver::http::HttpRequest;
 use crate::protocol::AuthMethod;
 use crate::protocol::{ClientId, ClientSecret, Scope};
+use crate::target::Endpoint;
 
 /// An answer of the registration or client configuration endpoint, with
 /// what was sent, in a few words.
@@ -112,7 +113,7 @@ impl Spec {
     /// Sends `metadata` to the registration endpoint and keeps the answer.
     async fn register_metadata(&mut self, what: &str, metadata: &Value) -> Sent {
         let reg = self.registration_profile();
-        let endpoint = self.registration_endpoint();
+        let endpoint = self.endpoint(Endpoint::Registration);
         let driver = self.http();
         let res = flow::register(
             &driver,

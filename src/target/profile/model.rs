@@ -32,16 +32,8 @@ pub enum TargetKind {
     RelyingParty,
 }
 
-/// Endpoints given in the profile; they win over discovery.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EndpointOverrides {
-    pub authorization: Option<Url>,
-    pub token: Option<Url>,
-    pub registration: Option<Url>,
-    pub revocation: Option<Url>,
-    pub introspection: Option<Url>,
-    pub jwks: Option<Url>,
-}
+/// Endpoints given in the profile (`[endpoints]`); they win over discovery.
+pub type EndpointOverrides = crate::target::endpoint::Endpoints;
 
 /// A client registered with the target beforehand.
 #[derive(Clone, Debug)]

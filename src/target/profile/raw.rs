@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::model::{ConsentPage, LoginStrategy, RefreshWith, ScenarioClients, TargetKind};
 use crate::protocol::AuthMethod;
+use crate::target::endpoint::Endpoint;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +43,19 @@ pub(super) struct RawEndpoints {
     pub(super) revocation: Option<String>,
     pub(super) introspection: Option<String>,
     pub(super) jwks: Option<String>,
+}
+
+impl RawEndpoints {
+    pub(super) fn get(&self, e: Endpoint) -> &Option<String> {
+        match e {
+            Endpoint::Authorization => &self.authorization,
+            Endpoint::Token => &self.token,
+            Endpoint::Registration => &self.registration,
+            Endpoint::Revocation => &self.revocation,
+            Endpoint::Introspection => &self.introspection,
+            Endpoint::Jwks => &self.jwks,
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -200,20 +200,7 @@ fn allowed_hosts(p: &TargetProfile, extra_hosts: Vec<HostPort>) -> HostAllowlist
         }
     };
     p.issuer.iter().for_each(&mut add);
-    let e = &p.endpoints;
-    for u in [
-        &e.authorization,
-        &e.token,
-        &e.registration,
-        &e.revocation,
-        &e.introspection,
-        &e.jwks,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        add(u);
-    }
+    p.endpoints.iter().for_each(|(_, u)| add(u));
     p.resources.iter().for_each(|r| add(&r.url));
     if let Some(j) = &p.jwt_api {
         add(&j.login_url);

@@ -5,6 +5,7 @@ use url::Url;
 use super::Validator;
 use crate::protocol::AuthMethod;
 use crate::protocol::{ClientId, ClientSecret, GrantType, InitialAccessToken, Scope};
+use crate::target::endpoint::Endpoint;
 use crate::target::profile::raw::{RawClient, RawEndpoints, RawRegistration};
 use crate::target::profile::{
     ClientProfile, DEFAULT_REDIRECT_URI, EndpointOverrides, ProfileError, RegistrationProfile,
@@ -26,14 +27,14 @@ impl Validator<'_> {
 
     /// `[endpoints]`: each an http(s) URL.
     pub(super) fn endpoints(&self, e: &RawEndpoints) -> Result<EndpointOverrides, ProfileError> {
-        Ok(EndpointOverrides {
-            authorization: self.opt_url("endpoints.authorization", &e.authorization)?,
-            token: self.opt_url("endpoints.token", &e.token)?,
-            registration: self.opt_url("endpoints.registration", &e.registration)?,
-            revocation: self.opt_url("endpoints.revocation", &e.revocation)?,
-            introspection: self.opt_url("endpoints.introspection", &e.introspection)?,
-            jwks: self.opt_url("endpoints.jwks", &e.jwks)?,
-        })
+        let mut out = EndpointOverrides::default();
+        for endpoint in Endpoint::ALL {
+            out.set(
+                endpoint,
+                self.opt_url(endpoint.profile_field(), e.get(endpoint))?,
+            );
+        }
+        Ok(out)
     }
 
     /// `[[clients]]`: distinct ids, a secret exactly when the method uses one.
