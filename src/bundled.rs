@@ -7,7 +7,7 @@ use oauthspec_reference_server::config::UserConfig;
 use oauthspec_reference_server::{RunningServer, Settings, start};
 
 use crate::context::ResolveError;
-use crate::runner::RunContext;
+use crate::context::RunContext;
 use crate::target::TargetProfile;
 
 /// The profile of the reference server (`examples/targets/reference.toml`);
