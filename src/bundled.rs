@@ -7,7 +7,7 @@ use oauthspec_reference_server::config::UserConfig;
 use oauthspec_reference_server::{RunningServer, Settings, start};
 
 use crate::context::ResolveError;
-use crate::runner::RunContext;
+use crate::context::RunContext;
 use crate::target::TargetProfile;
 
 /// The profile of the reference server (`examples/targets/reference.toml`);
@@ -32,7 +32,7 @@ pub async fn start_reference(
 ) -> Result<(RunningServer, TargetProfile), BundledError> {
     let server = start(settings).await?;
     let url = server.url();
-    let mut text = REFERENCE_PROFILE.replace(REFERENCE_URL, &url);
+    let mut text = reference_profile_text(&url);
     if let Some(token) = server.admin_token() {
         text.push_str(&format!(
             "\n[test_admin]\nurl = \"{url}/__admin\"\ntoken = \"{}\"\n",
@@ -41,6 +41,17 @@ pub async fn start_reference(
     }
     let profile = TargetProfile::parse(&text, "<bundled reference server>")?;
     Ok((server, profile))
+}
+
+/// The profile of the reference server (`examples/targets/reference.toml`) pointed at `url`:
+/// what `check` and `load` resolve when no target is given.
+pub fn reference_profile(url: &str) -> Result<TargetProfile, crate::target::ProfileError> {
+    TargetProfile::parse(&reference_profile_text(url), "<bundled reference server>")
+}
+
+/// The text of [`reference_profile`].
+pub fn reference_profile_text(url: &str) -> String {
+    REFERENCE_PROFILE.replace(REFERENCE_URL, url)
 }
 
 /// argon2id of `alice-password` with the smallest parameters (m=64 KiB,

@@ -1,11 +1,33 @@
 //! What every scenario of a run shares: the target and run-wide settings.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::driver::http::{Driver, DriverError};
 use crate::report::TargetInfo;
-use crate::target::{AdminApi, DiscoveryError, Target, TargetProfile};
+use crate::target::{AdminApi, DiscoveryError, ProfileError, Target, TargetProfile};
+
+/// The profile a run's `--target` names (`check` and `load`), read and validated. A profile
+/// that turns TLS verification off is told on stderr before anything is sent.
+pub fn read_profile(path: &Path) -> Result<TargetProfile, ProfileError> {
+    let profile = TargetProfile::load(path)?;
+    if profile.tls.skip_verify {
+        eprintln!("WARNING: {}", crate::report::model::TLS_OFF_WARNING);
+    }
+    Ok(profile)
+}
+
+/// A profile resolved into the target a run talks to, through `driver`: RFC 8414 discovery
+/// merged with the profile's `[endpoints]`. The one place `check` ([`RunContext::resolve`])
+/// and `load` (`load::DriverFlows::new`) resolve a target, whether a profile file's or the
+/// bundled reference server's (`bundled::reference_profile`).
+pub async fn resolve_target(
+    profile: TargetProfile,
+    driver: &Driver,
+) -> Result<Target, DiscoveryError> {
+    Target::resolve(profile, driver).await
+}
 
 /// Why a target could not be resolved into a run context.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +75,7 @@ impl RunContext {
     pub async fn resolve(profile: TargetProfile, kind: &str) -> Result<Arc<Self>, ResolveError> {
         let driver = profile.driver()?;
         let name = profile.name.clone();
-        let target = Target::resolve(profile, &driver)
+        let target = resolve_target(profile, &driver)
             .await
             .map_err(|source| ResolveError::Discovery { name, source })?;
         Ok(Arc::new(RunContext::for_target(target, driver, kind)))

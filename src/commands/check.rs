@@ -1,16 +1,18 @@
 //! `oauthspec check`: run the spec against a target and write the reports.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 use oauthspec::baseline::{Baseline, Comparison, Staleness};
 use oauthspec::bundled;
+use oauthspec::context::read_profile;
 use oauthspec::plan;
 use oauthspec::report;
 use oauthspec::report::model::ExitPolicy;
 use oauthspec::runner::{self, FeatureSource, Progress, RunContext, RunError, RunOptions};
-use oauthspec::target::TargetProfile;
-use oauthspec_reference_server::Fault;
+use oauthspec::target::Target;
+use oauthspec_reference_server::{Fault, RunningServer};
 
 use crate::exit;
 
@@ -77,74 +79,42 @@ fn default_report_dir() -> PathBuf {
 }
 
 pub async fn run(args: CheckArgs) -> u8 {
+    match check(&args).await {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+/// `error: …` on stderr; the exit code of a usage or profile error.
+fn usage(e: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {e}");
+    exit::USAGE
+}
+
+/// `error: …` on stderr; the exit code of a run that broke.
+fn broken(e: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {e}");
+    exit::BROKEN
+}
+
+/// The run; `Err` is an exit code already explained on stderr.
+async fn check(args: &CheckArgs) -> Result<u8, u8> {
     // A bad baseline is a usage error before anything runs.
-    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(Baseline::load)
+        .transpose()
+        .map_err(usage)?;
     // The bundled server lives until the run ends.
-    let (_server, ctx) = match &args.target {
-        Some(path) => {
-            let profile = match TargetProfile::load(path) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return exit::USAGE;
-                }
-            };
-            if profile.tls.skip_verify {
-                eprintln!("WARNING: {}", report::model::TLS_OFF_WARNING);
-            }
-            match RunContext::resolve(profile.clone(), "profile").await {
-                Ok(ctx) => (None, ctx),
-                // A plan can be made from the profile alone.
-                Err(e) if args.plan => {
-                    eprintln!("warning: {e}; planning from the profile alone");
-                    let driver = match profile.driver() {
-                        Ok(d) => d,
-                        Err(e) => {
-                            eprintln!("error: {e}");
-                            return exit::BROKEN;
-                        }
-                    };
-                    let target = oauthspec::target::Target::without_discovery(profile);
-                    (
-                        None,
-                        std::sync::Arc::new(RunContext::for_target(target, driver, "profile")),
-                    )
-                }
-                Err(e) => {
-                    eprintln!("error: the target could not be reached: {e}");
-                    return exit::BROKEN;
-                }
-            }
-        }
-        None => match bundled::reference_context(args.faults.clone()).await {
-            Ok((server, ctx)) => (Some(server), ctx),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::BROKEN;
-            }
-        },
-    };
+    let (_server, ctx) = context(args).await?;
     let source = match &args.features {
         Some(dir) => FeatureSource::Dir(dir.clone()),
         None => FeatureSource::Embedded,
     };
     // Every scenario of the spec, to tell a baseline entry whose scenario is gone.
-    let spec_ids = match baseline
-        .as_ref()
-        .map(|_| runner::features::scenario_ids(&source))
-    {
+    let spec_ids = match baseline.as_ref() {
         None => Vec::new(),
-        Some(Ok(ids)) => ids,
-        Some(Err(e)) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
+        Some(_) => runner::features::scenario_ids(&source).map_err(usage)?,
     };
     if let Some(target) = ctx.target.as_deref() {
         for u in &target.unreachable {
@@ -154,23 +124,7 @@ pub async fn run(args: CheckArgs) -> u8 {
         }
     }
     if args.plan {
-        let Some(target) = ctx.target.as_deref() else {
-            eprintln!("error: harness bug: no target to plan for");
-            return exit::BROKEN;
-        };
-        return match plan::plan(&source, target, args.tags.as_deref()) {
-            Ok(p) => {
-                use std::io::Write as _;
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{}", plan::clients_line(target));
-                let _ = write!(out, "{}", plan::render(&p, &ctx.name));
-                exit::OK
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                exit::USAGE
-            }
-        };
+        return plan_only(&source, &ctx, args);
     }
     let options = RunOptions {
         max_concurrent_scenarios: args.concurrency.max(1),
@@ -179,14 +133,8 @@ pub async fn run(args: CheckArgs) -> u8 {
     };
     let report = match runner::run(source, ctx, args.tags.clone(), &options).await {
         Ok(r) => r,
-        Err(e @ RunError::TimedOut(_)) => {
-            eprintln!("error: {e}");
-            return exit::BROKEN;
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
+        Err(e @ RunError::TimedOut(_)) => return Err(broken(e)),
+        Err(e) => return Err(usage(e)),
     };
     {
         use std::io::Write as _;
@@ -196,28 +144,78 @@ pub async fn run(args: CheckArgs) -> u8 {
     }
     github_output(&report);
     let dir = args.report_dir.clone().unwrap_or_else(default_report_dir);
-    match report::write_all(&report, &dir) {
+    write_reports(&report, &dir)?;
+    let policy = ExitPolicy {
+        strict: args.strict,
+        min_checked_percent: args.min_checked,
+    };
+    Ok(match baseline {
+        None => report.exit_code_with(policy),
+        Some(b) => {
+            let c = Comparison::of(&report, &b, &spec_ids, args.strict);
+            compared(&report, &c, &dir, policy)
+        }
+    })
+}
+
+/// The run's context: the profile's target resolved (from the profile alone for a plan, when
+/// the target cannot be reached), or the bundled reference server started, which the caller
+/// keeps alive until the run ends.
+async fn context(args: &CheckArgs) -> Result<(Option<RunningServer>, Arc<RunContext>), u8> {
+    let Some(path) = &args.target else {
+        return match bundled::reference_context(args.faults.clone()).await {
+            Ok((server, ctx)) => Ok((Some(server), ctx)),
+            Err(e) => Err(broken(e)),
+        };
+    };
+    let profile = read_profile(path).map_err(usage)?;
+    match RunContext::resolve(profile.clone(), "profile").await {
+        Ok(ctx) => Ok((None, ctx)),
+        // A plan can be made from the profile alone.
+        Err(e) if args.plan => {
+            eprintln!("warning: {e}; planning from the profile alone");
+            let driver = profile.driver().map_err(broken)?;
+            let target = Target::without_discovery(profile);
+            Ok((
+                None,
+                Arc::new(RunContext::for_target(target, driver, "profile")),
+            ))
+        }
+        Err(e) => {
+            eprintln!("error: the target could not be reached: {e}");
+            Err(exit::BROKEN)
+        }
+    }
+}
+
+/// `--plan`: what would run against the target, and nothing run.
+fn plan_only(source: &FeatureSource, ctx: &RunContext, args: &CheckArgs) -> Result<u8, u8> {
+    let Some(target) = ctx.target.as_deref() else {
+        eprintln!("error: harness bug: no target to plan for");
+        return Err(exit::BROKEN);
+    };
+    let p = plan::plan(source, target, args.tags.as_deref()).map_err(usage)?;
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", plan::clients_line(target));
+    let _ = write!(out, "{}", plan::render(&p, &ctx.name));
+    Ok(exit::OK)
+}
+
+/// Every report into `dir`, each path printed.
+fn write_reports(report: &report::RunReport, dir: &std::path::Path) -> Result<(), u8> {
+    match report::write_all(report, dir) {
         Ok(paths) => {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
             for p in paths {
                 let _ = writeln!(out, "wrote {}", p.display());
             }
+            Ok(())
         }
         Err(e) => {
             eprintln!("error: cannot write the reports: {e}");
-            return exit::BROKEN;
-        }
-    }
-    let policy = ExitPolicy {
-        strict: args.strict,
-        min_checked_percent: args.min_checked,
-    };
-    match baseline {
-        None => report.exit_code_with(policy),
-        Some(b) => {
-            let c = Comparison::of(&report, &b, &spec_ids, args.strict);
-            compared(&report, &c, &dir, policy)
+            Err(exit::BROKEN)
         }
     }
 }

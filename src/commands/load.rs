@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use oauthspec::load::{DriverFlows, reference_profile};
+use oauthspec::bundled::reference_profile;
+use oauthspec::context::read_profile;
+use oauthspec::load::DriverFlows;
 use oauthspec::report;
 use oauthspec::target::TargetProfile;
 use oauthspec_load::start_at::parse_start_at;
@@ -212,132 +214,49 @@ pub async fn run(args: LoadArgs) -> u8 {
     if let Some(LoadAction::Merge(m)) = &args.action {
         return merge(m);
     }
-    let shard = match args.shard.as_deref() {
-        Some(s) => s.parse::<Shard>().map(Some),
-        None => Shard::from_env(),
-    };
-    let shard = match shard {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let start_at = match args.start_at.as_deref().map(parse_start_at).transpose() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let users = shard.map_or(args.users, |s| s.users(args.users));
-    if users == 0 {
-        eprintln!(
-            "error: --users {} cannot be shared among {} shards: give at least one user per shard",
-            args.users,
-            shard.map_or(1, |s| s.count)
-        );
-        return exit::USAGE;
+    match load(&args).await {
+        Ok(code) | Err(code) => code,
     }
-    let share = Share {
-        shard,
-        users,
-        increase_rate: args.increase_rate.map(|r| shard.map_or(r, |s| s.rate(r))),
-        start_at,
-    };
-    let profile: Profile = match args.profile.as_deref().unwrap_or_default().parse() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let mut thresholds: Vec<Threshold> = Vec::new();
-    for t in &args.thresholds {
-        match t.parse::<Threshold>() {
-            Ok(t) => thresholds.push(t),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::USAGE;
-            }
-        }
-    }
-    if !args.allow_errors
-        && !thresholds
-            .iter()
-            .any(|t| t.metric == oauthspec_load::threshold::Metric::ErrorRate)
-    {
-        match DEFAULT_ERROR_RATE.parse::<Threshold>() {
-            Ok(mut t) => {
-                t.text = format!("{DEFAULT_ERROR_RATE} (the default; --allow-errors drops it)");
-                thresholds.push(t);
-            }
-            Err(e) => {
-                eprintln!("error: harness bug: {e}");
-                return exit::BROKEN;
-            }
-        }
-    }
+}
+
+/// `error: …` on stderr; the exit code of a usage or profile error.
+fn usage(e: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {e}");
+    exit::USAGE
+}
+
+/// `error: …` on stderr; the exit code of a run that broke.
+fn broken(e: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {e}");
+    exit::BROKEN
+}
+
+/// The run; `Err` is an exit code already explained on stderr.
+async fn load(args: &LoadArgs) -> Result<u8, u8> {
+    let share = share(args)?;
+    let profile: Profile = args
+        .profile
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(usage)?;
+    let thresholds = thresholds(args)?;
     let token_format = if args.opaque_tokens {
         TokenFormat::Opaque
     } else {
-        match args.token_format.parse::<TokenFormat>() {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::USAGE;
-            }
-        }
+        args.token_format.parse::<TokenFormat>().map_err(usage)?
     };
-    let run_time = match parse_run_time(&args.run_time) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
+    let run_time = parse_run_time(&args.run_time).map_err(usage)?;
     if let Some(a) = &args.signing_alg
         && !matches!(a.as_str(), "EdDSA" | "ES256" | "RS256")
     {
-        eprintln!("error: invalid --signing-alg `{a}`: use EdDSA, ES256 or RS256");
-        return exit::USAGE;
+        return Err(usage(format!(
+            "invalid --signing-alg `{a}`: use EdDSA, ES256 or RS256"
+        )));
     }
-    let (spawned, target_profile, name) = match &args.target {
-        Some(path) => match TargetProfile::load(path) {
-            Ok(p) => {
-                if p.tls.skip_verify {
-                    eprintln!("WARNING: {}", oauthspec::report::model::TLS_OFF_WARNING);
-                }
-                let name = format!("{} ({})", p.name, path.display());
-                (None, p, name)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::USAGE;
-            }
-        },
-        None => {
-            let server = match Spawned::start(args.signing_alg.as_deref(), args.in_memory).await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return exit::BROKEN;
-                }
-            };
-            let profile = match reference_profile(&server.url) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("error: harness bug: the bundled profile is invalid: {e}");
-                    server.stop().await;
-                    return exit::BROKEN;
-                }
-            };
-            let name = format!("bundled reference server at {}", server.url);
-            (Some(server), profile, name)
-        }
-    };
+    let (spawned, target_profile, name) = target(args).await?;
     let code = run_against(
-        &args,
+        args,
         &share,
         (profile, token_format),
         thresholds,
@@ -350,7 +269,82 @@ pub async fn run(args: LoadArgs) -> u8 {
     if let Some(s) = spawned {
         s.stop().await;
     }
-    code
+    Ok(code)
+}
+
+/// This process's share of the users and the rate (`--shard`, or the environment's), and
+/// when it starts.
+fn share(args: &LoadArgs) -> Result<Share, u8> {
+    let shard = match args.shard.as_deref() {
+        Some(s) => s.parse::<Shard>().map(Some),
+        None => Shard::from_env(),
+    };
+    let shard = shard.map_err(usage)?;
+    let start_at = args
+        .start_at
+        .as_deref()
+        .map(parse_start_at)
+        .transpose()
+        .map_err(usage)?;
+    let users = shard.map_or(args.users, |s| s.users(args.users));
+    if users == 0 {
+        return Err(usage(format!(
+            "--users {} cannot be shared among {} shards: give at least one user per shard",
+            args.users,
+            shard.map_or(1, |s| s.count)
+        )));
+    }
+    Ok(Share {
+        shard,
+        users,
+        increase_rate: args.increase_rate.map(|r| shard.map_or(r, |s| s.rate(r))),
+        start_at,
+    })
+}
+
+/// `--threshold`s, and the default error rate unless one is given or `--allow-errors`.
+fn thresholds(args: &LoadArgs) -> Result<Vec<Threshold>, u8> {
+    let mut thresholds: Vec<Threshold> = Vec::new();
+    for t in &args.thresholds {
+        thresholds.push(t.parse::<Threshold>().map_err(usage)?);
+    }
+    if !args.allow_errors
+        && !thresholds
+            .iter()
+            .any(|t| t.metric == oauthspec_load::threshold::Metric::ErrorRate)
+    {
+        match DEFAULT_ERROR_RATE.parse::<Threshold>() {
+            Ok(mut t) => {
+                t.text = format!("{DEFAULT_ERROR_RATE} (the default; --allow-errors drops it)");
+                thresholds.push(t);
+            }
+            Err(e) => return Err(broken(format!("harness bug: {e}"))),
+        }
+    }
+    Ok(thresholds)
+}
+
+/// The target: the profile `--target` names, or the reference server started in its own
+/// process with the bundled profile pointed at it (stopped by the caller).
+async fn target(args: &LoadArgs) -> Result<(Option<Spawned>, TargetProfile, String), u8> {
+    if let Some(path) = &args.target {
+        let p = read_profile(path).map_err(usage)?;
+        let name = format!("{} ({})", p.name, path.display());
+        return Ok((None, p, name));
+    }
+    let server = Spawned::start(args.signing_alg.as_deref(), args.in_memory)
+        .await
+        .map_err(broken)?;
+    let profile = match reference_profile(&server.url) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: harness bug: the bundled profile is invalid: {e}");
+            server.stop().await;
+            return Err(exit::BROKEN);
+        }
+    };
+    let name = format!("bundled reference server at {}", server.url);
+    Ok((Some(server), profile, name))
 }
 
 /// This process's part of the run.

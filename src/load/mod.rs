@@ -4,30 +4,26 @@
 //! requests then go through the lean path of [`lean`], prepared once, without evidence.
 
 pub mod ceiling;
+mod clients;
 pub mod lean;
+mod requests;
 
 use std::sync::Arc;
 
 use oauthspec_load::{BoxFut, CodeGrant, Exchange, Flows, Reply, Walk};
 use url::Url;
 
-use crate::driver::flow::{self, AuthorizationOutcome, ClientAuth, WalkOptions};
-use crate::driver::http::{DriverConfig, HttpRequest};
-use crate::driver::{
-    AuthMethod, AuthorizationRequest, ClientId, Driver, PkceCodeChallenge, PkceCodeVerifier, Scope,
-};
+use crate::context::resolve_target;
+use crate::driver::flow::{self, AuthorizationOutcome, WalkOptions};
+use crate::driver::http::{DriverConfig, HostAllowlist, HttpRequest};
+use crate::driver::{AuthorizationRequest, Driver, PkceCodeChallenge, PkceCodeVerifier, Scope};
 use crate::protocol::random_token;
-use crate::target::{DiscoveryError, Target, TargetProfile};
-use lean::{Lean, Prepared, Vary, Via, method_label};
+use crate::target::{DiscoveryError, Endpoint, Target, TargetProfile};
+use clients::{LoadClient, LoadClients};
+use lean::{Lean, Vary, method_label};
+use requests::{Ready, Requests};
 
-/// The profile of the reference server (`examples/targets/reference.toml`) pointed at `url`.
-pub fn reference_profile(url: &str) -> Result<TargetProfile, crate::target::ProfileError> {
-    TargetProfile::parse(&reference_profile_text(url), "<bundled reference server>")
-}
-
-fn reference_profile_text(url: &str) -> String {
-    include_str!("../../examples/targets/reference.toml").replace("http://127.0.0.1:8080", url)
-}
+pub use crate::bundled::reference_profile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlowsError {
@@ -39,40 +35,6 @@ pub enum FlowsError {
     Registration(String),
     #[error("cannot serve the generator's own ceiling endpoint on 127.0.0.1: {0}")]
     Ceiling(std::io::Error),
-}
-
-/// A client the load uses: how it authenticates, and what it asks for.
-#[derive(Clone, Debug)]
-struct LoadClient {
-    id: ClientId,
-    auth: ClientAuth,
-    redirect_uri: Option<String>,
-    scope: Option<Scope>,
-}
-
-/// A measured request, built once; or why it cannot be sent.
-type Ready = Result<Prepared, Unready>;
-
-/// Why a measured request cannot be sent, and which method it would have had (for goose).
-#[derive(Clone, Debug)]
-struct Unready {
-    method: &'static str,
-    why: String,
-}
-
-/// The measured requests of each operation, built once (see [`lean`]).
-struct Requests {
-    client_credentials: Ready,
-    exchange_code: Ready,
-    refresh: Ready,
-    introspect: Ready,
-    resource: Ready,
-    baseline: Ready,
-    ceiling: Ready,
-    /// The names the figures use, built once.
-    resource_name: String,
-    baseline_name: String,
-    ceiling_name: String,
 }
 
 /// `oauthspec_load::Flows` for one resolved target.
@@ -118,208 +80,20 @@ impl DriverFlows {
     /// `authorization_code` with a redirect URI (the profile's own, else one registered
     /// under RFC 7591 when the target allows it).
     pub async fn new(profile: TargetProfile, name: String) -> Result<Self, FlowsError> {
-        let config = DriverConfig {
-            timeout: profile.timeout,
-            record_evidence: false,
-            // The profile's [tls]: the same CAs, client certificate and verification as check.
-            tls: profile.tls.clone(),
-            ..DriverConfig::default()
-        };
         let ceiling = ceiling::Ceiling::start()
             .await
             .map_err(FlowsError::Ceiling)?;
-        let mut allowed = profile.allowed_hosts.clone();
-        if let Some(hp) = crate::driver::HostPort::from_url(&ceiling.url) {
-            allowed.insert(hp);
-        }
-        let fast = Driver::new(allowed.clone(), config.clone())?;
-        let walker = Driver::new(
-            profile.allowed_hosts.clone(),
-            DriverConfig {
-                record_evidence: true,
-                evidence_max_exchanges: 64,
-                evidence_body_limit: 256,
-                ..config.clone()
-            },
-        )?;
-        let target = Target::resolve(profile, &fast).await?;
+        let drivers = Drivers::new(&profile, &ceiling)?;
+        let target = resolve_target(profile, &drivers.fast).await?;
+        let clients = LoadClients::choose(&target, &drivers.fast).await?;
         let p = &target.profile;
-        let as_client = |c: &crate::target::profile::ClientProfile| {
-            ClientAuth::for_method(c.auth_method, &c.id, c.secret.as_ref()).map(|auth| LoadClient {
-                id: c.id.clone(),
-                auth,
-                redirect_uri: c.redirect_uri.clone(),
-                scope: c.scope.clone(),
-            })
-        };
-        let mut cc_client = p
-            .confidential_client("client_credentials")
-            .and_then(as_client);
-        let mut code_client = p
-            .clients
-            .iter()
-            .filter(|c| c.supports_grant("authorization_code") && c.redirect_uri.is_some())
-            .find(|c| !c.is_public())
-            .and_then(as_client);
-        if (cc_client.is_none() || code_client.is_none()) && target.can_register() {
-            let reg = p
-                .registration
-                .clone()
-                .expect("can_register implies a registration section");
-            let endpoint = target.endpoints.registration.clone().expect("can_register");
-            let method = match reg.auth_method {
-                AuthMethod::None => AuthMethod::ClientSecretBasic,
-                m => m,
-            };
-            let mut metadata = serde_json::json!({
-                "redirect_uris": [reg.redirect_uri],
-                "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
-                "response_types": ["code"],
-                "token_endpoint_auth_method": method.as_str(),
-                "client_name": "oauthspec load",
-            });
-            if let Some(s) = &reg.scope {
-                metadata["scope"] = serde_json::Value::String(s.to_string());
-            }
-            let answer = flow::register(
-                &fast,
-                &endpoint,
-                &metadata,
-                reg.initial_access_token.as_deref(),
-            )
-            .await
-            .map_err(|e| FlowsError::Registration(e.to_string()))?;
-            let status = answer.status;
-            let text = answer.text();
-            let info = answer
-                .into_success()
-                .ok_or_else(|| FlowsError::Registration(format!("status {status}: {text}")))?;
-            let auth = ClientAuth::for_method(method, &info.client_id, info.client_secret.as_ref())
-                .ok_or_else(|| FlowsError::Registration("no client_secret in the answer".into()))?;
-            let client = LoadClient {
-                id: info.client_id,
-                auth,
-                redirect_uri: Some(reg.redirect_uri.clone()),
-                scope: reg.scope.clone(),
-            };
-            cc_client.get_or_insert_with(|| client.clone());
-            code_client.get_or_insert(client);
-        }
-        let resource = p
-            .resources
-            .iter()
-            .find(|r| r.method.eq_ignore_ascii_case("GET"))
-            .map(|r| r.url.clone());
         let base = match &p.issuer {
             Some(i) => i.clone(),
-            None => target
-                .endpoints
-                .token
-                .clone()
-                .ok_or(DiscoveryError::MissingEndpoint("token"))?,
+            None => target.endpoints.require(Endpoint::Token)?.clone(),
         };
-        // The generator's ceiling: /healthz if the target answers it, else the discovery
-        // document (the cheapest request every authorization server answers).
-        let healthz = base.join("/healthz").expect("a path joins");
-        let healthz_ok = fast
-            .send(HttpRequest::get(healthz.clone()))
-            .await
-            .is_ok_and(|r| (200..300).contains(&r.status));
-        let baseline = if healthz_ok {
-            healthz
-        } else {
-            target.metadata_url.clone().unwrap_or(healthz)
-        };
-        let walk = p
-            .login
-            .as_ref()
-            .map(|l| l.walk_options())
-            .unwrap_or_default();
-        let mut authorization_params = p
-            .login
-            .as_ref()
-            .map(|l| l.authorization_params.clone())
-            .unwrap_or_default();
-        // RFC 8707 §2.1: the resource indicators go on the authorization request too; so
-        // does `audience`, where the servers that use it read it.
-        let code = &p.load.authorization_code;
-        authorization_params.extend(code.resource_pairs());
-        if let Some(a) = &code.audience {
-            authorization_params.push(("audience".to_owned(), a.clone()));
-        }
-        let authorization_scope = p.load.authorization_code.scope.clone();
-        let lean = Lean::new(&config, allowed)?;
-        let token = target.endpoints.token.clone();
-        let requests = Requests {
-            // RFC 6749 §4.4.2: scope is a parameter of this grant; the profile's [load] one
-            // replaces the client's.
-            client_credentials: prepare_token(
-                &lean,
-                &token,
-                &cc_client,
-                "client_credentials",
-                |c| {
-                    let g = &p.load.client_credentials;
-                    let mut form = g.token_form();
-                    if let (None, Some(s)) = (&g.scope, &c.scope) {
-                        form.insert(0, ("scope".to_owned(), s.to_string()));
-                    }
-                    form
-                },
-            ),
-            // RFC 6749 §4.1.3 has no scope (it went on the authorization request); RFC 8707
-            // §2.2 sends the resource again.
-            exchange_code: prepare_token(&lean, &token, &code_client, "authorization_code", |c| {
-                let mut form: Vec<_> = c
-                    .redirect_uri
-                    .iter()
-                    .map(|r| ("redirect_uri".to_owned(), r.clone()))
-                    .collect();
-                form.extend(
-                    p.load
-                        .authorization_code
-                        .token_form()
-                        .into_iter()
-                        .filter(|(k, _)| k != "scope"),
-                );
-                form
-            }),
-            refresh: prepare_token(&lean, &token, &code_client, "refresh_token", |_| {
-                p.load.refresh_token.token_form()
-            }),
-            introspect: match (
-                &target.endpoints.introspection,
-                cc_client.as_ref().or(code_client.as_ref()),
-            ) {
-                (None, _) => unready("POST", missing("introspection endpoint")),
-                (_, None) => unready("POST", missing("confidential client")),
-                (Some(ep), Some(c)) => {
-                    prepare(&lean, &flow::authenticated_post(ep, &c.auth, Vec::new()))
-                }
-            },
-            resource: match &resource {
-                Some(url) => prepare(&lean, &HttpRequest::get(url.clone())),
-                None => unready("GET", missing("GET resource")),
-            },
-            baseline: prepare(&lean, &HttpRequest::get(baseline.clone())),
-            // Through the client the target's requests use: an https target's ceiling
-            // includes reqwest's cost, not only hyper's.
-            ceiling: prepare_via(
-                &lean,
-                &HttpRequest::get(ceiling.url.clone()),
-                if base.scheme() == "https" {
-                    Via::TlsClient
-                } else {
-                    Via::Scheme
-                },
-            ),
-            resource_name: match &resource {
-                Some(url) => format!("resource GET {}", url.path()),
-                None => "resource".to_owned(),
-            },
-            baseline_name: format!("baseline GET {}", baseline.path()),
-            ceiling_name: format!("ceiling GET {}", ceiling::PATH),
-        };
+        let baseline = baseline_url(&target, &base, &drivers.fast).await;
+        let lean = Lean::new(&drivers.config, drivers.allowed)?;
+        let requests = Requests::prepare(&lean, &target, &clients, &baseline, &ceiling.url, &base);
         Ok(Self {
             name,
             base,
@@ -328,11 +102,15 @@ impl DriverFlows {
             authorization: target.endpoints.authorization.clone(),
             baseline,
             ceiling,
-            code_client,
-            walk,
-            authorization_params,
-            authorization_scope,
-            walker,
+            code_client: clients.code,
+            walk: p
+                .login
+                .as_ref()
+                .map(|l| l.walk_options())
+                .unwrap_or_default(),
+            authorization_params: authorization_params(p),
+            authorization_scope: p.load.authorization_code.scope.clone(),
+            walker: drivers.walker,
         })
     }
 
@@ -350,40 +128,79 @@ impl DriverFlows {
     }
 }
 
-fn prepare(lean: &Lean, request: &HttpRequest) -> Ready {
-    prepare_via(lean, request, Via::Scheme)
+/// The load's two clients of the target: `fast` for setup and the measured requests' settings
+/// (no evidence; the generator's own ceiling endpoint allowed too), `walker` for the login walk
+/// (evidence, so each request of a walk can be timed and reported).
+struct Drivers {
+    config: DriverConfig,
+    allowed: HostAllowlist,
+    fast: Driver,
+    walker: Driver,
 }
 
-fn prepare_via(lean: &Lean, request: &HttpRequest, via: Via) -> Ready {
-    lean.prepare_via(request, via).map_err(|e| Unready {
-        method: method_label(request.method.as_str()),
-        why: e.to_string(),
-    })
+impl Drivers {
+    fn new(profile: &TargetProfile, ceiling: &ceiling::Ceiling) -> Result<Self, FlowsError> {
+        let config = DriverConfig {
+            timeout: profile.timeout,
+            record_evidence: false,
+            // The profile's [tls]: the same CAs, client certificate and verification as check.
+            tls: profile.tls.clone(),
+            ..DriverConfig::default()
+        };
+        let mut allowed = profile.allowed_hosts.clone();
+        if let Some(hp) = crate::driver::HostPort::from_url(&ceiling.url) {
+            allowed.insert(hp);
+        }
+        let fast = Driver::new(allowed.clone(), config.clone())?;
+        let walker = Driver::new(
+            profile.allowed_hosts.clone(),
+            DriverConfig {
+                record_evidence: true,
+                evidence_max_exchanges: 64,
+                evidence_body_limit: 256,
+                ..config.clone()
+            },
+        )?;
+        Ok(Drivers {
+            config,
+            allowed,
+            fast,
+            walker,
+        })
+    }
 }
 
-/// A request the profile cannot make: `method` as it would have been.
-fn unready(method: &'static str, why: String) -> Ready {
-    Err(Unready { method, why })
+/// The generator's ceiling: /healthz if the target answers it, else the discovery document
+/// (the cheapest request every authorization server answers).
+async fn baseline_url(target: &Target, base: &Url, fast: &Driver) -> Url {
+    let healthz = base.join("/healthz").expect("a path joins");
+    let healthz_ok = fast
+        .send(HttpRequest::get(healthz.clone()))
+        .await
+        .is_ok_and(|r| (200..300).contains(&r.status));
+    if healthz_ok {
+        healthz
+    } else {
+        target.metadata_url.clone().unwrap_or(healthz)
+    }
 }
 
-/// A token request of `grant_type`, authenticated as `client`, with the client's fixed form
-/// parameters; what changes per request is added when it is sent.
-fn prepare_token(
-    lean: &Lean,
-    endpoint: &Option<Url>,
-    client: &Option<LoadClient>,
-    grant_type: &str,
-    fixed: impl FnOnce(&LoadClient) -> Vec<(String, String)>,
-) -> Ready {
-    let (Some(ep), Some(c)) = (endpoint, client) else {
-        return unready(
-            "POST",
-            missing(&format!("token endpoint or client for {grant_type}")),
-        );
-    };
-    let mut form = vec![("grant_type".to_owned(), grant_type.to_owned())];
-    form.extend(fixed(c));
-    prepare(lean, &flow::authenticated_post(ep, &c.auth, form))
+/// The profile's extra authorization parameters (e.g. `prompt=consent`), then
+/// `[load.authorization_code]`'s resource indicators and audience.
+fn authorization_params(p: &TargetProfile) -> Vec<(String, String)> {
+    let mut params = p
+        .login
+        .as_ref()
+        .map(|l| l.authorization_params.clone())
+        .unwrap_or_default();
+    // RFC 8707 §2.1: the resource indicators go on the authorization request too; so
+    // does `audience`, where the servers that use it read it.
+    let code = &p.load.authorization_code;
+    params.extend(code.resource_pairs());
+    if let Some(a) = &code.audience {
+        params.push(("audience".to_owned(), a.clone()));
+    }
+    params
 }
 
 impl Flows for DriverFlows {
@@ -587,7 +404,7 @@ mod tests {
             oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
                 .await
                 .unwrap();
-        let text = reference_profile_text(&server.url()) + extra;
+        let text = crate::bundled::reference_profile_text(&server.url()) + extra;
         let profile = TargetProfile::parse(&text, "reference.toml").unwrap();
         let flows = DriverFlows::new(profile, "reference".into()).await.unwrap();
         (server, flows)

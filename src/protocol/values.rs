@@ -79,6 +79,11 @@ secret_value!(
     AccessToken
 );
 secret_value!(
+    /// The bearer token a protected registration endpoint asks for (RFC 7591 §3: "initial
+    /// access token").
+    InitialAccessToken
+);
+secret_value!(
     /// A refresh token.
     RefreshToken
 );
@@ -192,6 +197,9 @@ mod tests {
         assert!(!format!("{r:?}").contains("opaque"));
         let c = AuthorizationCode::new("the-code-value-123");
         assert!(!format!("{c:?}").contains("code-value"));
+        let t = InitialAccessToken::new("initial-access-token-value");
+        assert!(!format!("{t:?}").contains("initial-access"));
+        assert!(!format!("{:?}", Some(&t)).contains("token-value"));
         // Public values stay readable.
         assert_eq!(
             format!("{}", ClientId::new("public-client")),

@@ -18,6 +18,7 @@ use crate::driver::flow::{
 use crate::driver::forms::ConsentChoice;
 use crate::driver::http::HostPort;
 use crate::protocol::{PkceCodeChallenge, PkceCodeVerifier, random_token};
+use crate::target::Endpoint;
 
 /// One line saying how an authorization request ended, for findings.
 pub fn describe(outcome: &AuthorizationOutcome) -> String {
@@ -176,7 +177,7 @@ impl Spec {
         let challenge = PkceCodeChallenge::s256(&verifier);
         let state = random_token(16);
         let mut request = AuthorizationRequest::code(
-            self.authorization_endpoint(),
+            self.endpoint(Endpoint::Authorization),
             &client.id,
             &client.redirect_uri,
             client.scope.as_ref(),

@@ -11,7 +11,8 @@ use super::outcome::{skip_with, unmet};
 use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow;
-use crate::protocol::AuthMethod;
+use crate::protocol::{AuthMethod, GrantType};
+use crate::target::Endpoint;
 
 /// What this area keeps between its steps.
 #[derive(Default)]
@@ -25,7 +26,7 @@ struct CcState {
 impl Spec {
     /// Asks for a client-credentials token as `client`; keeps the answer.
     async fn client_credentials_as(&mut self, client: &TestClient) {
-        let endpoint = self.token_endpoint();
+        let endpoint = self.endpoint(Endpoint::Token);
         let driver = self.http();
         let res = flow::TokenRequest::client_credentials()
             .scope(client.scope.as_ref())
@@ -42,11 +43,15 @@ impl Spec {
 async fn offered(w: &mut Spec) {
     if let Some(m) = &w.target().metadata {
         let grants = m.grant_types();
-        if !grants.iter().any(|g| g == "client_credentials") {
+        if !grants.contains(&GrantType::ClientCredentials) {
             skip_with(
                 format!(
                     "the server does not offer the client credentials grant (grant_types_supported = {})",
-                    grants.join(", ")
+                    grants
+                        .iter()
+                        .map(GrantType::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 "nothing to change: the server does not offer it",
             );
@@ -72,7 +77,7 @@ async fn public_cc_client(w: &mut Spec) {
     if let Some(s) = w.wanted_scope() {
         metadata["scope"] = json!(s.to_string());
     }
-    let endpoint = w.registration_endpoint();
+    let endpoint = w.endpoint(Endpoint::Registration);
     let reg = w
         .target()
         .profile
@@ -84,7 +89,7 @@ async fn public_cc_client(w: &mut Spec) {
         &driver,
         &endpoint,
         &metadata,
-        reg.initial_access_token.as_deref(),
+        reg.initial_access_token.as_ref().map(|t| t.secret()),
     )
     .await;
     let res = w.answered(res, "the registration endpoint");

@@ -9,7 +9,8 @@ use super::Spec;
 use super::outcome::{skip_with, unmet, unmet_with};
 use crate::driver::flow::{self, ClientAuth};
 use crate::protocol::AuthMethod;
-use crate::protocol::{ClientId, ClientSecret, Scope};
+use crate::protocol::{ClientId, ClientSecret, GrantType, Scope};
+use crate::target::Endpoint;
 use crate::target::profile::ClientProfile;
 
 /// A client the scenario acts as.
@@ -48,7 +49,7 @@ impl TestClient {
             method: c.auth_method,
             redirect_uri: c.redirect_uri.clone().unwrap_or_default(),
             scope: c.scope.clone().or(wanted),
-            grant_types: c.grant_types.clone(),
+            grant_types: c.grant_types.iter().map(ToString::to_string).collect(),
             registration: None,
         }
     }
@@ -120,7 +121,7 @@ impl Spec {
         else {
             unmet("harness bug: registering without [registration]");
         };
-        let endpoint = self.registration_endpoint();
+        let endpoint = self.endpoint(Endpoint::Registration);
         let uses_code = grants.contains(&"authorization_code");
         let mut metadata = json!({
             "client_name": format!("oauthspec: {}", self.scenario),
@@ -139,7 +140,7 @@ impl Spec {
             &driver,
             &endpoint,
             &metadata,
-            reg.initial_access_token.as_deref(),
+            reg.initial_access_token.as_ref().map(|t| t.secret()),
         )
         .await;
         let res = self.answered(res, "the registration endpoint");
@@ -186,7 +187,7 @@ impl Spec {
             return self.register_client(grants_for(grant), method).await;
         }
         let p = &self.target().profile;
-        let fits = |c: &&ClientProfile| c.supports_grant(grant);
+        let fits = |c: &&ClientProfile| c.supports_grant(&GrantType::parse(grant));
         let found = match need {
             ClientNeed::Confidential => p.clients.iter().filter(fits).find(|c| !c.is_public()),
             ClientNeed::Public => p.clients.iter().filter(fits).find(|c| c.is_public()),
@@ -240,7 +241,7 @@ impl Spec {
             self.register_client(grants_for(grant), method).await
         } else {
             let p = &self.target().profile;
-            match p.other_client(first.id.as_str(), grant) {
+            match p.other_client(first.id.as_str(), &GrantType::parse(grant)) {
                 Some(c) => TestClient::from_profile(c, self.wanted_scope()),
                 None => skip_with(
                     format!(
@@ -288,7 +289,7 @@ impl Spec {
         let wanted = self.wanted_scope();
         match self.target().profile.clients.iter().find(|c| {
             c.auth_method == method
-                && c.supports_grant("authorization_code")
+                && c.supports_grant(&GrantType::AuthorizationCode)
                 && c.redirect_uri.is_some()
         }) {
             Some(c) => TestClient::from_profile(c, wanted),
@@ -310,9 +311,9 @@ impl Spec {
         let p = &self.target().profile;
         p.login.is_some()
             && (self.registers_clients()
-                || p.clients
-                    .iter()
-                    .any(|c| c.supports_grant("authorization_code") && c.redirect_uri.is_some()))
+                || p.clients.iter().any(|c| {
+                    c.supports_grant(&GrantType::AuthorizationCode) && c.redirect_uri.is_some()
+                }))
     }
 
     /// SKIPs unless the target is an OAuth authorization server: a JWT API

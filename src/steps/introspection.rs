@@ -12,6 +12,7 @@ use super::{Finding, Spec, fail};
 use crate::driver::flow::ClientAuth;
 use crate::driver::http::HttpRequest;
 use crate::protocol::{Scope, random_token};
+use crate::target::Endpoint;
 
 /// The token a control showed introspection reporting active, for the
 /// scenario's later requests about it.
@@ -43,7 +44,7 @@ impl Spec {
         token: &str,
         hint: Option<&str>,
     ) -> Answer {
-        let endpoint = self.introspection_endpoint();
+        let endpoint = self.endpoint(Endpoint::Introspection);
         let mut form = vec![("token".to_owned(), token.to_owned())];
         if let Some(h) = hint {
             form.push(("token_type_hint".into(), h.into()));
@@ -172,7 +173,7 @@ impl Spec {
     async fn revoked_as_setup(&mut self, which: &str) {
         let client = self.client();
         let (token, hint) = pick_token(self, which);
-        let endpoint = self.revocation_endpoint();
+        let endpoint = self.endpoint(Endpoint::Revocation);
         let mut form = vec![("token".to_owned(), token)];
         if let Some(h) = hint {
             form.push(("token_type_hint".into(), h.into()));

@@ -15,6 +15,7 @@ use crate::driver::flow;
 use crate::driver::http::HttpRequest;
 use crate::protocol::AuthMethod;
 use crate::protocol::{ClientId, ClientSecret, Scope};
+use crate::target::Endpoint;
 
 /// An answer of the registration or client configuration endpoint, with
 /// what was sent, in a few words.
@@ -112,13 +113,13 @@ impl Spec {
     /// Sends `metadata` to the registration endpoint and keeps the answer.
     async fn register_metadata(&mut self, what: &str, metadata: &Value) -> Sent {
         let reg = self.registration_profile();
-        let endpoint = self.registration_endpoint();
+        let endpoint = self.endpoint(Endpoint::Registration);
         let driver = self.http();
         let res = flow::register(
             &driver,
             &endpoint,
             metadata,
-            reg.initial_access_token.as_deref(),
+            reg.initial_access_token.as_ref().map(|t| t.secret()),
         )
         .await;
         let res = self.answered(res, "the registration endpoint");

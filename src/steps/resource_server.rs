@@ -15,6 +15,7 @@ use super::{Finding, Spec, fail};
 use crate::driver::flow::Challenge;
 use crate::driver::http::HttpRequest;
 use crate::protocol::AccessToken;
+use crate::target::Endpoint;
 use crate::target::TargetKind;
 
 /// Far enough from now that no leeway covers it.
@@ -207,7 +208,7 @@ async fn revoke(w: &mut Spec) {
     let genuine = w.genuine();
     match w.target().profile.kind {
         TargetKind::OAuth => {
-            let endpoint = w.revocation_endpoint();
+            let endpoint = w.endpoint(Endpoint::Revocation);
             let client = w.client();
             let mut form = vec![
                 ("token".to_owned(), genuine.access.clone()),

@@ -11,6 +11,7 @@ use super::{Finding, Spec, fail};
 use crate::driver::flow::ClientAuth;
 use crate::driver::http::HttpRequest;
 use crate::protocol::random_token;
+use crate::target::Endpoint;
 
 fn own_token(w: &Spec, kind: &str) -> String {
     match kind {
@@ -23,7 +24,7 @@ fn own_token(w: &Spec, kind: &str) -> String {
 impl Spec {
     /// Revokes `token` with this authentication and hint; keeps the answer.
     async fn revoke_with(&mut self, auth: &ClientAuth, token: &str, hint: Option<&str>) -> Answer {
-        let endpoint = self.revocation_endpoint();
+        let endpoint = self.endpoint(Endpoint::Revocation);
         let mut form = vec![("token".to_owned(), token.to_owned())];
         if let Some(h) = hint {
             form.push(("token_type_hint".into(), h.into()));

@@ -17,6 +17,7 @@ use super::{Finding, Spec, fail};
 use crate::driver::flow::{self, AuthorizationOutcome, Challenge};
 use crate::driver::forms::ConsentChoice;
 use crate::protocol::{Scope, random_token};
+use crate::target::Endpoint;
 use crate::target::TargetKind;
 use crate::target::profile::ResourceProfile;
 
@@ -116,7 +117,7 @@ async fn unknown_scope_not_granted(w: &mut Spec) {
 #[when("the client asks for a client credentials token with a scope the server does not know")]
 async fn cc_unknown_scope(w: &mut Spec) {
     let client = w.client();
-    let endpoint = w.token_endpoint();
+    let endpoint = w.endpoint(Endpoint::Token);
     let driver = w.http();
     let scope = Scope::parse(&match &client.scope {
         Some(s) => format!("{s} {UNKNOWN_SCOPE}"),

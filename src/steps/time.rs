@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::Spec;
 use super::outcome::{skip_with, unmet};
+use crate::target::Endpoint;
 
 /// Which credential's lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +112,7 @@ impl Spec {
             "introspecting the refresh token",
             async {
                 let driver = self.http();
-                let endpoint = self.introspection_endpoint();
+                let endpoint = self.endpoint(Endpoint::Introspection);
                 crate::driver::flow::introspect(
                     &driver,
                     &endpoint,

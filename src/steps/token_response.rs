@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::{self, ClientAuth, EndpointResponse, TokenResponse};
+use crate::target::Endpoint;
 
 /// Whether a content type is `application/json` (parameters such as charset
 /// allowed).
@@ -93,7 +94,7 @@ impl Spec {
     /// and this grant type, and keeps the answer.
     async fn token_request_with_grant(&mut self, grant_type: &str) {
         let client = self.client();
-        let endpoint = self.token_endpoint();
+        let endpoint = self.endpoint(Endpoint::Token);
         let driver = self.http();
         let auth = client.auth();
         let res = flow::TokenRequest::grant(grant_type)

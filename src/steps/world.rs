@@ -15,7 +15,7 @@ use super::outcome::{skip_with, unmet, unmet_with};
 use super::state::Flow;
 use crate::context::RunContext;
 use crate::driver::http::{Browser, Driver, DriverError, Evidence, HttpRequest};
-use crate::target::Target;
+use crate::target::{Endpoint, Target};
 
 /// Area-private typed state, one value per type (see [`Spec::area`]).
 #[derive(Default)]
@@ -201,50 +201,19 @@ impl Spec {
     }
 
     /// An endpoint of the target, or a SKIP saying the target has none.
-    pub fn endpoint(&self, name: &'static str, url: Option<&Url>, fix: &str) -> Url {
-        url.cloned().unwrap_or_else(|| {
-            skip_with(format!("the target has no {name} endpoint"), fix.to_owned())
+    pub fn endpoint(&self, e: Endpoint) -> Url {
+        self.target().endpoints.get(e).cloned().unwrap_or_else(|| {
+            skip_with(
+                format!("the target has no {} endpoint", e.name()),
+                e.fix().to_owned(),
+            )
         })
     }
 
+    /// The token endpoint, for `tokens.rs` (another owner's file); elsewhere
+    /// `endpoint(Endpoint::Token)`.
     pub fn token_endpoint(&self) -> Url {
-        self.endpoint(
-            "token",
-            self.target().endpoints.token.as_ref(),
-            "give [endpoints] token in the profile",
-        )
-    }
-
-    pub fn authorization_endpoint(&self) -> Url {
-        self.endpoint(
-            "authorization",
-            self.target().endpoints.authorization.as_ref(),
-            "give [endpoints] authorization in the profile",
-        )
-    }
-
-    pub fn registration_endpoint(&self) -> Url {
-        self.endpoint(
-            "registration",
-            self.target().endpoints.registration.as_ref(),
-            "give [endpoints] registration in the profile, if the server has one",
-        )
-    }
-
-    pub fn revocation_endpoint(&self) -> Url {
-        self.endpoint(
-            "revocation",
-            self.target().endpoints.revocation.as_ref(),
-            "give [endpoints] revocation in the profile, if the server has one",
-        )
-    }
-
-    pub fn introspection_endpoint(&self) -> Url {
-        self.endpoint(
-            "introspection",
-            self.target().endpoints.introspection.as_ref(),
-            "give [endpoints] introspection in the profile, if the server has one",
-        )
+        self.endpoint(Endpoint::Token)
     }
 }
 

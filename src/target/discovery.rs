@@ -4,8 +4,11 @@
 use serde::Deserialize;
 use url::Url;
 
+use super::endpoint::Endpoint;
+pub use super::endpoint::Endpoints;
 use super::profile::{TargetKind, TargetProfile};
 use crate::driver::http::{Driver, DriverError, HttpRequest};
+use crate::protocol::GrantType;
 
 /// Authorization server metadata (RFC 8414 §2), typed, with the document as it came.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -53,11 +56,24 @@ impl Metadata {
         Ok(m)
     }
 
+    /// The metadata member that gives an endpoint, as written.
+    pub fn endpoint(&self, e: Endpoint) -> Option<&str> {
+        match e {
+            Endpoint::Authorization => self.authorization_endpoint.as_deref(),
+            Endpoint::Token => self.token_endpoint.as_deref(),
+            Endpoint::Registration => self.registration_endpoint.as_deref(),
+            Endpoint::Revocation => self.revocation_endpoint.as_deref(),
+            Endpoint::Introspection => self.introspection_endpoint.as_deref(),
+            Endpoint::Jwks => self.jwks_uri.as_deref(),
+        }
+    }
+
     /// Grant types, with RFC 8414's default when absent.
-    pub fn grant_types(&self) -> Vec<String> {
-        self.grant_types_supported
-            .clone()
-            .unwrap_or_else(|| vec!["authorization_code".to_owned(), "implicit".to_owned()])
+    pub fn grant_types(&self) -> Vec<GrantType> {
+        self.grant_types_supported.as_ref().map_or_else(
+            || vec![GrantType::AuthorizationCode, GrantType::Implicit],
+            |g| g.iter().map(|g| GrantType::parse(g)).collect(),
+        )
     }
 
     /// Client authentication methods, with RFC 8414's default when absent.
@@ -120,28 +136,18 @@ pub async fn discover(driver: &Driver, issuer: &Url) -> Result<(Metadata, Url), 
     Err(DiscoveryError::NotFound { tried })
 }
 
-/// The endpoints the harness uses.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Endpoints {
-    pub authorization: Option<Url>,
-    pub token: Option<Url>,
-    pub registration: Option<Url>,
-    pub revocation: Option<Url>,
-    pub introspection: Option<Url>,
-    pub jwks: Option<Url>,
-}
-
 impl Endpoints {
+    /// An endpoint the target must have.
+    pub fn require(&self, e: Endpoint) -> Result<&Url, DiscoveryError> {
+        self.get(e).ok_or(DiscoveryError::MissingEndpoint(e.name()))
+    }
+
     pub fn authorization(&self) -> Result<&Url, DiscoveryError> {
-        self.authorization
-            .as_ref()
-            .ok_or(DiscoveryError::MissingEndpoint("authorization"))
+        self.require(Endpoint::Authorization)
     }
 
     pub fn token(&self) -> Result<&Url, DiscoveryError> {
-        self.token
-            .as_ref()
-            .ok_or(DiscoveryError::MissingEndpoint("token"))
+        self.require(Endpoint::Token)
     }
 }
 
@@ -190,15 +196,7 @@ impl Target {
 
     /// The profile's own endpoints only.
     pub fn without_discovery(profile: TargetProfile) -> Self {
-        let o = &profile.endpoints;
-        let endpoints = Endpoints {
-            authorization: o.authorization.clone(),
-            token: o.token.clone(),
-            registration: o.registration.clone(),
-            revocation: o.revocation.clone(),
-            introspection: o.introspection.clone(),
-            jwks: o.jwks.clone(),
-        };
+        let endpoints = profile.endpoints.clone();
         Self {
             profile,
             metadata: None,
@@ -213,41 +211,21 @@ impl Target {
     pub fn apply_metadata(&mut self, metadata: Metadata, url: Url) {
         let allow = &self.profile.allowed_hosts;
         let mut unreachable = Vec::new();
-        let mut pick = |name: &str, over: &Option<Url>, found: &Option<String>| -> Option<Url> {
-            if over.is_some() {
-                return over.clone();
-            }
-            let u = Url::parse(found.as_deref()?).ok()?;
-            if !allow.allows(&u) {
-                unreachable.push(format!("{name}: {u}"));
-            }
-            Some(u)
-        };
-        let o = &self.profile.endpoints;
-        self.endpoints = Endpoints {
-            authorization: pick(
-                "authorization_endpoint",
-                &o.authorization,
-                &metadata.authorization_endpoint,
-            ),
-            token: pick("token_endpoint", &o.token, &metadata.token_endpoint),
-            registration: pick(
-                "registration_endpoint",
-                &o.registration,
-                &metadata.registration_endpoint,
-            ),
-            revocation: pick(
-                "revocation_endpoint",
-                &o.revocation,
-                &metadata.revocation_endpoint,
-            ),
-            introspection: pick(
-                "introspection_endpoint",
-                &o.introspection,
-                &metadata.introspection_endpoint,
-            ),
-            jwks: pick("jwks_uri", &o.jwks, &metadata.jwks_uri),
-        };
+        let mut endpoints = Endpoints::default();
+        for e in Endpoint::ALL {
+            let url = match self.profile.endpoints.get(e) {
+                Some(over) => Some(over.clone()),
+                None => {
+                    let found = metadata.endpoint(e).and_then(|u| Url::parse(u).ok());
+                    if let Some(u) = found.as_ref().filter(|u| !allow.allows(u)) {
+                        unreachable.push(format!("{}: {u}", e.metadata_member()));
+                    }
+                    found
+                }
+            };
+            endpoints.set(e, url);
+        }
+        self.endpoints = endpoints;
         self.unreachable = unreachable;
         self.metadata = Some(metadata);
         self.metadata_url = Some(url);

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod discovery;
+pub mod endpoint;
 pub mod jwt_api;
 pub mod load;
 pub mod profile;
@@ -9,5 +10,6 @@ pub mod relying_party;
 pub mod tls;
 
 pub use admin::{AdminApi, AdminError};
-pub use discovery::{DiscoveryError, Endpoints, Metadata, Target};
+pub use discovery::{DiscoveryError, Metadata, Target};
+pub use endpoint::{Endpoint, Endpoints};
 pub use profile::{ProfileError, ProfileIssue, TargetKind, TargetProfile};

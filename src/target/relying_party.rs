@@ -285,17 +285,7 @@ impl Validator<'_> {
                 "the fixed port the app's configuration points at (not 0)",
             ));
         }
-        let provider = match r.provider.as_deref().unwrap_or("google") {
-            "google" => Provider::Google,
-            "oidc" => Provider::Oidc,
-            "github" => Provider::Github,
-            other => {
-                return Err(self.err(
-                    "relying_party.provider",
-                    format!("unknown provider `{other}` (google, oidc or github)"),
-                ));
-            }
-        };
+        let provider = self.rp_provider(r.provider.as_deref())?;
         self.non_empty("relying_party.client_id", &r.client_id)?;
         self.non_empty("relying_party.client_secret", &r.client_secret)?;
         let success = self.rp_success(r.success.as_ref())?;
@@ -321,23 +311,7 @@ impl Validator<'_> {
             .map(TokenFrom::parse)
             .transpose()
             .map_err(|m| self.err("relying_party.token", m))?;
-        let browser = match &r.browser {
-            None => None,
-            Some(b) => {
-                if let Some(s) = &b.start {
-                    self.non_empty("relying_party.browser.start", s)?;
-                }
-                Some(RpBrowser {
-                    start: b.start.clone(),
-                    timeout: self.duration(
-                        "relying_party.browser.timeout",
-                        &b.timeout,
-                        Duration::from_secs(15),
-                    )?,
-                    process: BrowserProcess::new(b.executable.clone()),
-                })
-            }
-        };
+        let browser = r.browser.as_ref().map(|b| self.rp_browser(b)).transpose()?;
         Ok(RelyingPartyProfile {
             browser,
             login_url: self.url("relying_party.login_url", &r.login_url)?,
@@ -354,6 +328,35 @@ impl Validator<'_> {
                 &r.answer_within,
                 Duration::from_secs(5),
             )?,
+        })
+    }
+
+    /// `provider`: google (the default), oidc or github.
+    fn rp_provider(&self, raw: Option<&str>) -> Result<Provider, ProfileError> {
+        match raw.unwrap_or("google") {
+            "google" => Ok(Provider::Google),
+            "oidc" => Ok(Provider::Oidc),
+            "github" => Ok(Provider::Github),
+            other => Err(self.err(
+                "relying_party.provider",
+                format!("unknown provider `{other}` (google, oidc or github)"),
+            )),
+        }
+    }
+
+    /// `[relying_party.browser]`.
+    fn rp_browser(&self, b: &RawRpBrowser) -> Result<RpBrowser, ProfileError> {
+        if let Some(s) = &b.start {
+            self.non_empty("relying_party.browser.start", s)?;
+        }
+        Ok(RpBrowser {
+            start: b.start.clone(),
+            timeout: self.duration(
+                "relying_party.browser.timeout",
+                &b.timeout,
+                Duration::from_secs(15),
+            )?,
+            process: BrowserProcess::new(b.executable.clone()),
         })
     }
 
