@@ -157,7 +157,10 @@ fn prepare_token(
             missing(&format!("token endpoint or client for {grant_type}")),
         );
     };
-    let mut form = vec![("grant_type".to_owned(), grant_type.to_owned())];
-    form.extend(fixed(c));
-    prepare(lean, &flow::authenticated_post(ep, &c.auth, form))
+    let request = fixed(c)
+        .iter()
+        .fold(flow::TokenRequest::grant(grant_type), |r, (k, v)| {
+            r.param(k, v)
+        });
+    prepare(lean, &request.build(ep, &c.auth))
 }

@@ -7,6 +7,7 @@ use super::control::ControlKind;
 use super::outcome::{skip_with, unmet, unmet_with};
 use crate::driver::flow::{self, ClientAuth, EndpointResponse, TokenResponse};
 use crate::protocol::{AuthorizationCode, PkceCodeVerifier, RefreshToken, Scope};
+use crate::target::Endpoint;
 
 /// One line saying what the token endpoint answered, for findings.
 pub fn describe_token_answer(res: &EndpointResponse<TokenResponse>) -> String {
@@ -36,7 +37,7 @@ impl Spec {
         redirect_uri: Option<&str>,
         verifier: Option<&PkceCodeVerifier>,
     ) -> EndpointResponse<TokenResponse> {
-        let endpoint = self.token_endpoint();
+        let endpoint = self.endpoint(Endpoint::Token);
         let driver = self.http();
         let code = AuthorizationCode::new(code.to_owned());
         let res = flow::TokenRequest::authorization_code(&code)
@@ -131,7 +132,7 @@ impl Spec {
             .client_for(ClientNeed::Confidential, "client_credentials")
             .await;
         self.flow.client = Some(client.clone());
-        let endpoint = self.token_endpoint();
+        let endpoint = self.endpoint(Endpoint::Token);
         let driver = self.http();
         let res = flow::TokenRequest::client_credentials()
             .scope(client.scope.as_ref())
@@ -187,7 +188,7 @@ impl Spec {
         token: &RefreshToken,
         scope: Option<&Scope>,
     ) -> EndpointResponse<TokenResponse> {
-        let endpoint = self.token_endpoint();
+        let endpoint = self.endpoint(Endpoint::Token);
         let driver = self.http();
         let res = super::outcome::with_timeout(
             self.step_timeout(),

@@ -209,12 +209,6 @@ impl Spec {
             )
         })
     }
-
-    /// The token endpoint, for `tokens.rs` (another owner's file); elsewhere
-    /// `endpoint(Endpoint::Token)`.
-    pub fn token_endpoint(&self) -> Url {
-        self.endpoint(Endpoint::Token)
-    }
 }
 
 /// A request refused because its host is not in the profile is a setup
