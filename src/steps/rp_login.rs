@@ -355,7 +355,7 @@ async fn ask_session(driver: &Driver, browser: &Browser, session: &RpSession, lo
     if let Some(t) = &login.token {
         req = req.bearer(t);
     }
-    match driver.send_in(&browser, req).await {
+    match driver.send_in(browser, req).await {
         Ok(res) => {
             login.session_established = session.established(&res);
             login.summary = format!(

@@ -5,6 +5,7 @@
 //! steps, which time the relying party's callback and may change `state` on the way there
 //! through a [`HopHook`].
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -98,40 +99,42 @@ impl<'a> Redirects<'a> {
             let resp = answer?;
             self.steps += 1;
             let next = match self.next_hop(resp) {
-                Ok(next) => next,
-                Err(arrival) => return Ok(arrival),
+                ControlFlow::Continue(next) => next,
+                ControlFlow::Break(arrival) => return Ok(arrival),
             };
             request = hook.before(HttpRequest::get(next), true);
         }
     }
 
     /// Where a redirect leads, if the walk goes on.
-    fn next_hop(&self, resp: HttpResponse) -> Result<Url, Arrival> {
+    fn next_hop(&self, resp: HttpResponse) -> ControlFlow<Arrival, Url> {
         if !(300..400).contains(&resp.status) {
-            return Err(Arrival::Page(resp));
+            return ControlFlow::Break(Arrival::Page(resp));
         }
         let next = match resp.location() {
-            None => return Err(Arrival::BadRedirect(resp, "no Location header".into())),
-            Some(Err(e)) => return Err(Arrival::BadRedirect(resp, e.to_string())),
+            None => {
+                return ControlFlow::Break(Arrival::BadRedirect(resp, "no Location header".into()));
+            }
+            Some(Err(e)) => return ControlFlow::Break(Arrival::BadRedirect(resp, e.to_string())),
             Some(Ok(next)) => next,
         };
         if let Some(r) = self.redirect_uri
             && matches_redirect_uri(&next, r)
         {
-            return Err(Arrival::Client(AuthorizationResponse::from_location(
+            return ControlFlow::Break(Arrival::Client(AuthorizationResponse::from_location(
                 next,
                 resp.status,
             )));
         }
         if !self.driver.allowlist().allows(&next) {
-            return Err(Arrival::Elsewhere {
+            return ControlFlow::Break(Arrival::Elsewhere {
                 status: resp.status,
                 location: next,
             });
         }
         if self.exhausted() {
-            return Err(Arrival::TooManySteps(resp));
+            return ControlFlow::Break(Arrival::TooManySteps(resp));
         }
-        Ok(next)
+        ControlFlow::Continue(next)
     }
 }
