@@ -8,6 +8,7 @@ use super::lean::{Lean, Prepared, Via, method_label};
 use super::{ceiling, missing};
 use crate::driver::flow;
 use crate::driver::http::HttpRequest;
+use crate::protocol::GrantType;
 use crate::target::Target;
 use crate::target::load::GrantParams;
 
@@ -61,15 +62,19 @@ impl Requests {
                 lean,
                 &token,
                 &clients.cc,
-                "client_credentials",
+                GrantType::ClientCredentials,
                 |c| client_credentials_form(&p.load.client_credentials, c),
             ),
             // RFC 6749 §4.1.3 has no scope (it went on the authorization request); RFC 8707
             // §2.2 sends the resource again.
-            exchange_code: prepare_token(lean, &token, &clients.code, "authorization_code", |c| {
-                exchange_form(&p.load.authorization_code, c)
-            }),
-            refresh: prepare_token(lean, &token, &clients.code, "refresh_token", |_| {
+            exchange_code: prepare_token(
+                lean,
+                &token,
+                &clients.code,
+                GrantType::AuthorizationCode,
+                |c| exchange_form(&p.load.authorization_code, c),
+            ),
+            refresh: prepare_token(lean, &token, &clients.code, GrantType::RefreshToken, |_| {
                 p.load.refresh_token.token_form()
             }),
             introspect: introspect(lean, &target.endpoints.introspection, clients),
@@ -148,7 +153,7 @@ fn prepare_token(
     lean: &Lean,
     endpoint: &Option<Url>,
     client: &Option<LoadClient>,
-    grant_type: &str,
+    grant_type: GrantType,
     fixed: impl FnOnce(&LoadClient) -> Vec<(String, String)>,
 ) -> Ready {
     let (Some(ep), Some(c)) = (endpoint, client) else {
@@ -157,10 +162,9 @@ fn prepare_token(
             missing(&format!("token endpoint or client for {grant_type}")),
         );
     };
-    let request = fixed(c)
-        .iter()
-        .fold(flow::TokenRequest::grant(grant_type), |r, (k, v)| {
-            r.param(k, v)
-        });
+    let request = fixed(c).iter().fold(
+        flow::TokenRequest::grant(grant_type.as_str()),
+        |r, (k, v)| r.param(k, v),
+    );
     prepare(lean, &request.build(ep, &c.auth))
 }

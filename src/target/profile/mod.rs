@@ -5,9 +5,9 @@
 //! examples/targets/x.toml:7:1: clients[0].redirect_uri: relative URL without a base
 //! ```
 //!
-//! Split like ripgrep's flags: [`raw`] is the TOML as serde reads it, [`locate`] turns byte
+//! Split like ripgrep's flags: `raw.rs` is the TOML as serde reads it, `locate.rs` turns byte
 //! offsets and field paths into line, column and field, `validate/` checks one section per
-//! method and builds the typed model of [`model`].
+//! method and builds the typed model of `model.rs`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
