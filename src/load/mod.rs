@@ -99,7 +99,7 @@ impl DriverFlows {
             base,
             lean,
             requests,
-            authorization: target.endpoints.authorization.clone(),
+            authorization: target.endpoints.get(Endpoint::Authorization).cloned(),
             baseline,
             ceiling,
             code_client: clients.code,

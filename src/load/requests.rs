@@ -9,6 +9,7 @@ use super::{ceiling, missing};
 use crate::driver::flow;
 use crate::driver::http::HttpRequest;
 use crate::protocol::GrantType;
+use crate::target::Endpoint;
 use crate::target::Target;
 use crate::target::load::GrantParams;
 
@@ -49,7 +50,7 @@ impl Requests {
         base: &Url,
     ) -> Self {
         let p = &target.profile;
-        let token = target.endpoints.token.clone();
+        let token = target.endpoints.get(Endpoint::Token).cloned();
         let resource = p
             .resources
             .iter()
@@ -77,7 +78,11 @@ impl Requests {
             refresh: prepare_token(lean, &token, &clients.code, GrantType::RefreshToken, |_| {
                 p.load.refresh_token.token_form()
             }),
-            introspect: introspect(lean, &target.endpoints.introspection, clients),
+            introspect: introspect(
+                lean,
+                &target.endpoints.get(Endpoint::Introspection).cloned(),
+                clients,
+            ),
             resource: match &resource {
                 Some(url) => prepare(lean, &HttpRequest::get(url.clone())),
                 None => unready("GET", missing("GET resource")),

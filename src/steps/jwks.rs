@@ -15,6 +15,7 @@ use serde::de::IgnoredAny;
 use super::outcome::{skip_with, unmet};
 use super::{Finding, Spec, fail};
 use crate::driver::http::HttpRequest;
+use crate::target::Endpoint;
 
 /// Members that only a private or secret key has (RFC 7518 §6.2.2, §6.3.2,
 /// §6.4.1; RFC 8037 §2 uses `d` too).
@@ -198,7 +199,7 @@ impl Spec {
 
 #[given("the server's key set is fetched from its jwks_uri")]
 async fn fetch(w: &mut Spec) {
-    let Some(url) = w.target().endpoints.jwks.clone() else {
+    let Some(url) = w.target().endpoints.get(Endpoint::Jwks).cloned() else {
         skip_with(
             "the target publishes no jwks_uri (no metadata, and none in the profile's [endpoints])",
             "give [endpoints] jwks in the profile, if the server publishes keys",

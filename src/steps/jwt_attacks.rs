@@ -23,6 +23,7 @@ use super::outcome::{OrSkip, skip, unmet};
 use super::{Finding, Spec, fail};
 use crate::jose::forge::{self, Forgery};
 use crate::jose::{Alg, Jwk, JwkSet, Jws, Signer, weak};
+use crate::target::Endpoint;
 use crate::upstream::FakeServer;
 
 /// This area's state: the key URL an attack pointed at, its hits, and the
@@ -48,7 +49,7 @@ impl Spec {
 
     /// The target's published public keys (its JWKS), if it has any.
     async fn target_keys(&mut self) -> Option<JwkSet> {
-        let url = self.target().endpoints.jwks.clone()?;
+        let url = self.target().endpoints.get(Endpoint::Jwks).cloned()?;
         let a = self.send(crate::driver::http::HttpRequest::get(url)).await;
         let v: Value = a.json()?;
         JwkSet::parse(&v).ok()

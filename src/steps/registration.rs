@@ -84,7 +84,7 @@ impl Spec {
                 "add [registration] with enabled = true, if the server offers RFC 7591 registration",
             );
         };
-        if target.endpoints.registration.is_none() {
+        if target.endpoints.get(Endpoint::Registration).is_none() {
             skip_with(
                 "the target has no registration endpoint",
                 "nothing to change, unless the server has one: give [endpoints] registration",

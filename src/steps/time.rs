@@ -100,7 +100,13 @@ impl Spec {
         }
         let fix = "give [lifetimes] refresh in the profile (from issue to expiry)";
         let client = self.client();
-        if client.is_public() || self.target().endpoints.introspection.is_none() {
+        if client.is_public()
+            || self
+                .target()
+                .endpoints
+                .get(Endpoint::Introspection)
+                .is_none()
+        {
             skip_with(
                 "the harness cannot tell when refresh tokens expire: no [lifetimes] refresh, and no introspection it can ask",
                 fix,

@@ -180,7 +180,8 @@ impl Target {
             return Ok(target);
         };
         let o = &target.profile.endpoints;
-        let overrides_suffice = o.authorization.is_some() && o.token.is_some();
+        let overrides_suffice =
+            o.get(Endpoint::Authorization).is_some() && o.get(Endpoint::Token).is_some();
         match discover(driver, &issuer).await {
             Ok((m, url)) => {
                 target.apply_metadata(m, url);
@@ -233,7 +234,7 @@ impl Target {
 
     /// Whether the registration endpoint can be used (known, and allowed by the profile).
     pub fn can_register(&self) -> bool {
-        self.profile.registration_enabled() && self.endpoints.registration.is_some()
+        self.profile.registration_enabled() && self.endpoints.get(Endpoint::Registration).is_some()
     }
 }
 
@@ -320,11 +321,15 @@ mod tests {
             "/.well-known/openid-configuration"
         );
         assert_eq!(
-            target.endpoints.authorization.as_ref().unwrap().path(),
+            target
+                .endpoints
+                .get(Endpoint::Authorization)
+                .unwrap()
+                .path(),
             "/auth"
         );
         assert_eq!(
-            target.endpoints.token.as_ref().unwrap().path(),
+            target.endpoints.get(Endpoint::Token).unwrap().path(),
             "/other-token"
         );
         assert!(target.can_register());

@@ -1,7 +1,7 @@
 //! The endpoints the harness uses, as one enum: each carries its RFC 8414 §2 metadata member,
 //! its key in the profile's `[endpoints]` and the fix a scenario gives when the target has
-//! none. Adding an endpoint is a variant, a line in each `match` below, a field of
-//! [`Endpoints`] and of the profile's raw `[endpoints]`, and a member of `Metadata`.
+//! none. Adding an endpoint is a variant, its place in [`Endpoint::ALL`] and its row in
+//! `row`, and a field of the profile's raw `[endpoints]` (`profile/raw.rs`).
 
 use url::Url;
 
@@ -27,82 +27,89 @@ impl Endpoint {
         Endpoint::Jwks,
     ];
 
+    /// One row per endpoint: everything else about it is read from here.
+    fn row(self) -> Row {
+        let (name, metadata_member, fix) = match self {
+            Endpoint::Authorization => (
+                "authorization",
+                "authorization_endpoint",
+                "give [endpoints] authorization in the profile",
+            ),
+            Endpoint::Token => (
+                "token",
+                "token_endpoint",
+                "give [endpoints] token in the profile",
+            ),
+            Endpoint::Registration => (
+                "registration",
+                "registration_endpoint",
+                "give [endpoints] registration in the profile, if the server has one",
+            ),
+            Endpoint::Revocation => (
+                "revocation",
+                "revocation_endpoint",
+                "give [endpoints] revocation in the profile, if the server has one",
+            ),
+            Endpoint::Introspection => (
+                "introspection",
+                "introspection_endpoint",
+                "give [endpoints] introspection in the profile, if the server has one",
+            ),
+            Endpoint::Jwks => (
+                "jwks",
+                "jwks_uri",
+                "give [endpoints] jwks in the profile, if the server publishes keys",
+            ),
+        };
+        Row {
+            name,
+            metadata_member,
+            fix,
+        }
+    }
+
     /// Its name in messages and its key in `[endpoints]`.
     pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::Authorization => "authorization",
-            Endpoint::Token => "token",
-            Endpoint::Registration => "registration",
-            Endpoint::Revocation => "revocation",
-            Endpoint::Introspection => "introspection",
-            Endpoint::Jwks => "jwks",
-        }
+        self.row().name
     }
 
     /// The authorization server metadata member that gives it (RFC 8414 §2, RFC 7591 §3,
     /// RFC 7009 §4, RFC 7662 §4).
     pub fn metadata_member(self) -> &'static str {
-        match self {
-            Endpoint::Authorization => "authorization_endpoint",
-            Endpoint::Token => "token_endpoint",
-            Endpoint::Registration => "registration_endpoint",
-            Endpoint::Revocation => "revocation_endpoint",
-            Endpoint::Introspection => "introspection_endpoint",
-            Endpoint::Jwks => "jwks_uri",
-        }
+        self.row().metadata_member
     }
 
     /// The field of the profile that overrides it, as errors name it.
-    pub fn profile_field(self) -> &'static str {
-        match self {
-            Endpoint::Authorization => "endpoints.authorization",
-            Endpoint::Token => "endpoints.token",
-            Endpoint::Registration => "endpoints.registration",
-            Endpoint::Revocation => "endpoints.revocation",
-            Endpoint::Introspection => "endpoints.introspection",
-            Endpoint::Jwks => "endpoints.jwks",
-        }
+    pub fn profile_field(self) -> String {
+        format!("endpoints.{}", self.name())
     }
 
     /// What to change when a scenario needs it and the target has none.
     pub fn fix(self) -> &'static str {
-        match self {
-            Endpoint::Authorization => "give [endpoints] authorization in the profile",
-            Endpoint::Token => "give [endpoints] token in the profile",
-            Endpoint::Registration => {
-                "give [endpoints] registration in the profile, if the server has one"
-            }
-            Endpoint::Revocation => {
-                "give [endpoints] revocation in the profile, if the server has one"
-            }
-            Endpoint::Introspection => {
-                "give [endpoints] introspection in the profile, if the server has one"
-            }
-            Endpoint::Jwks => "give [endpoints] jwks in the profile, if the server publishes keys",
-        }
+        self.row().fix
     }
+}
+
+/// What the harness knows of an endpoint.
+struct Row {
+    name: &'static str,
+    metadata_member: &'static str,
+    fix: &'static str,
 }
 
 /// A URL per endpoint, where known: the profile's overrides, or a target's resolved endpoints.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Endpoints {
-    pub authorization: Option<Url>,
-    pub token: Option<Url>,
-    pub registration: Option<Url>,
-    pub revocation: Option<Url>,
-    pub introspection: Option<Url>,
-    pub jwks: Option<Url>,
-}
+pub struct Endpoints([Option<Url>; Endpoint::ALL.len()]);
 
 impl Endpoints {
     /// The URL of an endpoint, if known.
     pub fn get(&self, e: Endpoint) -> Option<&Url> {
-        self.slot(e).as_ref()
+        self.0[e as usize].as_ref()
     }
 
     /// Sets the URL of an endpoint.
     pub fn set(&mut self, e: Endpoint, url: Option<Url>) {
-        *self.slot_mut(e) = url;
+        self.0[e as usize] = url;
     }
 
     /// Every known endpoint with its URL, in [`Endpoint::ALL`]'s order.
@@ -110,28 +117,6 @@ impl Endpoints {
         Endpoint::ALL
             .into_iter()
             .filter_map(|e| self.get(e).map(|u| (e, u)))
-    }
-
-    fn slot(&self, e: Endpoint) -> &Option<Url> {
-        match e {
-            Endpoint::Authorization => &self.authorization,
-            Endpoint::Token => &self.token,
-            Endpoint::Registration => &self.registration,
-            Endpoint::Revocation => &self.revocation,
-            Endpoint::Introspection => &self.introspection,
-            Endpoint::Jwks => &self.jwks,
-        }
-    }
-
-    fn slot_mut(&mut self, e: Endpoint) -> &mut Option<Url> {
-        match e {
-            Endpoint::Authorization => &mut self.authorization,
-            Endpoint::Token => &mut self.token,
-            Endpoint::Registration => &mut self.registration,
-            Endpoint::Revocation => &mut self.revocation,
-            Endpoint::Introspection => &mut self.introspection,
-            Endpoint::Jwks => &mut self.jwks,
-        }
     }
 }
 
@@ -145,7 +130,8 @@ mod tests {
         let mut all = Endpoints::default();
         for (i, e) in Endpoint::ALL.into_iter().enumerate() {
             assert!(seen.insert(e.metadata_member()), "{e:?}");
-            assert!(seen.insert(e.profile_field()), "{e:?}");
+            assert!(seen.insert(e.name()), "{e:?}");
+            assert_eq!(Endpoint::ALL[e as usize], e, "ALL is in declaration order");
             assert_eq!(e.profile_field(), format!("endpoints.{}", e.name()));
             assert!(e.fix().contains(&format!("[endpoints] {}", e.name())));
             let url = Url::parse(&format!("http://h/{i}")).unwrap();

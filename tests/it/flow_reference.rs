@@ -4,7 +4,7 @@
 use oauthspec::driver::flow::*;
 use oauthspec::driver::http::Driver;
 use oauthspec::protocol::{self, ClientId, PkceCodeChallenge, PkceCodeVerifier, Scope};
-use oauthspec::target::{Target, TargetProfile};
+use oauthspec::target::{Endpoint, Target, TargetProfile};
 
 async fn reference_target() -> (oauthspec_reference_server::RunningServer, Target, Driver) {
     let server = oauthspec_reference_server::start(oauthspec_reference_server::Settings::default())
@@ -49,7 +49,7 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
     });
     let registered = register(
         &driver,
-        target.endpoints.registration.as_ref().unwrap(),
+        target.endpoints.get(Endpoint::Registration).unwrap(),
         &metadata,
         None,
     )
@@ -132,7 +132,7 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
         .unwrap()
         .into_success()
         .unwrap_or_else(|| panic!("refresh failed:\n{}", driver.evidence()));
-    if let Some(revocation) = &target.endpoints.revocation {
+    if let Some(revocation) = target.endpoints.get(Endpoint::Revocation) {
         let rt = refreshed.refresh_token.as_ref().unwrap_or(&refresh_token);
         let revoked = revoke(
             &driver,

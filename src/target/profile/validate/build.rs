@@ -7,6 +7,7 @@ use url::Url;
 
 use super::Validator;
 use crate::driver::http::{HostAllowlist, HostPort};
+use crate::target::Endpoint;
 use crate::target::profile::raw::RawProfile;
 use crate::target::profile::{
     JwtApiProfile, ProfileError, RelyingPartyProfile, TargetKind, TargetProfile,
@@ -128,7 +129,9 @@ impl Validator<'_> {
                 "[jwt_api] is for jwt-api targets: add `kind = \"jwt-api\"`",
             ));
         }
-        if p.issuer.is_none() && p.endpoints.authorization.is_none() && p.endpoints.token.is_none()
+        if p.issuer.is_none()
+            && p.endpoints.get(Endpoint::Authorization).is_none()
+            && p.endpoints.get(Endpoint::Token).is_none()
         {
             return Err(self.err(
                 "issuer",

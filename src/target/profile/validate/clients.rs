@@ -31,7 +31,7 @@ impl Validator<'_> {
         for endpoint in Endpoint::ALL {
             out.set(
                 endpoint,
-                self.opt_url(endpoint.profile_field(), e.get(endpoint))?,
+                self.opt_url(&endpoint.profile_field(), e.get(endpoint))?,
             );
         }
         Ok(out)
