@@ -15,12 +15,9 @@ pub(super) fn check(need: Need, t: &Target) -> Checked {
         | Need::CcClient
         | Need::SecondClient
         | Need::Method(_) => client_need(need, t),
-        Need::CcGrant
-        | Need::Registration
-        | Need::Metadata
-        | Need::Jwks
-        | Need::Revocation
-        | Need::Introspection => endpoint_need(need, t),
+        Need::CcGrant | Need::Registration | Need::Metadata | Need::Jwks | Need::Endpoint(_) => {
+            endpoint_need(need, t)
+        }
         _ => other_need(need, t),
     }
 }
@@ -124,14 +121,9 @@ fn endpoint_need(need: Need, t: &Target) -> Checked {
             "the target publishes no jwks_uri",
             "give [endpoints] jwks in the profile, if the server publishes keys",
         ),
-        Need::Revocation if t.endpoints.get(Endpoint::Revocation).is_none() => no(
-            "the target has no revocation endpoint",
-            Endpoint::Revocation.fix(),
-        ),
-        Need::Introspection if t.endpoints.get(Endpoint::Introspection).is_none() => no(
-            "the target has no introspection endpoint",
-            Endpoint::Introspection.fix(),
-        ),
+        Need::Endpoint(e) if t.endpoints.get(e).is_none() => {
+            no(&format!("the target has no {} endpoint", e.name()), e.fix())
+        }
         _ => Ok(None),
     }
 }

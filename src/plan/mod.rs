@@ -17,8 +17,8 @@ use cucumber::gherkin;
 use crate::protocol::AuthMethod;
 use crate::report::model::{self, Level};
 use crate::runner::{FeatureSource, RunError, features};
-use crate::target::Target;
 use crate::target::profile::ScenarioClients;
+use crate::target::{Endpoint, Target};
 
 mod check;
 use check::check;
@@ -51,8 +51,8 @@ pub enum Need {
     /// RFC 8414 metadata.
     Metadata,
     Jwks,
-    Revocation,
-    Introspection,
+    /// An endpoint the target must have (revocation, introspection, …).
+    Endpoint(Endpoint),
     /// A protected resource.
     Resource,
     /// Two resources that need different scopes (or, for a jwt-api target,
@@ -90,7 +90,7 @@ const TABLE: &[(&str, &[Need])] = &[
     ("the second client gets tokens", &[Need::Login]),
     (
         "revokes the client's refresh token",
-        &[Need::Revocation, Need::RefreshTokens],
+        &[Need::Endpoint(Endpoint::Revocation), Need::RefreshTokens],
     ),
     (
         "refreshes with the client's refresh token",
@@ -154,32 +154,32 @@ const TABLE: &[(&str, &[Need])] = &[
     // introspection and revocation
     (
         "refresh token is reported active",
-        &[Need::Introspection, Need::RefreshTokens],
+        &[Need::Endpoint(Endpoint::Introspection), Need::RefreshTokens],
     ),
     (
         "introspects its refresh token",
-        &[Need::Introspection, Need::RefreshTokens],
+        &[Need::Endpoint(Endpoint::Introspection), Need::RefreshTokens],
     ),
-    ("introspect", &[Need::Introspection]),
+    ("introspect", &[Need::Endpoint(Endpoint::Introspection)]),
     (
         "revoked its refresh token",
-        &[Need::Revocation, Need::RefreshTokens],
+        &[Need::Endpoint(Endpoint::Revocation), Need::RefreshTokens],
     ),
     (
         "revokes its refresh token",
-        &[Need::Revocation, Need::RefreshTokens],
+        &[Need::Endpoint(Endpoint::Revocation), Need::RefreshTokens],
     ),
     (
         "revocation of its refresh token",
-        &[Need::Revocation, Need::RefreshTokens],
+        &[Need::Endpoint(Endpoint::Revocation), Need::RefreshTokens],
     ),
     (
         "the revoked refresh token",
-        &[Need::Revocation, Need::RefreshTokens],
+        &[Need::Endpoint(Endpoint::Revocation), Need::RefreshTokens],
     ),
     ("the genuine token is revoked", &[Need::Resource]),
-    ("revocation", &[Need::Revocation]),
-    ("revoke", &[Need::Revocation]),
+    ("revocation", &[Need::Endpoint(Endpoint::Revocation)]),
+    ("revoke", &[Need::Endpoint(Endpoint::Revocation)]),
     // refresh tokens
     (
         "the API is presented the refresh token",
@@ -438,11 +438,11 @@ mod tests {
         );
         assert_eq!(
             needs_of("the client revokes its refresh token"),
-            Some(&[Need::Revocation, Need::RefreshTokens][..])
+            Some(&[Need::Endpoint(Endpoint::Revocation), Need::RefreshTokens][..])
         );
         assert_eq!(
             needs_of("the client revokes its access token"),
-            Some(&[Need::Revocation][..])
+            Some(&[Need::Endpoint(Endpoint::Revocation)][..])
         );
         assert_eq!(
             needs_of("the user logs in through the upstream provider"),
