@@ -44,7 +44,8 @@ pub async fn start_reference(
 }
 
 /// The profile of the reference server (`examples/targets/reference.toml`) pointed at `url`:
-/// what `check` and `load` resolve when no target is given.
+/// what `load` resolves when no target is given (`check` resolves the same text with the
+/// server's `[test_admin]` added, [`start_reference`]).
 pub fn reference_profile(url: &str) -> Result<TargetProfile, crate::target::ProfileError> {
     TargetProfile::parse(&reference_profile_text(url), "<bundled reference server>")
 }

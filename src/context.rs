@@ -18,17 +18,6 @@ pub fn read_profile(path: &Path) -> Result<TargetProfile, ProfileError> {
     Ok(profile)
 }
 
-/// A profile resolved into the target a run talks to, through `driver`: RFC 8414 discovery
-/// merged with the profile's `[endpoints]`. The one place `check` ([`RunContext::resolve`])
-/// and `load` (`load::DriverFlows::new`) resolve a target, whether a profile file's or the
-/// bundled reference server's (`bundled::reference_profile`).
-pub async fn resolve_target(
-    profile: TargetProfile,
-    driver: &Driver,
-) -> Result<Target, DiscoveryError> {
-    Target::resolve(profile, driver).await
-}
-
 /// Why a target could not be resolved into a run context.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
@@ -75,7 +64,7 @@ impl RunContext {
     pub async fn resolve(profile: TargetProfile, kind: &str) -> Result<Arc<Self>, ResolveError> {
         let driver = profile.driver()?;
         let name = profile.name.clone();
-        let target = resolve_target(profile, &driver)
+        let target = Target::resolve(profile, &driver)
             .await
             .map_err(|source| ResolveError::Discovery { name, source })?;
         Ok(Arc::new(RunContext::for_target(target, driver, kind)))

@@ -88,7 +88,7 @@ async fn register(target: &Target, driver: &Driver) -> Result<LoadClient, FlowsE
         driver,
         endpoint,
         &metadata,
-        reg.initial_access_token.as_ref().map(|t| t.secret()),
+        reg.initial_access_token.as_ref(),
     )
     .await
     .map_err(|e| FlowsError::Registration(e.to_string()))?;

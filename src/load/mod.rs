@@ -13,7 +13,6 @@ use std::sync::Arc;
 use oauthspec_load::{BoxFut, CodeGrant, Exchange, Flows, Reply, Walk};
 use url::Url;
 
-use crate::context::resolve_target;
 use crate::driver::flow::{self, AuthorizationOutcome, WalkOptions};
 use crate::driver::http::{DriverConfig, HostAllowlist, HttpRequest};
 use crate::driver::{AuthorizationRequest, Driver, PkceCodeChallenge, PkceCodeVerifier, Scope};
@@ -22,8 +21,6 @@ use crate::target::{DiscoveryError, Endpoint, Target, TargetProfile};
 use clients::{LoadClient, LoadClients};
 use lean::{Lean, Vary, method_label};
 use requests::{Ready, Requests};
-
-pub use crate::bundled::reference_profile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlowsError {
@@ -84,7 +81,7 @@ impl DriverFlows {
             .await
             .map_err(FlowsError::Ceiling)?;
         let drivers = Drivers::new(&profile, &ceiling)?;
-        let target = resolve_target(profile, &drivers.fast).await?;
+        let target = Target::resolve(profile, &drivers.fast).await?;
         let clients = LoadClients::choose(&target, &drivers.fast).await?;
         let p = &target.profile;
         let base = match &p.issuer {

@@ -89,7 +89,7 @@ async fn public_cc_client(w: &mut Spec) {
         &driver,
         &endpoint,
         &metadata,
-        reg.initial_access_token.as_ref().map(|t| t.secret()),
+        reg.initial_access_token.as_ref(),
     )
     .await;
     let res = w.answered(res, "the registration endpoint");

@@ -140,7 +140,7 @@ impl Spec {
             &driver,
             &endpoint,
             &metadata,
-            reg.initial_access_token.as_ref().map(|t| t.secret()),
+            reg.initial_access_token.as_ref(),
         )
         .await;
         let res = self.answered(res, "the registration endpoint");

@@ -409,11 +409,14 @@ async fn exactly_inactive(w: &mut Spec) {
     }
 }
 
+/// What the truthfulness checks of an introspection answer hold it to.
+const TRUTHFUL: &str = "the members of an introspection answer describe the token (RFC 7662 §2.2)";
+
 #[then("the introspection answer describes the access token truthfully")]
 async fn truthful(w: &mut Spec) {
     let (m, _) = w.introspection_object();
     let client = w.client();
-    let requirement = "the members of an introspection answer describe the token (RFC 7662 §2.2)";
+    let requirement = TRUTHFUL;
     let shown = Value::Object(m.clone()).to_string();
     if let Some(c) = m.get("client_id")
         && c.as_str() != Some(client.id.as_str())
@@ -477,7 +480,7 @@ async fn truthful(w: &mut Spec) {
 /// `exp`, `iat` and `nbf` are integers (RFC 7662 §2.2), and the token
 /// expires after it was issued.
 fn times_are_truthful(m: &serde_json::Map<String, Value>, shown: &str) {
-    let requirement = "the members of an introspection answer describe the token (RFC 7662 §2.2)";
+    let requirement = TRUTHFUL;
     for claim in ["exp", "iat", "nbf"] {
         if let Some(v) = m.get(claim)
             && !v.is_i64()

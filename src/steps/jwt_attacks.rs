@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
-use wiremock::{Mock, Request, Respond, ResponseTemplate, matchers};
+use wiremock::{Mock, ResponseTemplate, matchers};
 
 use super::api::{Carrier, Presented};
 use super::control::ControlKind;
@@ -32,7 +32,7 @@ use crate::upstream::FakeServer;
 struct KeyUrl {
     url: String,
     hits: Option<Arc<AtomicUsize>>,
-    _host: Option<FakeServer>,
+    _host: Option<KeyHost>,
 }
 
 impl Spec {
@@ -90,39 +90,79 @@ fn attacker_alg(jws: &Jws) -> Alg {
     }
 }
 
-/// The attacker's `jku`/`x5u` host answers every request with the key set,
-/// and counts.
-struct CountingKeys {
-    body: String,
-    hits: Arc<AtomicUsize>,
+/// Serves `body` at a key URL, as an attacker's `jku`/`x5u` host would: a
+/// wiremock fake that answers every request with `body`, behind a front on
+/// a loopback port of its own that counts every connection before handing
+/// it over. The server-side request forgery RFC 8725 §3.10 warns of is the
+/// connection to the attacker's host, whatever is sent on it (a TLS
+/// handshake, a request that never completes), so connections are what is
+/// counted. Returns the URL, the counter and the host (it stops when
+/// dropped).
+async fn serve_key_url(body: String) -> (String, Arc<AtomicUsize>, KeyHost) {
+    let bind = |what: &str| {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| {
+            unmet(format!(
+                "the harness cannot bind a loopback port for {what}: {e}"
+            ))
+        })
+    };
+    let back = bind("the key host");
+    let back_addr = back
+        .local_addr()
+        .unwrap_or_else(|e| unmet(format!("harness bug: {e}")));
+    let server = FakeServer::start(back, false).await;
+    server
+        .mount(
+            Mock::given(matchers::any())
+                .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json")),
+        )
+        .await;
+    let front = bind("the key URL");
+    let port = front.local_addr().map(|a| a.port()).unwrap_or_default();
+    let front = front
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(front))
+        .unwrap_or_else(|e| unmet(format!("harness bug: the key URL's port: {e}")));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = tokio::spawn(count_connections(front, back_addr, hits.clone()));
+    let url = format!("http://127.0.0.1:{port}/oauthspec/jwks.json");
+    (
+        url,
+        hits,
+        KeyHost {
+            _server: server,
+            counter,
+        },
+    )
 }
 
-impl Respond for CountingKeys {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        self.hits.fetch_add(1, Ordering::SeqCst);
-        ResponseTemplate::new(200).set_body_raw(self.body.clone(), "application/json")
+/// Counts every connection accepted on `front`, then relays it to `back`.
+async fn count_connections(
+    front: tokio::net::TcpListener,
+    back: std::net::SocketAddr,
+    hits: Arc<AtomicUsize>,
+) {
+    while let Ok((mut inbound, _)) = front.accept().await {
+        hits.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(back).await {
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            }
+        });
     }
 }
 
-/// Serves `body` at a key URL, as an attacker's `jku`/`x5u` host would: a
-/// wiremock fake on a loopback port of its own that answers every request
-/// with `body` and counts the requests. Returns the URL, the counter and the
-/// host (it stops when dropped).
-async fn serve_key_url(body: String) -> (String, Arc<AtomicUsize>, FakeServer) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap_or_else(|e| unmet(format!("the harness cannot bind a loopback port: {e}")));
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let server = FakeServer::start(listener, false).await;
-    let keys = CountingKeys {
-        body,
-        hits: hits.clone(),
-    };
-    server
-        .mount(Mock::given(matchers::any()).respond_with(keys))
-        .await;
-    let url = format!("http://127.0.0.1:{port}/oauthspec/jwks.json");
-    (url, hits, server)
+/// The attacker's key host: the wiremock server and the counting front,
+/// both stopped when dropped.
+struct KeyHost {
+    _server: FakeServer,
+    counter: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for KeyHost {
+    fn drop(&mut self) {
+        self.counter.abort();
+    }
 }
 
 fn forge_failed(e: crate::jose::JoseError) -> ! {
@@ -353,7 +393,7 @@ async fn never_fetched(w: &mut Spec) {
         fail(Finding::security(
             "the resource server does not fetch a key URL named by the token (RFC 8725 §3.10: SSRF)",
             format!("no request to {url}"),
-            format!("{hits} request(s) to {url}"),
+            format!("{hits} connection(s) to {url}"),
         ));
     }
 }

@@ -8,7 +8,6 @@ use url::Url;
 
 use super::answer::Answer;
 use super::clients::TestClient;
-use super::control::ControlKind;
 use super::outcome::{skip_with, unmet};
 use super::{Finding, Spec, fail};
 use crate::driver::flow;
@@ -119,7 +118,7 @@ impl Spec {
             &driver,
             &endpoint,
             metadata,
-            reg.initial_access_token.as_ref().map(|t| t.secret()),
+            reg.initial_access_token.as_ref(),
         )
         .await;
         let res = self.answered(res, "the registration endpoint");

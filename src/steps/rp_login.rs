@@ -7,6 +7,8 @@
 //! upstream-login area and by the API areas, which call a relying party's
 //! API with the token of an honest login.
 
+mod browser_walk;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
@@ -25,6 +27,7 @@ use crate::driver::http::{
 use crate::protocol::random_token;
 use crate::target::profile::{RelyingPartyProfile, RpSession};
 use crate::upstream::{ClientPair, FakeUpstream, Misbehaviour, UpstreamConfig, UpstreamError};
+use browser_walk::walk_browser;
 
 /// How long `slow` holds the fake's answers (no RFC sets a time limit; the
 /// walk still bounds every wait on the target).
@@ -266,9 +269,6 @@ impl RpLogin {
         }
     }
 }
-
-mod browser_walk;
-use browser_walk::walk_browser;
 
 impl Spec {
     /// Logs in at the relying-party app `rp` with a fake provider on the

@@ -24,17 +24,11 @@ use serde_json::Value;
 
 use super::control::ControlKind;
 use super::outcome::unmet;
-use super::rp_login::{
-    Answer, Leg, PortTurn, RpLogin, SLOW_DELAY, Trace, Walk, driver_with, follow,
-};
+use super::rp_login::{Answer, PortTurn, RpLogin, SLOW_DELAY};
 use super::{Finding, Spec, fail, skip};
-use crate::driver::flow::{self, AuthorizationOutcome, WalkOptions};
-use crate::driver::forms::{ConsentChoice, parse_forms};
-use crate::protocol::random_token;
+use crate::driver::flow::AuthorizationOutcome;
 use crate::target::TargetKind;
-use crate::upstream::{
-    ClientPair, FakeUpstream, Misbehaviour, Provider, UpstreamConfig, UserClaims,
-};
+use crate::upstream::{FakeUpstream, Misbehaviour, Provider};
 
 /// How long the reference server may wait on the fake, per call (set through
 /// its admin API).

@@ -141,14 +141,6 @@ impl Endpoints {
     pub fn require(&self, e: Endpoint) -> Result<&Url, DiscoveryError> {
         self.get(e).ok_or(DiscoveryError::MissingEndpoint(e.name()))
     }
-
-    pub fn authorization(&self) -> Result<&Url, DiscoveryError> {
-        self.require(Endpoint::Authorization)
-    }
-
-    pub fn token(&self) -> Result<&Url, DiscoveryError> {
-        self.require(Endpoint::Token)
-    }
 }
 
 /// A profile with its endpoints resolved.
@@ -362,6 +354,9 @@ mod tests {
         let target = Target::resolve(profile, &driver).await.unwrap();
         assert!(target.metadata.is_none());
         assert!(target.discovery_problem.is_some());
-        assert_eq!(target.endpoints.token().unwrap().path(), "/t");
+        assert_eq!(
+            target.endpoints.require(Endpoint::Token).unwrap().path(),
+            "/t"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The endpoints the harness uses, as one enum: each carries its RFC 8414 §2 metadata member,
 //! its key in the profile's `[endpoints]` and the fix a scenario gives when the target has
-//! none. Adding an endpoint is a variant, its place in [`Endpoint::ALL`] and its row in
-//! `row`, and a field of the profile's raw `[endpoints]` (`profile/raw.rs`).
+//! none. Adding an endpoint is a variant, its place in [`Endpoint::ALL`] (and the array's
+//! length), its row in `row`; a field of the profile's raw `[endpoints]` and its arm in
+//! `RawEndpoints::get` (`profile/raw.rs`); a field of `Metadata` and its arm in
+//! `Metadata::endpoint` (`discovery.rs`).
 
 use url::Url;
 

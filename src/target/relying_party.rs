@@ -333,15 +333,12 @@ impl Validator<'_> {
 
     /// `provider`: google (the default), oidc or github.
     fn rp_provider(&self, raw: Option<&str>) -> Result<Provider, ProfileError> {
-        match raw.unwrap_or("google") {
-            "google" => Ok(Provider::Google),
-            "oidc" => Ok(Provider::Oidc),
-            "github" => Ok(Provider::Github),
-            other => Err(self.err(
-                "relying_party.provider",
-                format!("unknown provider `{other}` (google, oidc or github)"),
-            )),
-        }
+        // The fakes' own names and message (`Provider::ALL`).
+        raw.unwrap_or("google")
+            .parse()
+            .map_err(|e: crate::upstream::UnknownProvider| {
+                self.err("relying_party.provider", e.to_string())
+            })
     }
 
     /// `[relying_party.browser]`.

@@ -67,7 +67,11 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
     let state = protocol::random_token(16);
     let scope = Scope::parse("profile notes:read");
     let request = AuthorizationRequest::code(
-        target.endpoints.authorization().unwrap().clone(),
+        target
+            .endpoints
+            .require(Endpoint::Authorization)
+            .unwrap()
+            .clone(),
         &client.client_id,
         &reg.redirect_uri,
         Some(&scope),
@@ -92,7 +96,7 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
     let code = response.code.expect("a code");
 
     // Exchange it.
-    let token_endpoint = target.endpoints.token().unwrap().clone();
+    let token_endpoint = target.endpoints.require(Endpoint::Token).unwrap().clone();
     let tokens = TokenRequest::authorization_code(&code)
         .redirect_uri(Some(&reg.redirect_uri))
         .verifier(Some(&verifier))
@@ -180,7 +184,11 @@ async fn register_walk_exchange_call_refresh_revoke_against_the_reference_server
 async fn an_unknown_client_is_not_redirected_by_the_reference_server() {
     let (server, target, driver) = reference_target().await;
     let request = AuthorizationRequest::code(
-        target.endpoints.authorization().unwrap().clone(),
+        target
+            .endpoints
+            .require(Endpoint::Authorization)
+            .unwrap()
+            .clone(),
         &ClientId::new("no-such-client"),
         "http://127.0.0.1:8765/callback",
         None,

@@ -15,8 +15,8 @@ use crate::driver::http::{Browser, Driver, DriverError, HttpRequest, HttpRespons
 
 /// What a walker's user may do at each hop. Every method has a default that does nothing.
 pub trait HopHook {
-    /// Called before each request is sent (`hop` counts from 0; `via_redirect` is false for
-    /// the request the walk started with); may change it (a timeout, a tampered query).
+    /// Called before each request is sent (`via_redirect` is false for the request the walk
+    /// started with); may change it (a timeout, a tampered query).
     fn before(&mut self, request: HttpRequest, _via_redirect: bool) -> HttpRequest {
         request
     }

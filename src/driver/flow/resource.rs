@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use super::*;
+use super::FlowError;
 use crate::driver::http::{Driver, HttpRequest, HttpResponse};
 
 /// A request to a protected resource, with the access token as a Bearer header (RFC 6750 §2.1)

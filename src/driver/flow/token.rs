@@ -5,8 +5,10 @@ use std::fmt;
 
 use url::Url;
 
+use super::FlowError;
+use super::answers::{Answer, EndpointResponse, IntrospectionResponse, Revoked, TokenResponse};
 use super::answers::{error_answer, read_answer};
-use super::*;
+use super::client_auth::ClientAuth;
 use crate::driver::http::{Driver, HttpRequest, form_urlencode, redact_form};
 use crate::protocol::{AuthorizationCode, PkceCodeVerifier, RefreshToken, Scope};
 
@@ -21,9 +23,12 @@ use crate::protocol::{AuthorizationCode, PkceCodeVerifier, RefreshToken, Scope};
 /// let verifier = PkceCodeVerifier::new_random();
 /// let request = TokenRequest::authorization_code(&AuthorizationCode::new("c0de"))
 ///     .redirect_uri(Some("https://client.example/cb"))
-///     .verifier(Some(&verifier));
+///     .verifier(Some(&verifier))
+///     .header("DPoP", "eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.c2ln");
 /// assert_eq!(request.form()[0], ("grant_type".into(), "authorization_code".into()));
 /// assert_eq!(request.form().len(), 4);
+/// // Secrets (the verifier) stay out of its Debug output.
+/// assert!(!format!("{request:?}").contains(verifier.secret()));
 /// ```
 #[derive(Clone)]
 #[must_use]

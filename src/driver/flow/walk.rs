@@ -5,7 +5,13 @@ use std::ops::ControlFlow;
 
 use url::Url;
 
-use super::*;
+use super::FlowError;
+use super::options::WalkOptions;
+use super::outcome::{
+    AuthorizationOutcome, AuthorizationResponse, ResponseDelivery, StopReason, Stopped,
+    matches_redirect_uri,
+};
+use super::redirects::{Arrival, NoHook, Redirects};
 use crate::driver::api_login;
 use crate::driver::browser::login::BrowserLogin;
 use crate::driver::command::LoginCommand;

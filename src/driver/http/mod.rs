@@ -30,7 +30,6 @@ pub use redact::{redact_body, redact_form, redact_header, redact_json_text, reda
 pub use request::{HttpRequest, RequestBody, form_urlencode};
 pub use response::{HEAVY_BODY, HEAVY_PERMITS, HttpResponse};
 use response::{HEAVY_WAIT, ReadAnswer};
-/// the evidence log.
 /// The one HTTP client of the harness. Cheap to clone; clones share the connection pool and
 /// the evidence log.
 #[derive(Clone)]

@@ -5,7 +5,11 @@
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
 
-use super::*;
+use super::{RegState, Sent};
+use crate::driver::http::HttpRequest;
+use crate::steps::control::ControlKind;
+use crate::steps::outcome::{skip_with, unmet};
+use crate::steps::{Finding, Spec, fail};
 
 #[when("the client reads its registration with its registration access token")]
 async fn read_with_token(w: &mut Spec) {

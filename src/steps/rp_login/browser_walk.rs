@@ -2,9 +2,12 @@
 //! (`[relying_party.browser]`): the documents the browser recorded become
 //! the walk's trace, and where it ended is told in words.
 
-use super::*;
+use super::{Answer, GRACE, Trace};
 use crate::driver::browser::rp::{RpBrowser, RpEnd, RpWalked};
 use crate::driver::browser::{self, BrowserFailure, Document};
+use crate::driver::http::{Browser, Driver, HttpResponse};
+use crate::steps::outcome::unmet_with;
+use crate::target::profile::RelyingPartyProfile;
 
 /// The walk in a headless browser (`[relying_party.browser]`): the same
 /// trace, built from the documents the browser received; the cookies the

@@ -6,9 +6,16 @@
 use serde_json::json;
 use url::Url;
 
-use super::*;
+use super::{LoginOutcome, RP_TIMEOUT};
+use crate::driver::flow::{self, AuthorizationOutcome, WalkOptions};
+use crate::driver::forms::{ConsentChoice, parse_forms};
 use crate::driver::http::{Browser, Driver, HttpRequest, HttpResponse};
+use crate::protocol::random_token;
+use crate::steps::Spec;
+use crate::steps::outcome::{skip, unmet};
+use crate::steps::rp_login::{Answer, Leg, SLOW_DELAY, Trace, Walk, driver_with, follow};
 use crate::target::AdminApi;
+use crate::upstream::{ClientPair, FakeUpstream, Provider, UpstreamConfig, UserClaims};
 
 /// The reference server (or any authorization server with its test-admin
 /// API): "Log in with NAME" through a fake of our own.
