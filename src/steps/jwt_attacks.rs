@@ -418,3 +418,44 @@ async fn no_weak_secret(w: &mut Spec) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// The key URL counts a connection that never sends a request (a
+    /// target trying TLS on it, or timing out) as well as a full fetch, and
+    /// a fetch gets the key set.
+    #[tokio::test]
+    async fn the_key_url_counts_connections_and_serves_the_key_set() {
+        let (url, hits, _host) = serve_key_url(r#"{"keys":[]}"#.to_owned()).await;
+        let addr = url::Url::parse(&url)
+            .unwrap()
+            .socket_addrs(|| None)
+            .unwrap()[0];
+
+        drop(tokio::net::TcpStream::connect(addr).await.unwrap());
+        let mut tls = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tls.write_all(&[0x16, 0x03, 0x01, 0x00, 0x05])
+            .await
+            .unwrap();
+        drop(tls);
+
+        let mut http = tokio::net::TcpStream::connect(addr).await.unwrap();
+        http.write_all(
+            b"GET /oauthspec/jwks.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let mut answer = String::new();
+        http.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with(r#"{"keys":[]}"#), "{answer}");
+
+        // Each connection is counted before it is relayed, so the answer
+        // came after all three were.
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+}
