@@ -14,6 +14,7 @@ use oauthspec::runner::{self, FeatureSource, Progress, RunContext, RunError, Run
 use oauthspec::target::Target;
 use oauthspec_reference_server::{Fault, RunningServer};
 
+use super::{broken, usage};
 use crate::exit;
 
 #[derive(Debug, Args)]
@@ -82,18 +83,6 @@ pub async fn run(args: CheckArgs) -> u8 {
     match check(&args).await {
         Ok(code) | Err(code) => code,
     }
-}
-
-/// `error: …` on stderr; the exit code of a usage or profile error.
-fn usage(e: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {e}");
-    exit::USAGE
-}
-
-/// `error: …` on stderr; the exit code of a run that broke.
-fn broken(e: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {e}");
-    exit::BROKEN
 }
 
 /// The run; `Err` is an exit code already explained on stderr.

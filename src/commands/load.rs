@@ -20,6 +20,7 @@ use oauthspec_load::{
 };
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
+use super::{broken, usage};
 use crate::exit;
 
 #[derive(Debug, Args)]
@@ -217,18 +218,6 @@ pub async fn run(args: LoadArgs) -> u8 {
     match load(&args).await {
         Ok(code) | Err(code) => code,
     }
-}
-
-/// `error: …` on stderr; the exit code of a usage or profile error.
-fn usage(e: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {e}");
-    exit::USAGE
-}
-
-/// `error: …` on stderr; the exit code of a run that broke.
-fn broken(e: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {e}");
-    exit::BROKEN
 }
 
 /// The run; `Err` is an exit code already explained on stderr.
