@@ -188,6 +188,9 @@ fn other_need(need: Need, t: &Target) -> Checked {
         Need::RefreshTokens => Ok(Some("if the target issues no refresh tokens")),
         Need::Jwt => Ok(Some("if the target's access tokens are not JWTs")),
         Need::IdToken => Ok(Some("if the target issues no ID tokens")),
+        Need::OpenId => Ok(Some(
+            "if the target serves no OpenID Provider configuration",
+        )),
         _ => Ok(None),
     }
 }

@@ -70,6 +70,9 @@ pub enum Need {
     Jwt,
     /// Decided only by the run: the target issues ID tokens.
     IdToken,
+    /// Decided only by the run: the target serves an OpenID Provider
+    /// configuration (OpenID Connect Discovery §4).
+    OpenId,
 }
 
 /// Phrases of steps, and what a step containing one needs. The first
@@ -85,6 +88,30 @@ const TABLE: &[(&str, &[Need])] = &[
     ("upstream", &[Need::Upstream]),
     ("the login is refused", &[]),
     ("the login succeeds", &[]),
+    // OpenID Connect: before the API, token and request rows their phrases share.
+    ("presented the ID token", &[Need::IdToken, Need::Resource]),
+    ("OpenID Provider", &[Need::OAuth, Need::OpenId]),
+    (
+        "for an authentication request",
+        &[Need::OpenId, Need::CodeClient, Need::Login],
+    ),
+    (
+        "authentication request with prompt=none",
+        &[Need::OpenId, Need::CodeClient],
+    ),
+    (
+        "as an unsigned request object",
+        &[Need::OpenId, Need::CodeClient, Need::Login],
+    ),
+    ("UserInfo", &[Need::OpenId]),
+    (
+        "refreshes its tokens a little later",
+        &[Need::RefreshTokens],
+    ),
+    ("ID token", &[Need::OpenId]),
+    ("the configuration", &[Need::OpenId]),
+    ("prompt=none request", &[]),
+    ("the request object was", &[]),
     // clients
     ("a second client", &[Need::SecondClient]),
     ("the second client gets tokens", &[Need::Login]),

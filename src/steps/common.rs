@@ -72,6 +72,12 @@ async fn control_code(w: &mut Spec) {
     w.approved_code(&client).await;
 }
 
+/// The same control, after the request under test (`And` after a `When`).
+#[when("the client gets a code for a well-formed request")]
+async fn control_code_after(w: &mut Spec) {
+    control_code(w).await;
+}
+
 #[given(expr = "the request's {word} is {string}")]
 async fn set_param(w: &mut Spec, name: String, value: String) {
     let p = w.pending();

@@ -64,27 +64,6 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// The issuer identifier exactly as the profile gives it. A parsed URL
-/// always has a path, so `https://as.example` and `https://as.example/`
-/// read the same: the profile's own text decides when it can be read, and
-/// otherwise the form without the trailing slash.
-fn configured_issuer(w: &Spec) -> Option<String> {
-    let profile = &w.target().profile;
-    let parsed = profile.issuer.as_ref()?;
-    let written = std::fs::read_to_string(&profile.source)
-        .ok()
-        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
-        .and_then(|t| t.get("issuer").and_then(|v| v.as_str()).map(str::to_owned))
-        .filter(|s| Url::parse(s).ok().as_ref() == Some(parsed));
-    Some(written.unwrap_or_else(|| {
-        if parsed.path() == "/" {
-            parsed.as_str().trim_end_matches('/').to_owned()
-        } else {
-            parsed.as_str().to_owned()
-        }
-    }))
-}
-
 impl Spec {
     /// Fetches the target's metadata document again (where discovery found
     /// it), or SKIPs when the target publishes none.
@@ -211,7 +190,8 @@ async fn issuer_matches(w: &mut Spec) {
             ),
         ));
     };
-    let expected = configured_issuer(w)
+    let expected = w
+        .issuer_as_written()
         .unwrap_or_else(|| unmet("harness bug: fetched metadata without an issuer"));
     if issuer != expected {
         fail(Finding::security(

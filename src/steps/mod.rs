@@ -36,34 +36,38 @@
 
 pub mod answer;
 pub mod api;
+pub mod authentication_request;
+pub mod authorization_code;
 pub mod authorize;
+pub mod client_authentication;
+pub mod client_credentials;
 pub mod clients;
 pub mod common;
 pub mod control;
-pub mod outcome;
-pub mod rp_login;
-pub mod state;
-pub mod time;
-pub mod tokens;
-pub mod world;
-
-pub mod authorization_code;
-pub mod client_authentication;
-pub mod client_credentials;
 pub mod discovery;
 pub mod expiry;
+pub mod id_token;
 pub mod introspection;
 pub mod jwks;
 pub mod jwt_attacks;
+pub mod oidc_discovery;
+pub mod openid;
+pub mod outcome;
 pub mod pkce;
 pub mod refresh;
 pub mod registration;
 pub mod resource_server;
 pub mod revocation;
+pub mod rp_login;
 pub mod scopes;
 pub mod smoke;
+pub mod state;
+pub mod time;
 pub mod token_response;
+pub mod tokens;
 pub mod upstream_login;
+pub mod userinfo;
+pub mod world;
 
 pub use crate::context::RunContext;
 pub use crate::report::{Finding, FindingKind};

@@ -200,6 +200,27 @@ impl Spec {
         }
     }
 
+    /// The issuer identifier exactly as the profile gives it. A parsed URL
+    /// always has a path, so `https://as.example` and `https://as.example/`
+    /// read the same: the profile's own text decides when it can be read, and
+    /// otherwise the form without the trailing slash.
+    pub fn issuer_as_written(&self) -> Option<String> {
+        let profile = &self.target().profile;
+        let parsed = profile.issuer.as_ref()?;
+        let written = std::fs::read_to_string(&profile.source)
+            .ok()
+            .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+            .and_then(|t| t.get("issuer").and_then(|v| v.as_str()).map(str::to_owned))
+            .filter(|s| Url::parse(s).ok().as_ref() == Some(parsed));
+        Some(written.unwrap_or_else(|| {
+            if parsed.path() == "/" {
+                parsed.as_str().trim_end_matches('/').to_owned()
+            } else {
+                parsed.as_str().to_owned()
+            }
+        }))
+    }
+
     /// An endpoint of the target, or a SKIP saying the target has none.
     pub fn endpoint(&self, e: Endpoint) -> Url {
         self.target().endpoints.get(e).cloned().unwrap_or_else(|| {

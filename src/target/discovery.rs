@@ -28,6 +28,8 @@ pub struct Metadata {
     #[serde(default)]
     pub jwks_uri: Option<String>,
     #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    #[serde(default)]
     pub scopes_supported: Option<Vec<String>>,
     #[serde(default)]
     pub response_types_supported: Option<Vec<String>>,
@@ -65,6 +67,7 @@ impl Metadata {
             Endpoint::Revocation => self.revocation_endpoint.as_deref(),
             Endpoint::Introspection => self.introspection_endpoint.as_deref(),
             Endpoint::Jwks => self.jwks_uri.as_deref(),
+            Endpoint::Userinfo => self.userinfo_endpoint.as_deref(),
         }
     }
 

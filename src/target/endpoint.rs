@@ -16,17 +16,19 @@ pub enum Endpoint {
     Revocation,
     Introspection,
     Jwks,
+    Userinfo,
 }
 
 impl Endpoint {
     /// Every endpoint, in the order the profile documents them (and errors are reported).
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::Authorization,
         Endpoint::Token,
         Endpoint::Registration,
         Endpoint::Revocation,
         Endpoint::Introspection,
         Endpoint::Jwks,
+        Endpoint::Userinfo,
     ];
 
     /// One row per endpoint: everything else about it is read from here.
@@ -62,6 +64,11 @@ impl Endpoint {
                 "jwks_uri",
                 "give [endpoints] jwks in the profile, if the server publishes keys",
             ),
+            Endpoint::Userinfo => (
+                "userinfo",
+                "userinfo_endpoint",
+                "give [endpoints] userinfo in the profile, if the server is an OpenID Provider",
+            ),
         };
         Row {
             name,
@@ -76,7 +83,7 @@ impl Endpoint {
     }
 
     /// The authorization server metadata member that gives it (RFC 8414 §2, RFC 7591 §3,
-    /// RFC 7009 §4, RFC 7662 §4).
+    /// RFC 7009 §4, RFC 7662 §4; OpenID Connect Discovery §3 for `userinfo_endpoint`).
     pub fn metadata_member(self) -> &'static str {
         self.row().metadata_member
     }

@@ -43,6 +43,7 @@ pub(super) struct RawEndpoints {
     pub(super) revocation: Option<String>,
     pub(super) introspection: Option<String>,
     pub(super) jwks: Option<String>,
+    pub(super) userinfo: Option<String>,
 }
 
 impl RawEndpoints {
@@ -54,6 +55,7 @@ impl RawEndpoints {
             Endpoint::Revocation => &self.revocation,
             Endpoint::Introspection => &self.introspection,
             Endpoint::Jwks => &self.jwks,
+            Endpoint::Userinfo => &self.userinfo,
         }
     }
 }

@@ -1,0 +1,56 @@
+@authentication_request
+Feature: Authentication request parameters
+  An OpenID Connect authentication request is an OAuth authorization request
+  with more to say: prompt asks the provider not to show any page (none), max_age
+  asks when the user last logged in, and request carries the whole request as a
+  JWT. The provider must honour them, or refuse them the way the spec says.
+  (OpenID Connect Core 1.0 §3.1.2.1, §3.1.2.6, §6.1)
+
+  Background:
+    Given the target is an OpenID Provider
+    And a client registered for the authorization code flow
+
+  @must @oidc-core-3.1.2.1 @oidc-core-3.1.2.6
+  Scenario: prompt=none without a logged-in user is answered with an error, never a page
+    OpenID Connect Core §3.1.2.1: "none The Authorization Server MUST NOT display any
+    authentication or consent user interface pages. An error is returned if an End-User is
+    not already authenticated or the Client does not have pre-configured consent for the
+    requested Claims or does not fulfill other conditions for processing the request. The
+    error code will typically be login_required, interaction_required, or another code
+    defined in Section 3.1.2.6."
+    Accepted: a redirect to the client with error login_required, interaction_required,
+    consent_required or account_selection_required (§3.1.2.6) and the request's state,
+    sent before the user ever logged in in this scenario; judged after a request without
+    prompt=none got a code.
+
+    When the client sends an authentication request with prompt=none before the user has logged in
+    And the client gets a code for a well-formed request
+    Then the prompt=none request was answered with an error that asks for the user
+
+  @must @oidc-core-3.1.2.1 @oidc-core-2
+  Scenario: An authentication request with max_age gets an ID token with auth_time
+    OpenID Connect Core §3.1.2.1: "When max_age is used, the ID Token returned MUST
+    include an auth_time Claim Value." §2: "auth_time Time when the End-User
+    authentication occurred. Its value is a JSON number representing the number of
+    seconds from 1970-01-01T00:00:00Z as measured in UTC until the date/time."
+    Accepted: auth_time a number, not later than the ID token's iat.
+
+    When the user logs in for an authentication request with max_age "3600"
+    Then the ID token says when the user logged in
+
+  @must @oidc-core-6.1 @oidc-core-3.1.2.6
+  Scenario: A request object is either followed or refused with request_not_supported
+    OpenID Connect Core §6.1: "Support for the request parameter is OPTIONAL. The
+    request_parameter_supported Discovery result indicates whether the OP supports this
+    parameter. Should an OP not support this parameter and an RP uses it, the OP MUST
+    return the request_not_supported error." "the OpenID Connect request parameter values
+    contained in the JWT supersede those passed using the OAuth 2.0 request syntax."
+    Accepted: a code with the state that only the request object carried (the object was
+    followed), or a redirect with error=request_not_supported; invalid_request_object only
+    when the configuration's request_object_signing_alg_values_supported leaves out none.
+    The object is unsigned (alg none, §6.1) and repeats response_type, client_id and
+    scope, which the query carries too; judged after a plain request got a code.
+
+    When the client sends its authentication request as an unsigned request object
+    And the client gets a code for a well-formed request
+    Then the request object was either followed or refused with "request_not_supported"
