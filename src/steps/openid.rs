@@ -11,7 +11,7 @@ use url::Url;
 
 use super::clients::TestClient;
 use super::control::ControlKind;
-use super::outcome::{skip_with, unmet, unmet_with};
+use super::outcome::{skip, skip_with, unmet, unmet_with};
 use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::TokenResponse;
@@ -19,8 +19,8 @@ use crate::driver::forms::ConsentChoice;
 use crate::driver::http::HttpRequest;
 use crate::jose::{Alg, Jwk, JwkSet, Jws};
 use crate::protocol::{Scope, random_token};
-use crate::target::Endpoint;
 use crate::target::discovery::well_known_urls;
+use crate::target::{Endpoint, TargetKind};
 
 /// The provider's configuration document as this scenario fetched it.
 #[derive(Clone, Debug)]
@@ -149,6 +149,9 @@ impl Spec {
     pub async fn openid_configuration(&mut self) -> ProviderConfig {
         if let Some(c) = &self.area::<OpenIdState>().config {
             return c.clone();
+        }
+        if self.target().profile.kind != TargetKind::OAuth {
+            skip("the target is not an OAuth authorization server, so it is no OpenID Provider");
         }
         let Some(issuer) = self.target().profile.issuer.clone() else {
             skip_with(

@@ -188,6 +188,18 @@ pub const AUTHORIZATION_SERVER_AREAS: &[Expect] = &[
         oauthspec::report::Verdict::Skip,
         NOT_AN_AS,
     ),
+    not_run("id_token/*", oauthspec::report::Verdict::Skip, NOT_AN_AS),
+    not_run("userinfo/*", oauthspec::report::Verdict::Skip, NOT_AN_AS),
+    not_run(
+        "oidc_discovery/*",
+        oauthspec::report::Verdict::Skip,
+        NOT_AN_AS,
+    ),
+    not_run(
+        "authentication_request/*",
+        oauthspec::report::Verdict::Skip,
+        NOT_AN_AS,
+    ),
 ];
 
 /// Asserts every scenario of `report`: the ones in `expected` as listed
