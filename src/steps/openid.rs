@@ -320,51 +320,146 @@ impl Spec {
         token: &IdToken,
         client: &TestClient,
     ) -> Result<Alg, String> {
-        let alg_name = token.alg().unwrap_or("(absent)").to_owned();
-        if alg_name == "none" {
-            return Err(
-                "alg none: the ID token is unsigned, and the harness never registers for unsigned ID tokens".into(),
-            );
-        }
-        let alg = Alg::parse(&alg_name)
-            .ok_or_else(|| format!("alg {alg_name:?} is not a JWS algorithm"))?;
-        if alg.is_hmac() {
-            let Some(secret) = &client.secret else {
-                return Err(format!(
-                    "{alg_name} needs the client's secret (Core §10.1), and {} is a public client with none",
-                    client.id
-                ));
-            };
-            let key = Jwk::parse(&json!({
-                "kty": "oct",
-                "k": crate::jose::b64e(secret.secret().as_bytes()),
-            }))
-            .map_err(|e| e.to_string())?;
-            return token
-                .jws
-                .verify(&key)
-                .map_err(|e| format!("with the client's secret: {e}"));
-        }
-        let keys = self.provider_keys().await;
-        let kid = token.jws.kid().map(str::to_owned);
-        let Some(key) = keys.select(kid.as_deref()) else {
-            let kids: Vec<String> = keys
-                .keys
-                .iter()
-                .map(|k| k.kid.clone().unwrap_or_else(|| "(no kid)".into()))
-                .collect();
-            return Err(format!(
-                "no key of the provider's set matches kid {} (the set's kids: {})",
-                kid.as_deref()
-                    .unwrap_or("(absent, and the set has several keys)"),
-                kids.join(", ")
-            ));
+        let asymmetric = token
+            .alg()
+            .and_then(Alg::parse)
+            .is_some_and(|a| !a.is_hmac());
+        let keys = if asymmetric {
+            Some(self.provider_keys().await)
+        } else {
+            None
         };
-        token.jws.verify(key).map_err(|e| e.to_string())
+        let secret = client.secret.as_ref().map(|s| s.secret().to_owned());
+        verify_signature(token, keys.as_ref(), secret.as_deref(), client.id.as_str())
     }
 }
 
 #[given("the target is an OpenID Provider")]
 async fn provider(w: &mut Spec) {
     w.require_provider().await;
+}
+
+/// Verifies `token`'s signature: with the key of `keys` its header names
+/// (its `kid`, or the only key), or, for HMAC, with `secret`, the client's
+/// (OpenID Connect Core §10.1: "the octets of the UTF-8 representation of
+/// the client_secret"). `alg: none` never verifies: the harness never
+/// registers for unsigned ID tokens (Core §2). `Err` says why.
+pub fn verify_signature(
+    token: &IdToken,
+    keys: Option<&JwkSet>,
+    secret: Option<&str>,
+    client_id: &str,
+) -> Result<Alg, String> {
+    let alg_name = token.alg().unwrap_or("(absent)");
+    if alg_name == "none" {
+        return Err(
+            "alg none: the ID token is unsigned, and the harness never registers for unsigned ID tokens".into(),
+        );
+    }
+    let alg =
+        Alg::parse(alg_name).ok_or_else(|| format!("alg {alg_name:?} is not a JWS algorithm"))?;
+    if alg.is_hmac() {
+        let Some(secret) = secret else {
+            return Err(format!(
+                "{alg_name} needs the client's secret (Core §10.1), and {client_id} is a public client with none"
+            ));
+        };
+        let key = Jwk::parse(&json!({
+            "kty": "oct",
+            "k": crate::jose::b64e(secret.as_bytes()),
+        }))
+        .map_err(|e| e.to_string())?;
+        return token
+            .jws
+            .verify(&key)
+            .map_err(|e| format!("with the client's secret: {e}"));
+    }
+    let Some(keys) = keys else {
+        return Err("harness bug: no key set to verify with".into());
+    };
+    let kid = token.jws.kid();
+    let Some(key) = keys.select(kid) else {
+        let kids: Vec<String> = keys
+            .keys
+            .iter()
+            .map(|k| k.kid.clone().unwrap_or_else(|| "(no kid)".into()))
+            .collect();
+        return Err(format!(
+            "no key of the provider's set matches kid {} (the set's kids: {})",
+            kid.unwrap_or("(absent, and the set has several keys)"),
+            kids.join(", ")
+        ));
+    };
+    token.jws.verify(key).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{IdToken, verify_signature};
+    use crate::jose::{Alg, JwkSet, Signer, jws};
+
+    const CLAIMS: &[u8] = br#"{"iss":"https://op.example","sub":"alice","aud":"c1"}"#;
+
+    fn signed(alg: Alg, signer: &Signer, kid: &str) -> IdToken {
+        let header = json!({"alg": alg.as_str(), "kid": kid, "typ": "JWT"});
+        IdToken::parse(&jws::sign(&header, CLAIMS, signer).expect("signs")).expect("parses")
+    }
+
+    fn set_of(signer: &Signer, kid: &str) -> JwkSet {
+        let mut jwk = signer.public_jwk().expect("asymmetric");
+        jwk["kid"] = json!(kid);
+        JwkSet::parse(&json!({"keys": [jwk]})).expect("a key set")
+    }
+
+    #[test]
+    fn every_asymmetric_algorithm_verifies_with_the_published_key_only() {
+        for alg in [Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA] {
+            let key = Signer::generate(alg).expect("a key");
+            let other = Signer::generate(alg).expect("another key");
+            let token = signed(alg, &key, "k1");
+            assert_eq!(
+                verify_signature(&token, Some(&set_of(&key, "k1")), None, "c1"),
+                Ok(alg),
+                "{alg:?}"
+            );
+            assert!(
+                verify_signature(&token, Some(&set_of(&other, "k1")), None, "c1").is_err(),
+                "{alg:?}: another key under the same kid"
+            );
+            let why = verify_signature(&token, Some(&set_of(&key, "k2")), None, "c1")
+                .expect_err("no key with that kid");
+            assert!(why.contains("matches kid k1"), "{why}");
+        }
+    }
+
+    #[test]
+    fn hmac_verifies_with_the_client_secret_and_none_never_verifies() {
+        let secret = "a-client-secret-of-thirty-two-bytes!";
+        let token = signed(
+            Alg::HS256,
+            &Signer::Hmac(secret.as_bytes().to_vec()),
+            "ignored",
+        );
+        assert_eq!(
+            verify_signature(&token, None, Some(secret), "c1"),
+            Ok(Alg::HS256)
+        );
+        assert!(
+            verify_signature(
+                &token,
+                None,
+                Some("another-secret-of-thirty-two-bytes"),
+                "c1"
+            )
+            .is_err()
+        );
+        let why = verify_signature(&token, None, None, "c1").expect_err("public client");
+        assert!(why.contains("public client"), "{why}");
+        let unsigned =
+            IdToken::parse(&jws::unsecured(&json!({"alg": "none"}), CLAIMS)).expect("parses");
+        let why = verify_signature(&unsigned, None, Some(secret), "c1").expect_err("none");
+        assert!(why.starts_with("alg none"), "{why}");
+    }
 }
