@@ -54,3 +54,20 @@ Feature: Authentication request parameters
     When the client sends its authentication request as an unsigned request object
     And the client gets a code for a well-formed request
     Then the request object was either followed or refused with "request_not_supported"
+
+  @must @oidc-core-6.2 @oidc-core-3.1.2.6
+  Scenario: A request object by reference is either followed or refused with request_uri_not_supported
+    OpenID Connect Core §6.2: "Support for the request_uri parameter is OPTIONAL. The
+    request_uri_parameter_supported Discovery result indicates whether the OP supports
+    this parameter. Should an OP not support this parameter and an RP uses it, the OP MUST
+    return the request_uri_not_supported error."
+    Accepted: a code with the state that only the request object carried (the provider
+    fetched and followed it), or a redirect with error=request_uri_not_supported;
+    invalid_request_uri when the configuration says request_uri_parameter_supported (the
+    harness serves the object over http on loopback, which §6.2 lets a provider refuse for
+    an unsigned object), and invalid_request_object when it takes only signed objects.
+    Judged after a plain request got a code.
+
+    When the client sends its authentication request as an unsigned request object at a request_uri
+    And the client gets a code for a well-formed request
+    Then the request_uri was either followed or refused with "request_uri_not_supported"

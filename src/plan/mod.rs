@@ -112,6 +112,7 @@ const TABLE: &[(&str, &[Need])] = &[
     ("the configuration", &[Need::OpenId]),
     ("prompt=none request", &[]),
     ("the request object was", &[]),
+    ("the request_uri was", &[]),
     // clients
     ("a second client", &[Need::SecondClient]),
     ("the second client gets tokens", &[Need::Login]),

@@ -9,12 +9,16 @@ use super::authorize::{describe, page_of};
 use super::control::ControlKind;
 use super::openid::IdToken;
 use super::outcome::unmet;
+use super::state::PendingAuthorization;
 use super::{Finding, Spec, fail};
 use crate::driver::flow::{self, Arrival, AuthorizationOutcome, NoHook, Redirects};
 use crate::driver::forms::ConsentChoice;
 use crate::driver::http::{Browser, HttpRequest};
 use crate::jose::jws;
 use crate::protocol::random_token;
+use crate::upstream::FakeServer;
+use wiremock::matchers::{method, path as url_path};
+use wiremock::{Mock, ResponseTemplate};
 
 /// Error codes that say the provider needs the user (Core §3.1.2.6).
 const NEEDS_THE_USER: [&str; 4] = [
@@ -32,6 +36,8 @@ struct AuthRequestState {
     /// How the request-object request ended, and the state only the object
     /// carried.
     request_object: Option<(AuthorizationOutcome, String)>,
+    /// The server of a request_uri, kept up until the scenario ends.
+    object_host: Option<ObjectHost>,
 }
 
 #[when("the client sends an authentication request with prompt=none before the user has logged in")]
@@ -135,17 +141,21 @@ async fn auth_time(w: &mut Spec) {
     }
 }
 
-#[when("the client sends its authentication request as an unsigned request object")]
-async fn request_object(w: &mut Spec) {
-    let config = w.require_provider().await;
-    let client = w.client();
-    let (mut pending, nonce) = w.authentication_request(&client);
-    // The state travels only inside the object: the answer's state tells
-    // whether the object was read.
+/// An unsigned request object (Core §6.1) carrying the authentication
+/// request of `pending`, whose `state` travels only inside it: the
+/// answer's state tells whether the object was read. Returns the object and
+/// that state; `pending` keeps `response_type`, `client_id` and `scope` in
+/// the query (§6.1 asks for them there too) and loses `state` and `nonce`.
+fn request_object_of(
+    pending: &mut PendingAuthorization,
+    client_id: &str,
+    issuer: &str,
+    nonce: &str,
+) -> (String, String) {
     let state = random_token(16);
     let mut claims = json!({
-        "iss": client.id.as_str(),
-        "aud": config.str("issuer").unwrap_or_default(),
+        "iss": client_id,
+        "aud": issuer,
         "state": state,
         "nonce": nonce,
     });
@@ -165,20 +175,123 @@ async fn request_object(w: &mut Spec) {
         &json!({"alg": "none"}),
         &serde_json::to_vec(&claims).unwrap_or_default(),
     );
-    pending.request = pending
-        .request
-        .clone()
-        .remove("state")
-        .remove("nonce")
-        .set("request", &object);
+    pending.request = pending.request.clone().remove("state").remove("nonce");
     pending.state = state.clone();
-    w.flow.pending = Some(pending);
-    let outcome = w.walk(ConsentChoice::Approve).await;
-    w.area::<AuthRequestState>().request_object = Some((outcome, state));
+    (object, state)
+}
+
+impl Spec {
+    /// Walks an authentication request whose parameters travel in a request
+    /// object, by value (`request`) or by reference (`request_uri`, the
+    /// object served by the harness on loopback), and keeps how it ended.
+    async fn walk_request_object(&mut self, by: ObjectBy) {
+        let config = self.require_provider().await;
+        let client = self.client();
+        let (mut pending, nonce) = self.authentication_request(&client);
+        let (object, state) = request_object_of(
+            &mut pending,
+            client.id.as_str(),
+            config.str("issuer").unwrap_or_default(),
+            &nonce,
+        );
+        let host = match by {
+            ObjectBy::Value => {
+                pending.request = pending.request.clone().set("request", &object);
+                None
+            }
+            ObjectBy::Reference => {
+                let (host, url) = ObjectHost::start(object).await;
+                pending.request = pending.request.clone().set("request_uri", &url);
+                self.record(format!(
+                    "the request object is served at {url} for the provider to fetch"
+                ));
+                Some(host)
+            }
+        };
+        self.flow.pending = Some(pending);
+        let outcome = self.walk(ConsentChoice::Approve).await;
+        let st = self.area::<AuthRequestState>();
+        st.request_object = Some((outcome, state));
+        st.object_host = host;
+    }
+}
+
+/// How a request object travels.
+#[derive(Clone, Copy)]
+enum ObjectBy {
+    Value,
+    Reference,
+}
+
+/// The loopback server that serves a request object at its request_uri
+/// (Core §6.2), for as long as the scenario runs.
+struct ObjectHost {
+    _server: FakeServer,
+}
+
+impl std::fmt::Debug for ObjectHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ObjectHost")
+    }
+}
+
+impl ObjectHost {
+    async fn start(object: String) -> (ObjectHost, String) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| {
+            unmet(format!(
+                "cannot listen on loopback for the request_uri: {e}"
+            ))
+        });
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let path = format!("/request/{}.jwt", random_token(12));
+        let server = FakeServer::start(listener, false).await;
+        server
+            .mount(
+                Mock::given(method("GET"))
+                    .and(url_path(path.clone()))
+                    .respond_with(
+                        ResponseTemplate::new(200)
+                            .insert_header("content-type", "application/oauth-authz-req+jwt")
+                            .set_body_string(object),
+                    ),
+            )
+            .await;
+        (
+            ObjectHost { _server: server },
+            format!("http://127.0.0.1:{port}{path}"),
+        )
+    }
+}
+
+#[when("the client sends its authentication request as an unsigned request object")]
+async fn request_object(w: &mut Spec) {
+    w.walk_request_object(ObjectBy::Value).await;
+}
+
+#[when(
+    "the client sends its authentication request as an unsigned request object at a request_uri"
+)]
+async fn request_uri(w: &mut Spec) {
+    w.walk_request_object(ObjectBy::Reference).await;
 }
 
 #[then(expr = "the request object was either followed or refused with {string}")]
 async fn request_object_judged(w: &mut Spec, refusal: String) {
+    judge_object(w, &refusal, "request_parameter_supported", "§6.1").await;
+}
+
+#[then(expr = "the request_uri was either followed or refused with {string}")]
+async fn request_uri_judged(w: &mut Spec, refusal: String) {
+    judge_object(w, &refusal, "request_uri_parameter_supported", "§6.2").await;
+}
+
+/// Judges how a request object's walk ended: followed (a code with the
+/// object's state) or refused with `refusal`; `invalid_request_object`
+/// when the provider takes only signed objects, and `invalid_request_uri`
+/// (for a reference) when it says it supports request_uri and would not
+/// fetch the harness's http loopback URL (§6.2 asks for https unless the
+/// object is signed).
+async fn judge_object(w: &mut Spec, refusal: &str, supported_member: &str, section: &str) {
     let client = w.client();
     w.control(&ControlKind::AuthorizationCode(client.id.clone()));
     let Some((outcome, state)) = w.area::<AuthRequestState>().request_object.clone() else {
@@ -190,25 +303,36 @@ async fn request_object_judged(w: &mut Spec, refusal: String) {
     let signed_only = config
         .strings("request_object_signing_alg_values_supported")
         .is_some_and(|algs| !algs.iter().any(|a| a == "none"));
-    let requirement = "a provider follows a request object (its values supersede the query's) or answers request_not_supported (OpenID Connect Core §6.1)";
+    let supported = config
+        .doc
+        .as_ref()
+        .and_then(|d| d.get(supported_member))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let by_reference = supported_member.starts_with("request_uri");
+    let requirement = format!(
+        "a provider follows a request object (its values supersede the query's) or answers {refusal} (OpenID Connect Core {section})"
+    );
+    let mut also = Vec::new();
+    if signed_only {
+        also.push("invalid_request_object");
+    }
+    if by_reference && supported {
+        also.push("invalid_request_uri");
+    }
     let expected = format!(
         "a code with state={state} (the object's), or error={refusal}{}",
-        if signed_only {
-            " or invalid_request_object"
-        } else {
-            ""
-        }
+        also.iter().map(|e| format!(" or {e}")).collect::<String>()
     );
     let shown = describe(&outcome);
     let Some(r) = outcome.response() else {
         fail(Finding::new(requirement, expected, shown));
     };
     let followed = r.code.is_some() && r.state.as_deref() == Some(state.as_str());
-    let refused = match r.error.as_deref() {
-        Some(e) if e == refusal => true,
-        Some("invalid_request_object") => signed_only,
-        _ => false,
-    };
+    let refused = r
+        .error
+        .as_deref()
+        .is_some_and(|e| e == refusal || also.contains(&e));
     if followed || refused {
         return;
     }

@@ -38,6 +38,13 @@ const EXPECTED: &[Expect] = &[
          DOT ignores the request parameter and issues a code without the object's state",
     ),
     finding(
+        "authentication_request/a-request-object-by-reference-is-either-followed-or-refused-with-request-uri-not-supported",
+        Fail,
+        Behaviour,
+        "Core §6.2: an OP that does not support request_uri MUST return request_uri_not_supported; \
+         DOT ignores the request_uri parameter (it never fetches it) and issues a code without the object's state",
+    ),
+    finding(
         "authorization_code/an-error-response-says-which-server-sent-it-too",
         Fail,
         Behaviour,
