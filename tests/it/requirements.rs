@@ -101,3 +101,35 @@ fn the_lint_names_every_defect() {
     assert!(md.contains("| OpenID sources count | MUST | OpenID Connect Core §3.1.3.7 |"));
     assert!(md.contains("Level: SHOULD: stated without a BCP 14 keyword."));
 }
+
+/// `docs/OIDC_BASIC_OP.md` maps the OpenID Foundation's modules to scenarios: every scenario
+/// id it names (`area/slug` in backquotes, or `area/*`) must exist in the spec, so the table
+/// cannot point at a scenario that was renamed or removed.
+#[test]
+fn the_basic_op_table_names_only_scenarios_that_exist() {
+    let ids = features::scenario_ids(&FeatureSource::Embedded).expect("the embedded spec");
+    let text = std::fs::read_to_string(peers::root().join("docs/OIDC_BASIC_OP.md"))
+        .expect("docs/OIDC_BASIC_OP.md");
+    let areas: Vec<&str> = ids.iter().filter_map(|i| i.split('/').next()).collect();
+    let mut named = 0;
+    let mut unknown = Vec::new();
+    for cell in text.split('`').skip(1).step_by(2) {
+        let Some((area, rest)) = cell.split_once('/') else {
+            continue;
+        };
+        if !areas.contains(&area) || rest.contains(' ') {
+            continue;
+        }
+        named += 1;
+        let known = if rest == "*" {
+            true
+        } else {
+            ids.iter().any(|i| i == cell)
+        };
+        if !known {
+            unknown.push(cell.to_owned());
+        }
+    }
+    assert!(named >= 20, "the table names {named} scenarios");
+    assert!(unknown.is_empty(), "no such scenarios: {unknown:?}");
+}
