@@ -71,3 +71,35 @@ Feature: Authentication request parameters
     When the client sends its authentication request as an unsigned request object at a request_uri
     And the client gets a code for a well-formed request
     Then the request_uri was either followed or refused with "request_uri_not_supported"
+
+  @must @oidc-core-3.1.2.1
+  Scenario: An authentication request sent with POST gets a code
+    OpenID Connect Core §3.1.2.1: "Authorization Servers MUST support the use of the HTTP
+    GET and POST methods defined in RFC 7231 [RFC7231] at the Authorization Endpoint."
+    "If using the HTTP POST method, the request parameters are serialized using Form
+    Serialization".
+    Accepted: the request's parameters sent as an application/x-www-form-urlencoded POST
+    to the authorization endpoint, walked through login and consent, end in a redirect to
+    the client with a code and the request's state, after a plain GET request of the same
+    client got one. (The OpenID Foundation's suite only warns here, and its working group
+    has discussed the rule; the text still says MUST, so oauthspec judges it so.)
+
+    Given the client gets a code for a well-formed request
+    When the client sends an authentication request with POST and the user logs in
+    Then the client receives an authorization code, as it does for a plain request
+
+  @must @oidc-core-5.5.1 @oidc-core-5.5
+  Scenario: An authentication request asking for an essential claim still gets a code
+    OpenID Connect Core §5.5.1: "Note that even if the Claims are not available because
+    the End-User did not authorize their release or they are not present, the
+    Authorization Server MUST NOT generate an error when Claims are not returned, whether
+    they are Essential or Voluntary, unless otherwise specified in the description of the
+    specific claim." (A provider that does not support the claims parameter ignores it,
+    RFC 6749 §3.1.)
+    Accepted: a redirect to the client with a code and the request's state; the request
+    asks for name as an essential claim of the ID token and of the UserInfo answer. Judged
+    after a request without claims got a code.
+
+    Given the client gets a code for a well-formed request
+    When the client sends an authentication request asking for the essential claim "name" and the user logs in
+    Then the client receives an authorization code, as it does for a plain request

@@ -116,6 +116,20 @@ Feature: Authorization code grant
     When the client sends the request
     Then the user is not redirected to the client
 
+  @must @rfc6749-3.1
+  Scenario: A parameter the server does not know is ignored
+    RFC 6749 §3.1: "The authorization server MUST ignore unrecognized request
+    parameters."
+    Accepted: the request, with a parameter no specification defines, walked through
+    login and consent, ends in a redirect to the client with a code and its state, after
+    the same request without it got one.
+
+    Given the client gets a code for a well-formed request
+    And an authorization request from the client
+    And the request's oauthspec_unheard_of is "1"
+    When the user logs in and approves the request
+    Then the client receives an authorization code, as it does for a plain request
+
   @must @rfc6749-3.1.1 @rfc6749-4.1.2.1
   Scenario: A request without response_type is sent back as invalid_request
     RFC 6749 §3.1.1: "If an authorization request is missing the "response_type"

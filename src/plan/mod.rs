@@ -113,6 +113,10 @@ const TABLE: &[(&str, &[Need])] = &[
     ("prompt=none request", &[]),
     ("the request object was", &[]),
     ("the request_uri was", &[]),
+    (
+        "sends an authentication request",
+        &[Need::OpenId, Need::CodeClient, Need::Login],
+    ),
     // clients
     ("a second client", &[Need::SecondClient]),
     ("the second client gets tokens", &[Need::Login]),

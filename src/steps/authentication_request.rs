@@ -113,6 +113,35 @@ async fn prompt_none_judged(w: &mut Spec) {
     }
 }
 
+/// Walks an authentication request of the scenario's client, changed by
+/// `change`, through login and consent; the outcome is for the Then steps
+/// (`the client receives an authorization code`).
+async fn walk_authentication(w: &mut Spec, change: impl FnOnce(&mut PendingAuthorization)) {
+    w.require_provider().await;
+    let client = w.client();
+    let (mut pending, _nonce) = w.authentication_request(&client);
+    change(&mut pending);
+    w.flow.pending = Some(pending);
+    w.walk(ConsentChoice::Approve).await;
+}
+
+#[when("the client sends an authentication request with POST and the user logs in")]
+async fn post_request(w: &mut Spec) {
+    walk_authentication(w, |p| p.post = true).await;
+}
+
+#[when(
+    expr = "the client sends an authentication request asking for the essential claim {string} and the user logs in"
+)]
+async fn essential_claim(w: &mut Spec, claim: String) {
+    let claims = json!({
+        "userinfo": {claim.as_str(): {"essential": true}},
+        "id_token": {claim.as_str(): {"essential": true}},
+    })
+    .to_string();
+    walk_authentication(w, |p| p.request = p.request.clone().set("claims", &claims)).await;
+}
+
 #[when(expr = "the user logs in for an authentication request with max_age {string}")]
 async fn max_age(w: &mut Spec, seconds: String) {
     w.openid_login(&[("max_age", &seconds)]).await;

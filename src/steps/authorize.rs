@@ -194,6 +194,7 @@ impl Spec {
             verifier: Some(verifier),
             state,
             redirect_uri: client.redirect_uri.clone(),
+            post: false,
         }
     }
 
@@ -231,6 +232,15 @@ impl Spec {
             );
         }
         options.consent = consent;
+        if pending.post {
+            if options.command.is_some() || options.browser.is_some() {
+                skip_with(
+                    "the profile's login strategy starts the walk itself, with a GET: it cannot send the authorization request as a POST",
+                    "nothing to change: the form and api strategies can",
+                );
+            }
+            options.post_request = true;
+        }
         let driver = self.http();
         let browser = self.browser();
         let url = pending.request.url();

@@ -156,6 +156,24 @@ async fn receives_code(w: &mut Spec) {
     }
 }
 
+#[then("the client receives an authorization code, as it does for a plain request")]
+async fn receives_code_too(w: &mut Spec) {
+    // The control (a plain request of this client got a code) makes any
+    // other ending of this variant the server's doing, not the profile's.
+    let client = w.client();
+    w.control(&ControlKind::AuthorizationCode(client.id.clone()));
+    let state = w.last_state();
+    match outcome(w) {
+        AuthorizationOutcome::Redirected(r)
+            if r.code.is_some() && r.state.as_deref() == Some(state.as_str()) => {}
+        other => fail(Finding::new(
+            "a request that differs from a working one only in what the scenario names gets a code too",
+            format!("a redirect to the client with a code and state={state}"),
+            describe(&other),
+        )),
+    }
+}
+
 /// The redirect back to the client that a Then step judges. Anything else
 /// is the finding `requirement` ("… is sent back to the client") once the
 /// control showed that this client's well-formed requests do come back, so

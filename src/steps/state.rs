@@ -20,6 +20,8 @@ pub struct PendingAuthorization {
     pub state: String,
     /// Where the response is expected (the request's redirect URI).
     pub redirect_uri: String,
+    /// Sent as a POST form rather than a GET (Core §3.1.2.1).
+    pub post: bool,
 }
 
 /// The typed state of a scenario.

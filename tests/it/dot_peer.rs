@@ -38,6 +38,13 @@ const EXPECTED: &[Expect] = &[
          DOT ignores the request parameter and issues a code without the object's state",
     ),
     finding(
+        "authentication_request/an-authentication-request-sent-with-post-gets-a-code",
+        Fail,
+        Behaviour,
+        "Core §3.1.2.1: authorization servers MUST support POST at the authorization endpoint; \
+         Django's CSRF middleware answers the form POST to /o/authorize/ with 403",
+    ),
+    finding(
         "authentication_request/a-request-object-by-reference-is-either-followed-or-refused-with-request-uri-not-supported",
         Fail,
         Behaviour,

@@ -47,6 +47,10 @@ pub struct WalkOptions {
     /// `Some`: a headless Chromium walks instead of the form walker (see
     /// [`crate::driver::browser::login`]).
     pub browser: Option<BrowserLogin>,
+    /// `true`: the authorization request itself is sent as a POST form
+    /// (OpenID Connect Core §3.1.2.1: the endpoint supports GET and POST)
+    /// rather than a GET with a query. Only the form walker can.
+    pub post_request: bool,
 }
 
 impl WalkOptions {
@@ -69,6 +73,7 @@ impl Default for WalkOptions {
             command: None,
             api: None,
             browser: None,
+            post_request: false,
         }
     }
 }

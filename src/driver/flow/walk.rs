@@ -45,7 +45,11 @@ pub async fn authorize(
         logins: 0,
         consents: 0,
     };
-    let mut request = HttpRequest::get(request_url.clone());
+    let mut request = if options.post_request {
+        as_post_form(request_url)
+    } else {
+        HttpRequest::get(request_url.clone())
+    };
     loop {
         let page = match redirects.follow(request, &mut NoHook).await? {
             Arrival::Page(page) => page,
@@ -63,6 +67,15 @@ pub async fn authorize(
             ControlFlow::Break(outcome) => return Ok(outcome),
         };
     }
+}
+
+/// The request of `url` as a POST of its query parameters, form-encoded, to
+/// the URL without its query (OpenID Connect Core §3.1.2.1, RFC 7231).
+fn as_post_form(url: &Url) -> HttpRequest {
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let mut bare = url.clone();
+    bare.set_query(None);
+    HttpRequest::post(bare).form(pairs)
 }
 
 /// Where a walk stopped at `resp`, and why.
