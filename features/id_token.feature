@@ -60,6 +60,15 @@ Feature: ID tokens
     When the user logs in for an authentication request with the openid scope
     Then the ID token's audience includes the client
 
+  @must @security @oidc-core-2
+  Scenario: The ID token's authorized party, if named, is the client
+    OpenID Connect Core §2: "azp OPTIONAL. Authorized party - the party to which the ID
+    Token was issued. If present, it MUST contain the OAuth 2.0 Client ID of this party."
+    Accepted: azp equal to the client id; an ID token without azp SKIPs (nothing to check).
+
+    When the user logs in for an authentication request with the openid scope
+    Then the ID token's authorized party, if any, is the client
+
   @must @oidc-core-2
   Scenario: The ID token says when it was issued and has not expired
     OpenID Connect Core §2: "exp REQUIRED. Expiration time on or after which the ID Token

@@ -83,6 +83,23 @@ async fn audience(w: &mut Spec) {
     }
 }
 
+#[then("the ID token's authorized party, if any, is the client")]
+async fn authorized_party(w: &mut Spec) {
+    let login = w.last_openid_login();
+    let token = login.id_token();
+    if !token.claims.contains_key("azp") {
+        skip("the ID token has no azp (OPTIONAL, Core §2): nothing to check");
+    }
+    let id = login.client.id.as_str();
+    if token.str("azp") != Some(id) {
+        fail(Finding::security(
+            "the ID token's azp, when present, is the client's client_id (OpenID Connect Core §2)",
+            format!("azp = {id:?}"),
+            format!("azp = {}", token.shown("azp")),
+        ));
+    }
+}
+
 #[then("the ID token has a lifetime that has not ended")]
 async fn lifetime(w: &mut Spec) {
     let token = w.last_openid_login().id_token();

@@ -22,6 +22,11 @@ const NO_REGISTRATION: &str = "the profile does not let the harness register cli
 /// Non-passes with DOT as `setup.sh` starts it, all but `@serial`.
 const EXPECTED: &[Expect] = &[
     // OpenID Connect, checked by hand with curl against Core §3.1.2.1 and §6.1.
+    not_run(
+        "id_token/the-id-token-s-authorized-party-if-named-is-the-client",
+        Skip,
+        "the ID token has no azp",
+    ),
     finding(
         "authentication_request/prompt-none-without-a-logged-in-user-is-answered-with-an-error-never-a-page",
         Fail,
