@@ -21,7 +21,8 @@ Feature: Authentication request parameters
     Accepted: a redirect to the client with error login_required, interaction_required,
     consent_required or account_selection_required (§3.1.2.6) and the request's state,
     sent before the user ever logged in in this scenario; judged after a request without
-    prompt=none got a code.
+    prompt=none got a code. A server with no login page at all ([login] strategy = "none")
+    authenticates without showing one, so a code with the state is accepted from it.
 
     When the client sends an authentication request with prompt=none before the user has logged in
     And the client gets a code for a well-formed request
