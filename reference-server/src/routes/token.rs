@@ -11,6 +11,7 @@ use crate::client_auth::authenticate;
 use crate::error::{ErrorCode, OAuthError};
 use crate::faults::Fault;
 use crate::form::{Form, Params};
+use crate::id_token::{self, Login, OPENID};
 use crate::jwt::AccessClaims;
 use crate::protocol::{GrantType, Scope, is_valid_code_verifier};
 use crate::routes::no_store;
@@ -30,6 +31,9 @@ pub struct TokenResponse {
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// For a scope holding `openid` (OpenID Connect Core §3.1.3.3, §12.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 fn store_err(e: StoreError) -> OAuthError {
@@ -159,6 +163,21 @@ fn access_token(
     })
 }
 
+/// The ID token of a token response: one when the scope of the access
+/// token holds `openid` (OpenID Connect Core §3.1.3.3, §12.2), else none.
+fn id_token_for(
+    state: &AppState,
+    client: &ClientRecord,
+    scope: &Scope,
+    login: Login<'_>,
+    access_token: &str,
+) -> Result<Option<String>, OAuthError> {
+    if !scope.contains(OPENID) || state.fault(Fault::IdTokenMissing) {
+        return Ok(None);
+    }
+    id_token::issue(state, client, login, access_token).map(Some)
+}
+
 fn new_refresh(
     state: &AppState,
     client: &ClientRecord,
@@ -277,12 +296,19 @@ fn authorization_code(
     } else {
         None
     };
+    let login = Login {
+        sub: &record.sub,
+        auth_time: record.auth_time,
+        nonce: record.nonce.as_deref(),
+    };
+    let id_token = id_token_for(state, client, &record.scope, login, &issued.token)?;
     Ok(TokenResponse {
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
         scope: Some(record.scope.to_string()),
         refresh_token,
+        id_token,
     })
 }
 
@@ -351,15 +377,28 @@ fn refresh_token(
             requested
         }
     };
+    // OpenID Connect Core §12.2: the refreshed ID token keeps the
+    // original authentication's auth_time, and has no nonce.
+    let login = Login {
+        sub: &record.sub,
+        auth_time: if state.fault(Fault::RefreshIdTokenNewAuthTime) {
+            Some(state.clock.now())
+        } else {
+            grant.auth_time
+        },
+        nonce: None,
+    };
     if state.fault(Fault::RefreshNotRotated) {
         // Fault: the same refresh token is handed back and stays active.
         let issued = access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+        let id_token = id_token_for(state, client, &scope, login, &issued.token)?;
         return Ok(TokenResponse {
             access_token: issued.token,
             token_type: "Bearer",
             expires_in: issued.expires_in,
             scope: Some(scope.to_string()),
             refresh_token: Some(presented.to_string()),
+            id_token,
         });
     }
     // RFC 6749 §6: "the refresh token scope MUST be identical to that of the
@@ -385,12 +424,14 @@ fn refresh_token(
         }
     }
     let issued = access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+    let id_token = id_token_for(state, client, &scope, login, &issued.token)?;
     Ok(TokenResponse {
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
         scope: Some(scope.to_string()),
         refresh_token: Some(new_token),
+        id_token,
     })
 }
 
@@ -443,5 +484,6 @@ fn client_credentials_with(
         expires_in: issued.expires_in,
         scope: Some(scope.to_string()),
         refresh_token: None,
+        id_token: None,
     })
 }
