@@ -7,6 +7,9 @@
 //! `claims_locales` and `acr_values` are accepted and ignored (RFC 6749
 //! §3.1: unrecognized parameters are ignored).
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 use crate::error::{ErrorCode, OAuthError};
 use crate::form::Params;
 
@@ -54,6 +57,70 @@ pub fn parse_max_age(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("max_age {s:?} is too large"))
 }
 
+/// The `claims` parameter (Core §5.5): the individual claims asked for,
+/// for the UserInfo response and for the ID token. Only claims this server
+/// has are kept (Core §5.5: a claim the OP does not have is left out, even
+/// an essential one); `essential`, `value` and `values` change nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedClaims {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub userinfo: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_token: Vec<String>,
+}
+
+impl RequestedClaims {
+    /// Parses the parameter: a JSON object whose `userinfo` and `id_token`
+    /// members, when there, are objects of claim names to `null` or to an
+    /// object (Core §5.5.1). Other top-level members are ignored.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let v: Value =
+            serde_json::from_str(s).map_err(|e| format!("claims is not valid JSON: {e}"))?;
+        let obj = v.as_object().ok_or("claims must be a JSON object")?;
+        Ok(Self {
+            userinfo: names(obj.get("userinfo"), "userinfo")?,
+            id_token: names(obj.get("id_token"), "id_token")?,
+        })
+    }
+
+    /// About how many bytes this takes.
+    pub fn weight(&self) -> usize {
+        self.userinfo
+            .iter()
+            .chain(&self.id_token)
+            .map(|n| n.len() + 24)
+            .sum()
+    }
+}
+
+fn names(member: Option<&Value>, what: &str) -> Result<Vec<String>, String> {
+    let map = match member {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(format!("claims.{what} must be a JSON object")),
+    };
+    let mut out = Vec::new();
+    for (name, request) in map {
+        match request {
+            Value::Null => {}
+            Value::Object(r) => {
+                if r.get("essential").is_some_and(|e| !e.is_boolean()) {
+                    return Err(format!("claims.{what}.{name}.essential must be a boolean"));
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "claims.{what}.{name} must be null or a JSON object"
+                ));
+            }
+        }
+        if crate::user_claims::is_known(name) && !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// What the server keeps of an authentication request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthnRequest {
@@ -61,6 +128,7 @@ pub struct AuthnRequest {
     pub max_age: Option<u64>,
     pub nonce: Option<String>,
     pub login_hint: Option<String>,
+    pub claims: RequestedClaims,
 }
 
 /// Why an authentication request is refused (each goes back to the client).
@@ -122,11 +190,17 @@ pub fn read(params: &Params, request_objects_ignored: bool) -> Result<AuthnReque
             v => Ok(v.map(str::to_owned)),
         }
     };
+    let claims = bounded("claims")?
+        .map(|c| RequestedClaims::parse(&c))
+        .transpose()
+        .map_err(Refusal::Invalid)?
+        .unwrap_or_default();
     Ok(AuthnRequest {
         prompt,
         max_age,
         nonce: bounded("nonce")?,
         login_hint: bounded("login_hint")?,
+        claims,
     })
 }
 
@@ -148,6 +222,30 @@ mod tests {
         assert!(Prompt::parse("None").is_err());
         assert!(Prompt::parse("create").is_err());
         assert_eq!(Prompt::parse("").unwrap(), Prompt::default());
+    }
+
+    #[test]
+    fn the_claims_parameter_keeps_the_known_names_of_each_member() {
+        let c = RequestedClaims::parse(
+            r#"{"userinfo":{"name":{"essential":true},"nickname":null,"email":null},
+                "id_token":{"email":{"value":"x"}},"other":1}"#,
+        )
+        .unwrap();
+        assert_eq!(c.userinfo, ["email", "name"]);
+        assert_eq!(c.id_token, ["email"]);
+        for bad in [
+            "{",
+            "[]",
+            r#"{"userinfo":5}"#,
+            r#"{"userinfo":{"name":true}}"#,
+            r#"{"id_token":{"name":{"essential":"yes"}}}"#,
+        ] {
+            assert!(RequestedClaims::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            RequestedClaims::parse("{}").unwrap(),
+            RequestedClaims::default()
+        );
     }
 
     #[test]

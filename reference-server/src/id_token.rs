@@ -42,6 +42,9 @@ pub struct IdClaims {
     pub nonce: Option<String>,
     pub azp: String,
     pub at_hash: String,
+    /// Claims asked for by name with the `claims` parameter (Core §5.5).
+    #[serde(flatten)]
+    pub requested: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Who logged in and how, as the grant remembers it.
@@ -53,6 +56,8 @@ pub struct Login<'a> {
     pub auth_time: Option<UnixTime>,
     /// The authentication request's `nonce`; `None` on refresh (Core §12.2).
     pub nonce: Option<&'a str>,
+    /// Claims of the user asked for in the ID token (Core §5.5).
+    pub claims: &'a [String],
 }
 
 /// The `alg` a client's ID tokens are signed with (OpenID Connect Dynamic
@@ -122,6 +127,12 @@ pub fn claims(
             at_hash(alg, "not-the-access-token")
         } else {
             at_hash(alg, access_token)
+        },
+        requested: {
+            let mut c =
+                crate::user_claims::claims(login.sub, login.claims.iter().map(String::as_str));
+            c.remove("sub");
+            c
         },
     }
 }

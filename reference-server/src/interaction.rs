@@ -40,6 +40,8 @@ pub struct Interaction {
     pub nonce: Option<String>,
     /// The request's `login_hint`, prefilled in the login form.
     pub login_hint: Option<String>,
+    /// The claims asked for one by one (Core §5.5).
+    pub claims: crate::authn::RequestedClaims,
     pub created_at: UnixTime,
 }
 
@@ -54,6 +56,7 @@ impl Interaction {
             + self.scope.to_string().len()
             + self.nonce.as_ref().map_or(0, String::len)
             + self.login_hint.as_ref().map_or(0, String::len)
+            + self.claims.weight()
     }
 }
 

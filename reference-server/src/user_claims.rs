@@ -22,16 +22,27 @@ pub const PROFILE_CLAIMS: [&str; 5] = [
 /// The claims of the `email` scope (Core §5.4).
 pub const EMAIL_CLAIMS: [&str; 2] = ["email", "email_verified"];
 
-/// The claim names a scope asks for (Core §5.4), `sub` aside.
-pub fn for_scope(scope: &Scope) -> Vec<&'static str> {
-    let mut names = Vec::new();
+/// The claim names a scope asks for (Core §5.4), `sub` aside, and any
+/// named one by one in `also` (the `claims` parameter, Core §5.5).
+pub fn for_scope<'a>(scope: &Scope, also: &'a [String]) -> Vec<&'a str> {
+    let mut names: Vec<&'a str> = Vec::new();
     if scope.contains("profile") {
         names.extend(PROFILE_CLAIMS);
     }
     if scope.contains("email") {
         names.extend(EMAIL_CLAIMS);
     }
+    for name in also {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
     names
+}
+
+/// Whether this server has the claim `name` for its users (`sub` aside).
+pub fn is_known(name: &str) -> bool {
+    PROFILE_CLAIMS.contains(&name) || EMAIL_CLAIMS.contains(&name)
 }
 
 /// The value of one claim of user `sub`, if this server has it.
@@ -93,17 +104,22 @@ mod tests {
     #[test]
     fn claims_follow_the_scope() {
         let scope = Scope::parse("openid email").unwrap();
-        let c = claims("alice", for_scope(&scope));
+        let c = claims("alice", for_scope(&scope, &[]));
         assert_eq!(
             Value::Object(c),
             json!({"sub": "alice", "email": "alice@example.com", "email_verified": true})
         );
-        let c = claims("alice", for_scope(&Scope::parse("openid profile").unwrap()));
+        let c = claims(
+            "alice",
+            for_scope(&Scope::parse("openid profile").unwrap(), &[]),
+        );
         assert_eq!(c["name"], "Alice Liddell");
         assert_eq!(c["updated_at"], UPDATED_AT);
         let c = claims("github:42", PROFILE_CLAIMS.into_iter().chain(EMAIL_CLAIMS));
         assert_eq!(c["given_name"], "Github:42");
         assert_eq!(c["email"], "github.42@example.com");
         assert_eq!(claims("bob", ["nickname"]).len(), 1);
+        let also = ["name".to_string()];
+        assert_eq!(for_scope(&Scope::parse("openid").unwrap(), &also), ["name"]);
     }
 }

@@ -292,6 +292,7 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         auth_time: None,
         nonce: authn.nonce,
         login_hint: authn.login_hint,
+        claims: authn.claims,
         created_at: now,
     };
     let mut res = see_other(&format!("/interaction/{}", ix.id));
@@ -578,6 +579,7 @@ fn issue_code(
             revoked: false,
             created_at: now,
             auth_time: ix.auth_time,
+            claims: ix.claims.clone(),
         })
         .map_err(store_err)?;
     state
@@ -596,6 +598,7 @@ fn issue_code(
             used: false,
             auth_time: ix.auth_time,
             nonce: ix.nonce.clone(),
+            claims: ix.claims.clone(),
         })
         .map_err(store_err)?;
     Ok(code)

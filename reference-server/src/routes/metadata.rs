@@ -80,7 +80,7 @@ pub fn document(state: &AppState, at: WellKnown) -> Value {
         "claims_supported": CLAIMS_SUPPORTED,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-        "claims_parameter_supported": false,
+        "claims_parameter_supported": true,
     });
     if state.fault(Fault::OidcDiscoverySubjectTypesMissing)
         && let Some(obj) = doc.as_object_mut()

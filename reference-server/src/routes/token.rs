@@ -127,6 +127,7 @@ fn access_token(
     sub: &str,
     scope: &Scope,
     grant_id: Option<&str>,
+    userinfo_claims: &[String],
 ) -> Result<Issued, OAuthError> {
     let now = state.clock.now();
     let ttl = state.lifetimes_for(client).access_token;
@@ -139,6 +140,7 @@ fn access_token(
         jti: random_id(),
         client_id: client.client_id.to_string(),
         scope: scope.to_string(),
+        userinfo_claims: userinfo_claims.join(" "),
     };
     let token = state
         .keys()
@@ -280,6 +282,7 @@ fn authorization_code(
         &record.sub,
         &record.scope,
         Some(&record.grant_id),
+        &record.claims.userinfo,
     )?;
     let refresh_token = if client
         .metadata
@@ -300,6 +303,7 @@ fn authorization_code(
         sub: &record.sub,
         auth_time: record.auth_time,
         nonce: record.nonce.as_deref(),
+        claims: &record.claims.id_token,
     };
     let id_token = id_token_for(state, client, &record.scope, login, &issued.token)?;
     Ok(TokenResponse {
@@ -387,10 +391,18 @@ fn refresh_token(
             grant.auth_time
         },
         nonce: None,
+        claims: &grant.claims.id_token,
     };
     if state.fault(Fault::RefreshNotRotated) {
         // Fault: the same refresh token is handed back and stays active.
-        let issued = access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+        let issued = access_token(
+            state,
+            client,
+            &record.sub,
+            &scope,
+            Some(&record.grant_id),
+            &grant.claims.userinfo,
+        )?;
         let id_token = id_token_for(state, client, &scope, login, &issued.token)?;
         return Ok(TokenResponse {
             access_token: issued.token,
@@ -423,7 +435,14 @@ fn refresh_token(
             ));
         }
     }
-    let issued = access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+    let issued = access_token(
+        state,
+        client,
+        &record.sub,
+        &scope,
+        Some(&record.grant_id),
+        &grant.claims.userinfo,
+    )?;
     let id_token = id_token_for(state, client, &scope, login, &issued.token)?;
     Ok(TokenResponse {
         access_token: issued.token,
@@ -477,7 +496,7 @@ fn client_credentials_with(
     client: &ClientRecord,
     scope: Scope,
 ) -> Result<TokenResponse, OAuthError> {
-    let issued = access_token(state, client, client.client_id.as_str(), &scope, None)?;
+    let issued = access_token(state, client, client.client_id.as_str(), &scope, None, &[])?;
     Ok(TokenResponse {
         access_token: issued.token,
         token_type: "Bearer",

@@ -86,15 +86,26 @@ fn answer(
         Ok(t) => t,
         Err(e) => return bearer_error(state, e),
     };
-    let (sub, scope) = if state.fault(Fault::UserinfoTokenNotChecked) {
+    let (sub, scope, asked) = if state.fault(Fault::UserinfoTokenNotChecked) {
         // Fault: whatever the token, alice's claims.
         (
             "alice".to_string(),
             Scope::from_tokens([OPENID, "profile", "email"]),
+            Vec::new(),
         )
     } else {
         match check_token(state, &token) {
-            Ok(claims) => (claims.sub, Scope::parse(&claims.scope).unwrap_or_default()),
+            Ok(claims) => (
+                claims.sub,
+                Scope::parse(&claims.scope).unwrap_or_default(),
+                // Claims asked for by name (Core §5.5), kept in the token.
+                claims
+                    .userinfo_claims
+                    .split(' ')
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            ),
             Err(e) => return bearer_error(state, e),
         }
     };
@@ -103,7 +114,7 @@ fn answer(
     if !scope.contains(OPENID) {
         return bearer_error(state, BearerError::InsufficientScope(OPENID.into()));
     }
-    let mut claims = user_claims::claims(&sub, user_claims::for_scope(&scope));
+    let mut claims = user_claims::claims(&sub, user_claims::for_scope(&scope, &asked));
     if state.fault(Fault::UserinfoSubMismatch) {
         claims.insert("sub".into(), format!("{sub}-x").into());
     }

@@ -100,6 +100,9 @@ pub struct CodeRecord {
     /// The authentication request's `nonce`, for the ID token (Core §3.1.2.1).
     #[serde(default)]
     pub nonce: Option<String>,
+    /// The claims asked for by the `claims` parameter (Core §5.5).
+    #[serde(default)]
+    pub claims: crate::authn::RequestedClaims,
 }
 
 fn s256_method() -> String {
@@ -121,6 +124,10 @@ pub struct GrantRecord {
     /// ones too, carries it (OpenID Connect Core §12.2).
     #[serde(default)]
     pub auth_time: Option<UnixTime>,
+    /// The claims asked for by the `claims` parameter (Core §5.5), for
+    /// refreshed tokens too.
+    #[serde(default)]
+    pub claims: crate::authn::RequestedClaims,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +321,10 @@ pub(crate) mod contract {
             used: false,
             auth_time: Some(7),
             nonce: Some("n-0S6_WzA2Mj".into()),
+            claims: crate::authn::RequestedClaims {
+                userinfo: vec!["name".into()],
+                id_token: vec![],
+            },
         };
         store.put_code(&code).unwrap();
         assert_eq!(store.code(&code.hash).unwrap(), Some(code.clone()));
@@ -331,6 +342,7 @@ pub(crate) mod contract {
                 revoked: false,
                 created_at: 1,
                 auth_time: Some(7),
+                claims: Default::default(),
             })
             .unwrap();
         assert_eq!(store.grant("g1").unwrap().unwrap().auth_time, Some(7));

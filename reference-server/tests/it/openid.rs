@@ -588,6 +588,42 @@ async fn login_hint_prefills_the_username_escaped_and_other_parameters_are_ignor
     assert_eq!(jwt_parts(id_token(&t)).1["nonce"], NONCE);
 }
 
+#[tokio::test]
+async fn the_claims_parameter_adds_single_claims_to_userinfo_and_the_id_token() {
+    let s = TestServer::start().await;
+    let c = s.confidential_client().await;
+    let asked =
+        r#"{"userinfo":{"name":{"essential":true},"nickname":null},"id_token":{"email":null}}"#;
+    let t = tokens_with(&s, &c, "openid", &[("claims", asked)]).await;
+    let info = json_200(userinfo_get(&s, &t.access_token).await).await;
+    assert_eq!(
+        info,
+        json!({"sub": "alice", "name": "Alice Liddell"}),
+        "name without the profile scope; nickname is not a claim this server has"
+    );
+    let (_, claims) = verify_against_jwks(&s, id_token(&t)).await.unwrap();
+    assert_eq!(claims["email"], "alice@example.com");
+    assert!(claims.get("name").is_none());
+    // A refreshed ID token and access token keep what was asked for.
+    let r = Tokens::from_ok(s.refresh(&c, t.refresh()).await).await;
+    assert_eq!(jwt_parts(id_token(&r)).1["email"], "alice@example.com");
+    let info = json_200(userinfo_get(&s, &r.access_token).await).await;
+    assert_eq!(info["name"], "Alice Liddell");
+
+    let pkce = Pkce::new();
+    for bad in [
+        "{not json",
+        "[1]",
+        r#"{"userinfo":5}"#,
+        r#"{"id_token":{"email":true}}"#,
+    ] {
+        let mut p = request(&c, &pkce, "openid");
+        p.push(("claims", bad));
+        let url = redirected(&s, &p).await;
+        assert_error_redirect(&s, &url, "invalid_request");
+    }
+}
+
 // ---- discovery ----
 
 #[tokio::test]
@@ -611,7 +647,7 @@ async fn discovery_describes_the_openid_provider() {
     );
     assert_eq!(doc["request_parameter_supported"], false);
     assert_eq!(doc["request_uri_parameter_supported"], false);
-    assert_eq!(doc["claims_parameter_supported"], false);
+    assert_eq!(doc["claims_parameter_supported"], true);
     let scopes = doc["scopes_supported"].as_array().unwrap();
     assert!(scopes.contains(&json!("openid")) && scopes.contains(&json!("email")));
     let claims = doc["claims_supported"].as_array().unwrap();
