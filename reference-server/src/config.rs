@@ -233,9 +233,11 @@ impl Default for Settings {
     }
 }
 
-/// The scopes the reference resource server understands.
+/// The scopes the reference server understands: OpenID Connect's
+/// (`openid`, and `profile` and `email` for the UserInfo claims, Core §5.4)
+/// and the resource server's.
 pub fn default_scopes() -> Scope {
-    Scope::from_tokens(["profile", "notes:read", "notes:write"])
+    Scope::from_tokens(["openid", "profile", "email", "notes:read", "notes:write"])
 }
 
 impl Settings {

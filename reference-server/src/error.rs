@@ -24,6 +24,12 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     InvalidClientMetadata,
     InvalidToken,
+    /// OpenID Connect Core §3.1.2.6: `prompt=none` and no login session.
+    LoginRequired,
+    /// OpenID Connect Core §3.1.2.6: the `request` parameter is not supported.
+    RequestNotSupported,
+    /// OpenID Connect Core §3.1.2.6: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
 }
 
 impl ErrorCode {
@@ -43,6 +49,9 @@ impl ErrorCode {
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
         }
     }
 }

@@ -172,6 +172,50 @@ catalogue! {
         "OpenID Connect Core §3.1.3.7: an upstream ID token's signature is verified with the provider's keys";
     UpstreamNonceIgnored = "upstream-nonce-ignored", "upstream_login",
         "OpenID Connect Core §3.1.3.7: an upstream ID token's nonce must equal the one sent";
+    // ID tokens (the server as an OpenID Provider)
+    IdTokenMissing = "id-token-missing", "id_token",
+        "OpenID Connect Core §3.1.3.3: a token response to an openid request carries an id_token";
+    IdTokenUnsigned = "id-token-unsigned", "id_token",
+        "OpenID Connect Core §2: ID tokens MUST be signed using JWS (this one is alg none)";
+    IdTokenBadSignature = "id-token-bad-signature", "id_token",
+        "OpenID Connect Core §3.1.3.7: the ID token's signature verifies with the issuer's published key";
+    IdTokenWrongIssuer = "id-token-wrong-issuer", "id_token",
+        "OpenID Connect Core §3.1.3.7: the ID token's iss exactly matches the issuer";
+    IdTokenWrongAudience = "id-token-wrong-audience", "id_token",
+        "OpenID Connect Core §2, §3.1.3.7: the ID token's aud contains the client_id";
+    IdTokenExpired = "id-token-expired", "id_token",
+        "OpenID Connect Core §2, §3.1.3.7: the ID token's exp is in the future when it is issued";
+    IdTokenNonceDropped = "id-token-nonce-dropped", "id_token",
+        "OpenID Connect Core §2: if the authentication request had a nonce, the ID token carries it unchanged";
+    IdTokenAtHashWrong = "id-token-at-hash-wrong", "id_token",
+        "OpenID Connect Core §3.1.3.6, §3.2.2.9: at_hash is the left half of the hash of the access token";
+    IdTokenSubUnstable = "id-token-sub-unstable", "id_token",
+        "OpenID Connect Core §2: sub is a locally unique, never reassigned identifier of the user (this one changes every time)";
+    RefreshIdTokenNewAuthTime = "refresh-id-token-new-auth-time", "id_token",
+        "OpenID Connect Core §12.2: a refreshed ID token keeps the auth_time of the original authentication";
+    // the UserInfo endpoint
+    UserinfoSubMismatch = "userinfo-sub-mismatch", "userinfo",
+        "OpenID Connect Core §5.3.2: the UserInfo sub MUST exactly match the ID token's sub";
+    UserinfoPostRefused = "userinfo-post-refused", "userinfo",
+        "OpenID Connect Core §5.3.1: the UserInfo endpoint MUST support GET and POST";
+    UserinfoTokenNotChecked = "userinfo-token-not-checked", "userinfo",
+        "OpenID Connect Core §5.3.3, RFC 6750 §3.1: a UserInfo request with an invalid access token is refused with invalid_token";
+    // OpenID Provider discovery
+    OidcDiscoveryRs256Missing = "oidc-discovery-rs256-missing", "oidc_discovery",
+        "OpenID Connect Discovery §3: id_token_signing_alg_values_supported MUST include RS256";
+    OidcDiscoverySubjectTypesMissing = "oidc-discovery-subject-types-missing", "oidc_discovery",
+        "OpenID Connect Discovery §3: subject_types_supported is REQUIRED";
+    OidcDiscoveryScopesWithoutOpenid = "oidc-discovery-scopes-without-openid", "oidc_discovery",
+        "OpenID Connect Discovery §3: scopes_supported MUST include openid";
+    OidcDiscoveryIssuerMismatch = "oidc-discovery-issuer-mismatch", "oidc_discovery",
+        "OpenID Connect Discovery §4.3: the issuer in /.well-known/openid-configuration MUST be identical to the issuer it was fetched from";
+    // authentication request parameters
+    PromptNoneShowsLogin = "prompt-none-shows-login", "authentication_request",
+        "OpenID Connect Core §3.1.2.1: with prompt=none the server MUST NOT display any authentication page (login_required instead)";
+    AuthTimeMissing = "auth-time-missing", "authentication_request",
+        "OpenID Connect Core §2, §3.1.2.1: with max_age the ID token carries auth_time (this server always sends it; this one never)";
+    RequestObjectIgnored = "request-object-ignored", "authentication_request",
+        "OpenID Connect Core §6.1: an OP that does not support the request parameter MUST return request_not_supported";
 }
 
 impl fmt::Display for Fault {

@@ -32,6 +32,16 @@ pub struct Interaction {
     pub browser: String,
     /// Set once the user has logged in.
     pub user: Option<String>,
+    /// When the user logged in (OpenID Connect Core §2 `auth_time`): set
+    /// with `user`, when the credentials were checked.
+    pub auth_time: Option<UnixTime>,
+    /// The authentication request's `nonce`, echoed in the ID token
+    /// (OpenID Connect Core §3.1.2.1).
+    pub nonce: Option<String>,
+    /// The request's `login_hint`, prefilled in the login form.
+    pub login_hint: Option<String>,
+    /// The claims asked for one by one (Core §5.5).
+    pub claims: crate::authn::RequestedClaims,
     pub created_at: UnixTime,
 }
 
@@ -44,6 +54,9 @@ impl Interaction {
             + self.redirect_uri.len()
             + self.client_name.as_ref().map_or(0, String::len)
             + self.scope.to_string().len()
+            + self.nonce.as_ref().map_or(0, String::len)
+            + self.login_hint.as_ref().map_or(0, String::len)
+            + self.claims.weight()
     }
 }
 
@@ -88,8 +101,12 @@ impl Interactions {
         self.inner.get(id, now)
     }
 
-    pub fn set_user(&self, id: &str, user: &str) {
-        self.inner.update(id, |i| i.user = Some(user.to_string()));
+    /// Records who logged in, and when (`auth_time`).
+    pub fn set_user(&self, id: &str, user: &str, now: UnixTime) {
+        self.inner.update(id, |i| {
+            i.user = Some(user.to_string());
+            i.auth_time = Some(now);
+        });
     }
 
     /// Removes and returns the interaction: the consent step ends it, once.

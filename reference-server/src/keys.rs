@@ -267,9 +267,25 @@ impl SigningKey {
 
     /// Encodes and signs a compact JWS with header `typ: at+jwt` (RFC 9068 §2.1).
     pub fn sign_at_jwt(&self, claims: &impl Serialize) -> Result<String, KeyError> {
+        self.sign_compact(&self.at_jwt_header, claims)
+    }
+
+    /// The JWS header `{"alg":..,"kid":..,"typ":typ}` of this key.
+    pub fn header(&self, typ: &str) -> Value {
+        json!({"alg": self.record.alg.as_str(), "kid": self.record.kid, "typ": typ})
+    }
+
+    /// Signs a compact JWS (RFC 7515 §7.1) whose header is already
+    /// base64url-encoded: `header.payload.signature`, signed by this key
+    /// whatever the header says.
+    pub fn sign_compact(
+        &self,
+        header_b64: &str,
+        claims: &impl Serialize,
+    ) -> Result<String, KeyError> {
         let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Sign)?;
-        let mut out = String::with_capacity(self.at_jwt_header.len() + payload.len() * 4 / 3 + 100);
-        out.push_str(&self.at_jwt_header);
+        let mut out = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 100);
+        out.push_str(header_b64);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
         let sig = self.sign(out.as_bytes())?;

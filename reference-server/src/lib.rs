@@ -19,6 +19,7 @@
 //!
 //! Tests can also drive [`app`] in-process with `tower::ServiceExt::oneshot`.
 
+pub mod authn;
 pub mod client_auth;
 pub mod clock;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod error;
 pub mod expiring;
 pub mod faults;
 pub mod form;
+pub mod id_token;
 pub mod interaction;
 pub mod jwt;
 pub mod keys;
@@ -39,6 +41,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod upstream;
+pub mod user_claims;
 
 pub use config::{Settings, Storage};
 pub use faults::{Fault, Faults};

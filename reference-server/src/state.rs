@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::clock::{Clock, UnixTime};
 use crate::config::{DefaultLifetimes, Settings};
@@ -34,6 +34,13 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub clock: Clock,
     keys: RwLock<KeySet>,
+    /// The RS256 key of ID tokens when access tokens use another algorithm
+    /// (OpenID Connect Discovery §3: "The algorithm RS256 MUST be
+    /// included"); unused when the active key is RS256 and signs both. A
+    /// stored key is loaded at start; otherwise one is generated (and
+    /// stored) the first time it is needed, since an RSA key takes a while
+    /// to generate and most servers started by tests never need one.
+    rs256: OnceLock<Option<Arc<SigningKey>>>,
     /// Deny-listed access token `jti`s and when each may be forgotten.
     denied: RwLock<HashMap<String, UnixTime>>,
     /// Longest access-token lifetime any client has: how long a retired key
@@ -81,7 +88,7 @@ impl AppState {
     ) -> Result<Self, StateError> {
         let clock = Clock::system();
         let now = clock.now();
-        let keys = load_keys(
+        let (keys, rs256) = load_keys(
             store.as_ref(),
             settings.signing_alg,
             now,
@@ -135,6 +142,7 @@ impl AppState {
                         .and_then(|s| Scope::parse(s).ok())
                         .unwrap_or_else(|| settings.scopes.clone()),
                     client_name: None,
+                    id_token_signed_response_alg: None,
                     extra: Default::default(),
                 },
                 issued_at: now,
@@ -161,6 +169,10 @@ impl AppState {
             store,
             clock,
             keys: RwLock::new(keys),
+            rs256: match rs256 {
+                Some(k) => OnceLock::from(Some(k)),
+                None => OnceLock::new(),
+            },
             denied: RwLock::new(denied),
             max_access_ttl: AtomicI64::new(settings.lifetimes.access_token),
             users,
@@ -181,6 +193,48 @@ impl AppState {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The key that signs ID tokens with `alg`: the active key when it has
+    /// that algorithm, else the RS256 key for `RS256`, else none.
+    pub fn id_token_key(&self, alg: SigningAlg) -> Option<Arc<SigningKey>> {
+        let active = self.keys().active;
+        if active.alg() == alg {
+            return Some(active);
+        }
+        self.rs256_key().filter(|k| k.alg() == alg)
+    }
+
+    /// The separate RS256 key, generated and stored at its first use;
+    /// `None` when the access-token key is RS256 itself (or, should
+    /// generating or storing fail, until the next start).
+    fn rs256_key(&self) -> Option<Arc<SigningKey>> {
+        if self.signing_alg == SigningAlg::RS256 {
+            return None;
+        }
+        self.rs256
+            .get_or_init(|| {
+                let generated = SigningKey::generate(SigningAlg::RS256, self.clock.now())
+                    .map_err(|e| e.to_string())
+                    .and_then(|k| {
+                        self.store.put_key(&k.record).map_err(|e| e.to_string())?;
+                        Ok(Arc::new(k))
+                    });
+                generated
+                    .inspect_err(|e| tracing::error!("no RS256 key for ID tokens: {e}"))
+                    .ok()
+            })
+            .clone()
+    }
+
+    /// The published JWK Set (RFC 7517 §5): the access-token keys, with the
+    /// RS256 ID-token key second when it is a key of its own.
+    pub fn jwks(&self, now: UnixTime) -> serde_json::Value {
+        let mut body = self.keys().jwks(now);
+        if let (Some(k), Some(keys)) = (self.rs256_key(), body["keys"].as_array_mut()) {
+            keys.insert(1.min(keys.len()), k.public_jwk().clone());
+        }
+        body
+    }
+
     /// Generates a new active key; the old one stays published until every
     /// token it signed has expired.
     pub fn rotate_keys(&self) -> Result<String, StateError> {
@@ -189,8 +243,7 @@ impl AppState {
         let new = Arc::new(SigningKey::generate(self.signing_alg, now)?);
         let mut current = self.keys();
         let mut old = current.active.record.clone();
-        old.publish_until =
-            Some(now + self.max_access_ttl.load(Ordering::Relaxed) + crate::jwt::LEEWAY);
+        old.publish_until = Some(now + self.publish_window());
         self.store.put_key(&old)?;
         self.store.put_key(&new.record)?;
         current
@@ -202,6 +255,15 @@ impl AppState {
         current.active = new.clone();
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = current;
         Ok(new.kid().to_string())
+    }
+
+    /// How long a retired key stays published: until every access token
+    /// and ID token it signed has expired.
+    fn publish_window(&self) -> i64 {
+        self.max_access_ttl
+            .load(Ordering::Relaxed)
+            .max(crate::id_token::ID_TOKEN_TTL)
+            + crate::jwt::LEEWAY
     }
 
     /// Whether an access token's `jti` is on the deny list.
@@ -261,15 +323,18 @@ impl AppState {
 }
 
 /// Loads the stored keys: the newest unretired key of the configured
-/// algorithm signs; any other unretired key is retired now; a key is
-/// generated when none fits.
+/// algorithm signs access tokens; when that is not RS256, the newest
+/// unretired RS256 key signs ID tokens (generated at first use when there
+/// is none, see [`AppState::id_token_key`]); any other unretired key is
+/// retired now; an access-token key is generated when none fits.
 fn load_keys(
     store: &dyn Store,
     alg: SigningAlg,
     now: UnixTime,
     access_ttl: i64,
-) -> Result<KeySet, StateError> {
+) -> Result<(KeySet, Option<Arc<SigningKey>>), StateError> {
     let mut active: Option<Arc<SigningKey>> = None;
+    let mut rs256: Option<Arc<SigningKey>> = None;
     let mut retired = Vec::new();
     let mut records = store.keys()?;
     records.sort_by_key(|k| std::cmp::Reverse(k.created_at));
@@ -280,20 +345,25 @@ fn load_keys(
             None if rec.alg == alg && active.is_none() => {
                 active = Some(Arc::new(SigningKey::from_record(rec)?))
             }
+            None if rec.alg == SigningAlg::RS256 && alg != SigningAlg::RS256 && rs256.is_none() => {
+                rs256 = Some(Arc::new(SigningKey::from_record(rec)?))
+            }
             None => {
-                rec.publish_until = Some(now + access_ttl + crate::jwt::LEEWAY);
+                rec.publish_until =
+                    Some(now + access_ttl.max(crate::id_token::ID_TOKEN_TTL) + crate::jwt::LEEWAY);
                 store.put_key(&rec)?;
                 retired.push(Arc::new(SigningKey::from_record(rec)?));
             }
         }
     }
+    let generate = |alg| -> Result<Arc<SigningKey>, StateError> {
+        let k = SigningKey::generate(alg, now)?;
+        store.put_key(&k.record)?;
+        Ok(Arc::new(k))
+    };
     let active = match active {
         Some(k) => k,
-        None => {
-            let k = SigningKey::generate(alg, now)?;
-            store.put_key(&k.record)?;
-            Arc::new(k)
-        }
+        None => generate(alg)?,
     };
-    Ok(KeySet { active, retired })
+    Ok((KeySet { active, retired }, rs256))
 }

@@ -195,6 +195,12 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
             "parameter {dup} is repeated (RFC 6749 §3.1)"
         )));
     }
+    // OpenID Connect Core §3.1.2.1: request objects refused, prompt and
+    // max_age checked, nonce and login_hint kept.
+    let authn = match crate::authn::read(&params, state.fault(Fault::RequestObjectIgnored)) {
+        Ok(a) => a,
+        Err(refusal) => return fail(refusal.into()),
+    };
     match params.single("response_type") {
         Ok(Some("code")) => {}
         Ok(Some(other)) => {
@@ -260,6 +266,15 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
             "code_challenge is not a base64url SHA-256 value",
         ));
     }
+    if authn.prompt.none && !state.fault(Fault::PromptNoneShowsLogin) {
+        // Core §3.1.2.1: "The Authorization Server MUST NOT display any
+        // authentication or consent user interface pages"; this server
+        // keeps no login session, so no user is ever logged in already.
+        return fail(OAuthError::new(
+            ErrorCode::LoginRequired,
+            "prompt=none, and no user is logged in",
+        ));
+    }
     let now = state.clock.now();
     let ix = Interaction {
         id: random_id(),
@@ -274,6 +289,10 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
         csrf_token: random_token(),
         browser: random_token(),
         user: None,
+        auth_time: None,
+        nonce: authn.nonce,
+        login_hint: authn.login_hint,
+        claims: authn.claims,
         created_at: now,
     };
     let mut res = see_other(&format!("/interaction/{}", ix.id));
@@ -374,7 +393,11 @@ pub async fn login_page(
 ) -> Response {
     match interaction(&state, &id, &headers) {
         Ok(ix) if ix.user.is_some() => see_other(&format!("/interaction/{id}/consent")),
-        Ok(ix) => login_form(&state, &ix, StatusCode::OK, None, ""),
+        // The login_hint prefills the username (Core §3.1.2.1).
+        Ok(ix) => {
+            let hint = ix.login_hint.clone().unwrap_or_default();
+            login_form(&state, &ix, StatusCode::OK, None, &hint)
+        }
         Err(res) => res,
     }
 }
@@ -439,7 +462,10 @@ pub async fn login(
     let known = state.users.get(&username).cloned();
     let is_known = known.is_some();
     if verify_password(&state, known, password).await && is_known {
-        state.interactions.set_user(&id, &username);
+        // Core §2 auth_time: when the credentials were checked.
+        state
+            .interactions
+            .set_user(&id, &username, state.clock.now());
         see_other(&format!("/interaction/{id}/consent"))
     } else {
         login_form(
@@ -552,6 +578,8 @@ fn issue_code(
             scope: ix.scope.clone(),
             revoked: false,
             created_at: now,
+            auth_time: ix.auth_time,
+            claims: ix.claims.clone(),
         })
         .map_err(store_err)?;
     state
@@ -568,6 +596,9 @@ fn issue_code(
             grant_id,
             expires_at: now + state.lifetimes_for(&client).code,
             used: false,
+            auth_time: ix.auth_time,
+            nonce: ix.nonce.clone(),
+            claims: ix.claims.clone(),
         })
         .map_err(store_err)?;
     Ok(code)

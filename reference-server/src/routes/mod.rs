@@ -10,6 +10,7 @@ mod revocation;
 mod script_login;
 mod token;
 pub(crate) mod upstream;
+mod userinfo;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -31,11 +32,11 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .route(
             "/.well-known/oauth-authorization-server",
-            get(metadata::discovery),
+            get(metadata::oauth_discovery),
         )
         .route(
             "/.well-known/openid-configuration",
-            get(metadata::discovery),
+            get(metadata::openid_discovery),
         )
         .route("/jwks", get(metadata::jwks))
         .route("/healthz", get(metadata::healthz))
@@ -62,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         .route("/token", post(token::token))
         .route("/revoke", post(revocation::revoke))
         .route("/introspect", post(introspection::introspect))
+        .route("/userinfo", get(userinfo::get).post(userinfo::post))
         .route("/api/profile", get(resource::profile))
         .route(
             "/api/notes",

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{BearerError, ErrorCode, OAuthError};
 use crate::faults::Fault;
 use crate::form::JsonObject;
+use crate::keys::SigningAlg;
 use crate::protocol::{
     AuthMethod, ClientId, GrantType, RedirectUriError, Scope, validate_redirect_uri,
 };
@@ -152,6 +153,21 @@ pub fn validate_metadata(
         }
     };
     let client_name = string_member(obj, "client_name")?.map(str::to_owned);
+    // OpenID Connect Dynamic Client Registration §2: any alg this server
+    // has a key for, RS256 (always) or the access tokens' own.
+    let id_token_signed_response_alg = match string_member(obj, "id_token_signed_response_alg")? {
+        None => None,
+        Some(a) => Some(
+            SigningAlg::parse(a)
+                .filter(|alg| *alg == SigningAlg::RS256 || *alg == state.signing_alg)
+                .ok_or_else(|| {
+                    bad_metadata(format!(
+                        "id_token_signed_response_alg {a:?} is not supported (RS256 or {})",
+                        state.signing_alg.as_str()
+                    ))
+                })?,
+        ),
+    };
     let mut extra = Map::new();
     for (k, v) in obj {
         let known = [
@@ -161,6 +177,7 @@ pub fn validate_metadata(
             "redirect_uris",
             "scope",
             "client_name",
+            "id_token_signed_response_alg",
         ];
         if !known.contains(&k.as_str()) && !SERVER_MEMBERS.contains(&k.as_str()) {
             extra.insert(k.clone(), v.clone());
@@ -173,6 +190,7 @@ pub fn validate_metadata(
         token_endpoint_auth_method: method,
         scope,
         client_name,
+        id_token_signed_response_alg,
         extra,
     })
 }

@@ -68,7 +68,7 @@ fn lax(state: &AppState) -> Lax {
 }
 
 /// The RFC 6750 §3 error response, or under a fault one without its challenge.
-fn bearer_error(state: &AppState, e: BearerError) -> Response {
+pub(crate) fn bearer_error(state: &AppState, e: BearerError) -> Response {
     if state.fault(Fault::MalformedToken500)
         && let BearerError::InvalidToken(d) = &e
         && [
@@ -98,65 +98,83 @@ fn is_b64token(t: &str) -> bool {
         })
 }
 
-/// Takes the token from the `Authorization` header only (RFC 6750 §2.1;
-/// the query-string method of §2.3 is not supported, RFC 9700 §2.4), and
-/// checks it grants `needed`.
-fn authorize(
+/// The one access token a request presents: in the `Authorization`
+/// header (RFC 6750 §2.1), or in the form body (§2.2) at an endpoint that
+/// takes one (`body`, already read from the body's `access_token`). The
+/// query-string method of §2.3 is not supported (RFC 9700 §2.4). A token
+/// sent in more than one way is `invalid_request` (§3.1).
+pub(crate) fn presented_token(
     state: &AppState,
     headers: &HeaderMap,
     query: Option<&str>,
-    needed: &str,
-) -> Result<AccessClaims, BearerError> {
+    body: Option<&str>,
+) -> Result<String, BearerError> {
     let in_query = query
         .and_then(|q| Params::parse(q.as_bytes()).ok())
         .is_some_and(|p| p.has("access_token"));
     let values: Vec<_> = headers.get_all(header::AUTHORIZATION).iter().collect();
     let value = match values.as_slice() {
-        [] if in_query && state.fault(Fault::QueryTokenAccepted) => {
-            let token = query
-                .and_then(|q| Params::parse(q.as_bytes()).ok())
-                .and_then(|p| p.single("access_token").ok().flatten().map(str::to_owned))
-                .unwrap_or_default();
-            return verify_access(state, &token)
-                .map_err(|e| BearerError::InvalidToken(e.to_string()));
-        }
-        [] => return Err(BearerError::Missing),
-        [one] => one.to_str().map_err(|_| {
+        [] => None,
+        [one] => Some(one.to_str().map_err(|_| {
             BearerError::InvalidRequest("the Authorization header is not ASCII".into())
-        })?,
+        })?),
         _ => {
             return Err(BearerError::InvalidRequest(
                 "more than one Authorization header".into(),
             ));
         }
     };
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    let scheme_ok = if state.fault(Fault::BearerSchemeCaseSensitive) {
-        scheme == "Bearer"
-    } else {
-        scheme.eq_ignore_ascii_case("bearer")
-    };
-    if !scheme_ok {
-        return Err(BearerError::Missing);
-    }
-    if in_query {
-        return Err(BearerError::InvalidRequest(
+    let in_header = value.and_then(|value| {
+        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+        let scheme_ok = if state.fault(Fault::BearerSchemeCaseSensitive) {
+            scheme == "Bearer"
+        } else {
+            scheme.eq_ignore_ascii_case("bearer")
+        };
+        scheme_ok.then(|| token.trim_start_matches(' '))
+    });
+    let both_ways = || {
+        BearerError::InvalidRequest(
             "the token was sent in more than one way (RFC 6750 §3.1)".into(),
-        ));
-    }
-    let token = token.trim_start_matches(' ');
-    if token.is_empty() {
-        return Err(BearerError::InvalidRequest(
+        )
+    };
+    match (in_header, body) {
+        (Some(_), Some(_)) => Err(both_ways()),
+        (Some(_), None) | (None, Some(_)) if in_query => Err(both_ways()),
+        (Some(""), None) => Err(BearerError::InvalidRequest(
             "the Bearer credentials are empty".into(),
-        ));
+        )),
+        (Some(token), None) | (None, Some(token)) => Ok(token.to_string()),
+        (None, None) if in_query && values.is_empty() && state.fault(Fault::QueryTokenAccepted) => {
+            Ok(query
+                .and_then(|q| Params::parse(q.as_bytes()).ok())
+                .and_then(|p| p.single("access_token").ok().flatten().map(str::to_owned))
+                .unwrap_or_default())
+        }
+        (None, None) => Err(BearerError::Missing),
     }
+}
+
+/// Checks a presented token is one of this server's valid access tokens.
+pub(crate) fn check_token(state: &AppState, token: &str) -> Result<AccessClaims, BearerError> {
     if !is_b64token(token) {
         return Err(BearerError::InvalidToken(
             "the token has characters a bearer token cannot have".into(),
         ));
     }
-    let claims =
-        verify_access(state, token).map_err(|e| BearerError::InvalidToken(e.to_string()))?;
+    verify_access(state, token).map_err(|e| BearerError::InvalidToken(e.to_string()))
+}
+
+/// Takes the token from the `Authorization` header only, and checks it
+/// grants `needed`.
+fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    needed: &str,
+) -> Result<AccessClaims, BearerError> {
+    let token = presented_token(state, headers, query, None)?;
+    let claims = check_token(state, &token)?;
     let granted = Scope::parse(&claims.scope).unwrap_or_default();
     if !granted.contains(needed) && !state.fault(Fault::RsScopeIgnored) {
         if state.fault(Fault::RsInsufficientScope401) {

@@ -86,7 +86,9 @@ pub async fn login(
     let known = state.users.get(&creds.username).cloned();
     let is_known = known.is_some();
     if verify_password(&state, known, creds.password).await && is_known {
-        state.interactions.set_user(&id, &creds.username);
+        state
+            .interactions
+            .set_user(&id, &creds.username, state.clock.now());
         let next = format!("/interaction/{id}/consent");
         (
             StatusCode::OK,

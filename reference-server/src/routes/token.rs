@@ -11,6 +11,7 @@ use crate::client_auth::authenticate;
 use crate::error::{ErrorCode, OAuthError};
 use crate::faults::Fault;
 use crate::form::{Form, Params};
+use crate::id_token::{self, Login, OPENID};
 use crate::jwt::AccessClaims;
 use crate::protocol::{GrantType, Scope, is_valid_code_verifier};
 use crate::routes::no_store;
@@ -30,6 +31,9 @@ pub struct TokenResponse {
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// For a scope holding `openid` (OpenID Connect Core §3.1.3.3, §12.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 fn store_err(e: StoreError) -> OAuthError {
@@ -123,6 +127,7 @@ fn access_token(
     sub: &str,
     scope: &Scope,
     grant_id: Option<&str>,
+    userinfo_claims: &[String],
 ) -> Result<Issued, OAuthError> {
     let now = state.clock.now();
     let ttl = state.lifetimes_for(client).access_token;
@@ -135,6 +140,7 @@ fn access_token(
         jti: random_id(),
         client_id: client.client_id.to_string(),
         scope: scope.to_string(),
+        userinfo_claims: userinfo_claims.join(" "),
     };
     let token = state
         .keys()
@@ -157,6 +163,21 @@ fn access_token(
         expires_in: ttl,
         grant_live,
     })
+}
+
+/// The ID token of a token response: one when the scope of the access
+/// token holds `openid` (OpenID Connect Core §3.1.3.3, §12.2), else none.
+fn id_token_for(
+    state: &AppState,
+    client: &ClientRecord,
+    scope: &Scope,
+    login: Login<'_>,
+    access_token: &str,
+) -> Result<Option<String>, OAuthError> {
+    if !scope.contains(OPENID) || state.fault(Fault::IdTokenMissing) {
+        return Ok(None);
+    }
+    id_token::issue(state, client, login, access_token).map(Some)
 }
 
 fn new_refresh(
@@ -261,6 +282,7 @@ fn authorization_code(
         &record.sub,
         &record.scope,
         Some(&record.grant_id),
+        &record.claims.userinfo,
     )?;
     let refresh_token = if client
         .metadata
@@ -277,12 +299,20 @@ fn authorization_code(
     } else {
         None
     };
+    let login = Login {
+        sub: &record.sub,
+        auth_time: record.auth_time,
+        nonce: record.nonce.as_deref(),
+        claims: &record.claims.id_token,
+    };
+    let id_token = id_token_for(state, client, &record.scope, login, &issued.token)?;
     Ok(TokenResponse {
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
         scope: Some(record.scope.to_string()),
         refresh_token,
+        id_token,
     })
 }
 
@@ -351,15 +381,36 @@ fn refresh_token(
             requested
         }
     };
+    // OpenID Connect Core §12.2: the refreshed ID token keeps the
+    // original authentication's auth_time, and has no nonce.
+    let login = Login {
+        sub: &record.sub,
+        auth_time: if state.fault(Fault::RefreshIdTokenNewAuthTime) {
+            Some(state.clock.now())
+        } else {
+            grant.auth_time
+        },
+        nonce: None,
+        claims: &grant.claims.id_token,
+    };
     if state.fault(Fault::RefreshNotRotated) {
         // Fault: the same refresh token is handed back and stays active.
-        let issued = access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+        let issued = access_token(
+            state,
+            client,
+            &record.sub,
+            &scope,
+            Some(&record.grant_id),
+            &grant.claims.userinfo,
+        )?;
+        let id_token = id_token_for(state, client, &scope, login, &issued.token)?;
         return Ok(TokenResponse {
             access_token: issued.token,
             token_type: "Bearer",
             expires_in: issued.expires_in,
             scope: Some(scope.to_string()),
             refresh_token: Some(presented.to_string()),
+            id_token,
         });
     }
     // RFC 6749 §6: "the refresh token scope MUST be identical to that of the
@@ -384,13 +435,22 @@ fn refresh_token(
             ));
         }
     }
-    let issued = access_token(state, client, &record.sub, &scope, Some(&record.grant_id))?;
+    let issued = access_token(
+        state,
+        client,
+        &record.sub,
+        &scope,
+        Some(&record.grant_id),
+        &grant.claims.userinfo,
+    )?;
+    let id_token = id_token_for(state, client, &scope, login, &issued.token)?;
     Ok(TokenResponse {
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
         scope: Some(scope.to_string()),
         refresh_token: Some(new_token),
+        id_token,
     })
 }
 
@@ -436,12 +496,13 @@ fn client_credentials_with(
     client: &ClientRecord,
     scope: Scope,
 ) -> Result<TokenResponse, OAuthError> {
-    let issued = access_token(state, client, client.client_id.as_str(), &scope, None)?;
+    let issued = access_token(state, client, client.client_id.as_str(), &scope, None, &[])?;
     Ok(TokenResponse {
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
         scope: Some(scope.to_string()),
         refresh_token: None,
+        id_token: None,
     })
 }

@@ -162,7 +162,9 @@ pub async fn callback(
     .await;
     let res = match result {
         Ok(user) => {
-            state.interactions.set_user(&ix.id, &user.local_username());
+            state
+                .interactions
+                .set_user(&ix.id, &user.local_username(), state.clock.now());
             see_other(&format!("/interaction/{}/consent", ix.id))
         }
         Err(e) => failure_page(&state, Some(&ix), &login.provider, &e),

@@ -15,7 +15,7 @@ pub use sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixTime;
-use crate::keys::KeyRecord;
+use crate::keys::{KeyRecord, SigningAlg};
 use crate::protocol::{AuthMethod, ClientId, GrantType, Scope};
 use crate::secrets::SecretHash;
 
@@ -45,6 +45,10 @@ pub struct ClientMetadata {
     pub scope: Scope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
+    /// The `alg` of this client's ID tokens (OpenID Connect Dynamic Client
+    /// Registration §2); `None` is the default, RS256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<SigningAlg>,
     #[serde(default, flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -89,6 +93,16 @@ pub struct CodeRecord {
     pub grant_id: String,
     pub expires_at: UnixTime,
     pub used: bool,
+    /// When the user logged in (OpenID Connect Core §2 `auth_time`); absent
+    /// in rows written before the server was an OpenID Provider.
+    #[serde(default)]
+    pub auth_time: Option<UnixTime>,
+    /// The authentication request's `nonce`, for the ID token (Core §3.1.2.1).
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// The claims asked for by the `claims` parameter (Core §5.5).
+    #[serde(default)]
+    pub claims: crate::authn::RequestedClaims,
 }
 
 fn s256_method() -> String {
@@ -106,6 +120,14 @@ pub struct GrantRecord {
     pub scope: Scope,
     pub revoked: bool,
     pub created_at: UnixTime,
+    /// When the user logged in: every ID token of the grant, refreshed
+    /// ones too, carries it (OpenID Connect Core §12.2).
+    #[serde(default)]
+    pub auth_time: Option<UnixTime>,
+    /// The claims asked for by the `claims` parameter (Core §5.5), for
+    /// refreshed tokens too.
+    #[serde(default)]
+    pub claims: crate::authn::RequestedClaims,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +229,37 @@ pub trait Store: Send + Sync + 'static {
 }
 
 #[cfg(test)]
+mod old_rows {
+    use super::*;
+
+    /// Rows written before the server was an OpenID Provider still load.
+    #[test]
+    fn records_without_the_openid_fields_load() {
+        let code: CodeRecord = serde_json::from_str(
+            r#"{"hash":"00000000000000000000000000000000000000000000000000000000000000ff",
+                "client_id":"c","redirect_uri":"http://127.0.0.1/cb",
+                "redirect_uri_in_request":true,"code_challenge":"x","scope":"profile",
+                "sub":"alice","grant_id":"g","expires_at":1,"used":false}"#,
+        )
+        .unwrap();
+        assert_eq!((code.auth_time, code.nonce), (None, None));
+        let grant: GrantRecord = serde_json::from_str(
+            r#"{"grant_id":"g","client_id":"c","sub":"alice","scope":"profile",
+                "revoked":false,"created_at":1}"#,
+        )
+        .unwrap();
+        assert_eq!(grant.auth_time, None);
+        let meta: ClientMetadata = serde_json::from_str(
+            r#"{"redirect_uris":[],"grant_types":[],"response_types":[],
+                "token_endpoint_auth_method":"none","scope":"profile","logo_uri":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(meta.id_token_signed_response_alg, None);
+        assert_eq!(meta.extra["logo_uri"], "x");
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod contract {
     //! The behaviour both stores must share, run against each.
     use super::*;
@@ -223,6 +276,7 @@ pub(crate) mod contract {
                 token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
                 scope: Scope::parse("profile").unwrap(),
                 client_name: Some("n".into()),
+                id_token_signed_response_alg: Some(SigningAlg::RS256),
                 extra: Default::default(),
             },
             issued_at: 1,
@@ -265,6 +319,12 @@ pub(crate) mod contract {
             grant_id: "g1".into(),
             expires_at: 60,
             used: false,
+            auth_time: Some(7),
+            nonce: Some("n-0S6_WzA2Mj".into()),
+            claims: crate::authn::RequestedClaims {
+                userinfo: vec!["name".into()],
+                id_token: vec![],
+            },
         };
         store.put_code(&code).unwrap();
         assert_eq!(store.code(&code.hash).unwrap(), Some(code.clone()));
@@ -281,8 +341,11 @@ pub(crate) mod contract {
                 scope: Scope::parse("profile").unwrap(),
                 revoked: false,
                 created_at: 1,
+                auth_time: Some(7),
+                claims: Default::default(),
             })
             .unwrap();
+        assert_eq!(store.grant("g1").unwrap().unwrap().auth_time, Some(7));
         store.put_refresh(&refresh("r1", "g1")).unwrap();
         assert_eq!(
             store
@@ -343,7 +406,7 @@ pub(crate) mod contract {
         // Keys.
         let k = KeyRecord {
             kid: "k1".into(),
-            alg: crate::keys::SigningAlg::EdDSA,
+            alg: SigningAlg::EdDSA,
             pkcs8: vec![1, 2, 3],
             created_at: 1,
             publish_until: None,

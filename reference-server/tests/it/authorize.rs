@@ -208,7 +208,7 @@ async fn request_errors_go_back_to_the_client_with_error_state_and_iss() {
             "unsupported_response_type",
         ),
         (with(&p, "scope", "profile admin"), "invalid_scope"),
-        (with(&p, "scope", "openid"), "invalid_scope"),
+        (with(&p, "scope", "address"), "invalid_scope"),
         (without(&p, "code_challenge"), "invalid_request"),
         (
             with(&p, "code_challenge_method", "plain"),

@@ -49,7 +49,7 @@ async fn both_well_known_documents_are_identical_and_complete() {
     };
     assert_eq!(
         strings(&oauth["scopes_supported"]),
-        ["notes:read", "notes:write", "profile"]
+        ["email", "notes:read", "notes:write", "openid", "profile"]
     );
     assert_eq!(strings(&oauth["response_types_supported"]), ["code"]);
     assert_eq!(

@@ -29,6 +29,12 @@ const KEYS: &[&str] = &[
     "code_challenge_method",
     "response_type",
     "nonce",
+    "access_token",
+    "prompt",
+    "max_age",
+    "request",
+    "request_uri",
+    "login_hint",
     "",
     "x",
 ];
@@ -43,6 +49,10 @@ const VALUES: &[&str] = &[
     "S256",
     "plain",
     "profile notes:read",
+    "openid profile email",
+    "none",
+    "none login",
+    "-1",
     "http://127.0.0.1:8765/callback",
     "fuzz-client",
     "fuzz-client-secret-0123456789",
@@ -264,6 +274,37 @@ proptest! {
             .unwrap();
         let answer = send(&rt, &router, req);
         assert_json_answer(path, answer);
+    }
+
+    #[test]
+    fn forms_and_authorization_headers_at_userinfo(
+        body in form(),
+        authorization in proptest::option::of(value()),
+        post in any::<bool>(),
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (router, _) = server();
+        let mut req = Request::builder()
+            .method(if post { Method::POST } else { Method::GET })
+            .uri("/userinfo")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(a) = authorization {
+            let mut value = b"Bearer ".to_vec();
+            value.extend(a);
+            if let Ok(v) = header::HeaderValue::from_bytes(&value) {
+                req = req.header(header::AUTHORIZATION, v);
+            }
+        }
+        let res = rt.block_on(router.oneshot(req.body(Body::from(body)).unwrap())).unwrap();
+        let status = res.status().as_u16();
+        prop_assert!((400..500).contains(&status), "{status}");
+        // RFC 6750 §3: every refusal carries its Bearer challenge.
+        let challenge = res
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        prop_assert!(challenge.starts_with("Bearer "), "{status} {challenge:?}");
     }
 
     #[test]

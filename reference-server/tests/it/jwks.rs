@@ -44,7 +44,9 @@ async fn jwks_has_public_keys_only_with_unique_kids() {
         "{ct}"
     );
     let jwks: Value = res.json().await.unwrap();
-    assert_eq!(kids(&jwks).len(), 1);
+    // The access-token key, then the RS256 key of ID tokens.
+    assert_eq!(kids(&jwks).len(), 2);
+    assert_eq!(jwks["keys"][1]["alg"], "RS256");
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "OKP");
     assert_eq!(key["crv"], "Ed25519");
@@ -54,7 +56,11 @@ async fn jwks_has_public_keys_only_with_unique_kids() {
     s.rotate_keys().await;
     s.rotate_keys().await;
     let jwks = s.jwks().await;
-    assert_eq!(kids(&jwks).len(), 3);
+    assert_eq!(
+        kids(&jwks).len(),
+        4,
+        "three access-token keys and the RS256 one"
+    );
     assert_public_only(&jwks);
 }
 
@@ -187,7 +193,9 @@ async fn check_alg(alg: SigningAlg, name: &str, kty: &str) {
     assert_eq!(jwt_parts(&t2.access_token).0["alg"], name);
     assert_eq!(s.profile(&t2.access_token).await.status(), StatusCode::OK);
     assert_eq!(s.profile(&t.access_token).await.status(), StatusCode::OK);
-    assert_eq!(kids(&s.jwks().await).len(), 2);
+    // Plus the RS256 key of ID tokens, unless that is the access-token key.
+    let rs256 = usize::from(alg != SigningAlg::RS256);
+    assert_eq!(kids(&s.jwks().await).len(), 2 + rs256);
 }
 
 #[tokio::test]

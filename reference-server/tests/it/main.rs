@@ -10,6 +10,7 @@ mod fuzz;
 mod hardening;
 mod introspection;
 mod jwks;
+mod openid;
 mod persistence;
 mod registration;
 mod resource;

@@ -40,7 +40,8 @@ async fn clients_refresh_tokens_and_keys_survive_a_restart() {
         StatusCode::OK
     );
     let jwks_before = s.jwks().await;
-    assert_eq!(kids(&jwks_before).len(), 1);
+    // The access-token key and the RS256 key of ID tokens.
+    assert_eq!(kids(&jwks_before).len(), 2);
     let TestServer { server, http, .. } = s;
     drop(http);
     server.shutdown().await.unwrap();
@@ -83,7 +84,11 @@ async fn a_rotated_key_stays_published_after_a_restart() {
     let old = Tokens::from_ok(s.client_credentials(&c, None).await).await;
     let new_kid = s.rotate_keys().await;
     let published = kids(&s.jwks().await);
-    assert_eq!(published.len(), 2);
+    assert_eq!(
+        published.len(),
+        3,
+        "two access-token keys and the RS256 one"
+    );
     server_shutdown(s).await;
 
     let s = TestServer::start_with(settings(dir.path())).await;

@@ -126,7 +126,7 @@ async fn inconsistent_or_unknown_metadata_is_invalid_client_metadata() {
         json!({"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "private_key_jwt"}),
         json!({"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "bogus"}),
         json!({"redirect_uris": [REDIRECT_URI], "scope": "profile admin"}),
-        json!({"redirect_uris": [REDIRECT_URI], "scope": "openid"}),
+        json!({"redirect_uris": [REDIRECT_URI], "scope": "address"}),
         json!({"redirect_uris": "not-an-array"}),
         json!({"redirect_uris": [REDIRECT_URI], "grant_types": "authorization_code"}),
         // A public client cannot use client_credentials.

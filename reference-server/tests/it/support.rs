@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "alice-password";
 pub const REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
-pub const ALL_SCOPES: &str = "notes:read notes:write profile";
+pub const ALL_SCOPES: &str = "email notes:read notes:write openid profile";
 
 /// A running server and a client for it.
 pub struct TestServer {
