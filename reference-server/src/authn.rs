@@ -158,20 +158,35 @@ impl From<Refusal> for OAuthError {
     }
 }
 
-/// Reads the OpenID Connect parameters of an authorization request.
-/// `request_objects_ignored` is the `request-object-ignored` fault: the
-/// `request` parameter is then passed over.
-pub fn read(params: &Params, request_objects_ignored: bool) -> Result<AuthnRequest, Refusal> {
+/// The faults [`read`] obeys: each switches off one of its rules.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Lapses {
+    /// `request-object-ignored`: the `request` parameter is passed over.
+    pub request_objects_ignored: bool,
+    /// `request-uri-ignored`: the `request_uri` parameter is passed over.
+    pub request_uris_ignored: bool,
+    /// `claims-parameter-refused`: the `claims` parameter is an error.
+    pub claims_refused: bool,
+}
+
+/// Reads the OpenID Connect parameters of an authorization request,
+/// with the rules `lapses` switches off left out.
+pub fn read(params: &Params, lapses: Lapses) -> Result<AuthnRequest, Refusal> {
     let one = |name: &str| {
         params
             .single(name)
             .map_err(|e| Refusal::Invalid(e.description))
     };
-    if one("request")?.is_some() && !request_objects_ignored {
+    if one("request")?.is_some() && !lapses.request_objects_ignored {
         return Err(Refusal::RequestNotSupported);
     }
-    if one("request_uri")?.is_some() {
+    if one("request_uri")?.is_some() && !lapses.request_uris_ignored {
         return Err(Refusal::RequestUriNotSupported);
+    }
+    if lapses.claims_refused && one("claims")?.is_some() {
+        return Err(Refusal::Invalid(
+            "the claims parameter is not accepted".into(),
+        ));
     }
     let prompt = one("prompt")?
         .map(Prompt::parse)
@@ -207,6 +222,13 @@ pub fn read(params: &Params, request_objects_ignored: bool) -> Result<AuthnReque
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ignored() -> Lapses {
+        Lapses {
+            request_objects_ignored: true,
+            ..Lapses::default()
+        }
+    }
 
     fn params(q: &str) -> Params {
         Params::parse(q.as_bytes()).unwrap()
@@ -260,19 +282,19 @@ mod tests {
     #[test]
     fn request_objects_are_refused_unless_the_fault_ignores_them() {
         assert_eq!(
-            read(&params("request=eyJ.e30."), false),
+            read(&params("request=eyJ.e30."), Lapses::default()),
             Err(Refusal::RequestNotSupported)
         );
-        assert!(read(&params("request=eyJ.e30."), true).is_ok());
+        assert!(read(&params("request=eyJ.e30."), ignored()).is_ok());
         assert_eq!(
-            read(&params("request_uri=https://x.example/r"), true),
+            read(&params("request_uri=https://x.example/r"), ignored()),
             Err(Refusal::RequestUriNotSupported)
         );
         let r = read(
             &params(
                 "nonce=n1&login_hint=bob&display=page&ui_locales=fr&acr_values=1&id_token_hint=x",
             ),
-            false,
+            Lapses::default(),
         )
         .unwrap();
         assert_eq!(r.nonce.as_deref(), Some("n1"));
@@ -280,12 +302,12 @@ mod tests {
         assert!(matches!(
             read(
                 &params(&format!("nonce={}", "n".repeat(MAX_HINT + 1))),
-                false
+                Lapses::default()
             ),
             Err(Refusal::Invalid(_))
         ));
         assert!(matches!(
-            read(&params("max_age=-1"), false),
+            read(&params("max_age=-1"), Lapses::default()),
             Err(Refusal::Invalid(_))
         ));
     }

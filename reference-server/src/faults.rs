@@ -57,6 +57,8 @@ catalogue! {
         "RFC 9207 §2: the authorization response carries iss";
     DuplicateParamsAccepted = "duplicate-params-accepted", "authorization_code",
         "RFC 6749 §3.1: a repeated request parameter is refused";
+    UnknownParameterRefused = "unknown-parameter-refused", "authorization_code",
+        "RFC 6749 §3.1: unrecognized request parameters are ignored (this one refuses them with invalid_request)";
     // PKCE
     PkceNotVerified = "pkce-not-verified", "pkce",
         "RFC 7636 §4.6: the code_verifier must match the code_challenge";
@@ -193,6 +195,8 @@ catalogue! {
         "OpenID Connect Core §2: sub is a locally unique, never reassigned identifier of the user (this one changes every time)";
     RefreshIdTokenNewAuthTime = "refresh-id-token-new-auth-time", "id_token",
         "OpenID Connect Core §12.2: a refreshed ID token keeps the auth_time of the original authentication";
+    IdTokenAzpWrong = "id-token-azp-wrong", "id_token",
+        "OpenID Connect Core §2: azp, if present, MUST contain the client_id of the party the ID token was issued to";
     // the UserInfo endpoint
     UserinfoSubMismatch = "userinfo-sub-mismatch", "userinfo",
         "OpenID Connect Core §5.3.2: the UserInfo sub MUST exactly match the ID token's sub";
@@ -216,6 +220,12 @@ catalogue! {
         "OpenID Connect Core §2, §3.1.2.1: with max_age the ID token carries auth_time (this server always sends it; this one never)";
     RequestObjectIgnored = "request-object-ignored", "authentication_request",
         "OpenID Connect Core §6.1: an OP that does not support the request parameter MUST return request_not_supported";
+    RequestUriIgnored = "request-uri-ignored", "authentication_request",
+        "OpenID Connect Core §6.2: an OP that does not support the request_uri parameter MUST return request_uri_not_supported";
+    AuthorizePostRefused = "authorize-post-refused", "authentication_request",
+        "OpenID Connect Core §3.1.2.1: the authorization endpoint MUST support GET and POST (this one answers POST with 405)";
+    ClaimsParameterRefused = "claims-parameter-refused", "authentication_request",
+        "OpenID Connect Core §5.5.1: the server MUST NOT generate an error when claims are asked for (this one refuses the claims parameter)";
 }
 
 impl fmt::Display for Fault {

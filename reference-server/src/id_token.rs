@@ -122,7 +122,11 @@ pub fn claims(
             .nonce
             .filter(|_| !f(Fault::IdTokenNonceDropped))
             .map(str::to_owned),
-        azp: client_id,
+        azp: if f(Fault::IdTokenAzpWrong) {
+            "someone-else".to_string()
+        } else {
+            client_id
+        },
         at_hash: if f(Fault::IdTokenAtHashWrong) {
             at_hash(alg, "not-the-access-token")
         } else {

@@ -101,10 +101,75 @@ pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// `GET /authorize`.
+/// Every authorization request parameter this server reads or knows it
+/// may ignore (RFC 6749 §4.1.1, RFC 7636, RFC 8707, OpenID Connect Core
+/// §3.1.2.1, §5.5, §6): the `unknown-parameter-refused` fault refuses
+/// any other.
+const KNOWN_PARAMETERS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "resource",
+    "response_mode",
+    "nonce",
+    "display",
+    "prompt",
+    "max_age",
+    "ui_locales",
+    "claims_locales",
+    "id_token_hint",
+    "login_hint",
+    "acr_values",
+    "claims",
+    "request",
+    "request_uri",
+];
+
+/// `GET /authorize`: the request's parameters in the query.
 pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    authorization_request(state, query.unwrap_or_default().as_bytes())
+}
+
+/// `POST /authorize`: the request's parameters form-encoded in the body
+/// (OpenID Connect Core §3.1.2.1: "Authorization Servers MUST support the
+/// use of the HTTP GET and POST methods [...] at the Authorization
+/// Endpoint"; "If using the HTTP POST method, the request parameters are
+/// serialized using Form Serialization").
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if state.fault(Fault::AuthorizePostRefused) {
+        return super::method_not_allowed().await;
+    }
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return error_page(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "a POST to the authorization endpoint carries its parameters as application/x-www-form-urlencoded",
+        );
+    }
+    authorization_request(state, &body)
+}
+
+/// The authorization request, whichever way its parameters came.
+fn authorization_request(state: AppState, raw: &[u8]) -> Response {
     let page = |status, error: &str, d: &str| error_page(&state.templates, status, error, d);
-    let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
+    let params = match Params::parse(raw) {
         Ok(p) => p,
         Err(e) => return page(StatusCode::BAD_REQUEST, "invalid_request", &e.description),
     };
@@ -197,7 +262,23 @@ pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery)
     }
     // OpenID Connect Core §3.1.2.1: request objects refused, prompt and
     // max_age checked, nonce and login_hint kept.
-    let authn = match crate::authn::read(&params, state.fault(Fault::RequestObjectIgnored)) {
+    let lapses = crate::authn::Lapses {
+        request_objects_ignored: state.fault(Fault::RequestObjectIgnored),
+        request_uris_ignored: state.fault(Fault::RequestUriIgnored),
+        claims_refused: state.fault(Fault::ClaimsParameterRefused),
+    };
+    if state.fault(Fault::UnknownParameterRefused)
+        && let Some(unknown) = params
+            .0
+            .iter()
+            .find(|(k, _)| !KNOWN_PARAMETERS.contains(&k.as_str()))
+    {
+        return fail(OAuthError::invalid_request(format!(
+            "unknown parameter {}",
+            unknown.0
+        )));
+    }
+    let authn = match crate::authn::read(&params, lapses) {
         Ok(a) => a,
         Err(refusal) => return fail(refusal.into()),
     };

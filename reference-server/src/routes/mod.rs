@@ -47,7 +47,10 @@ pub fn app(state: AppState) -> Router {
                 .put(registration::update)
                 .delete(registration::delete),
         )
-        .route("/authorize", get(authorize::authorize))
+        .route(
+            "/authorize",
+            get(authorize::authorize).post(authorize::authorize_post),
+        )
         .route(
             "/interaction/{id}",
             get(authorize::login_page).post(authorize::login),

@@ -940,10 +940,10 @@ async fn authentication_request_faults() {
 #[tokio::test]
 async fn every_openid_fault_is_catalogued_in_its_area() {
     let areas = [
-        ("id_token", 10),
+        ("id_token", 11),
         ("userinfo", 3),
         ("oidc_discovery", 4),
-        ("authentication_request", 3),
+        ("authentication_request", 6),
     ];
     for (area, n) in areas {
         let faults: Vec<_> = Fault::ALL.iter().filter(|f| f.area() == area).collect();
@@ -956,4 +956,99 @@ async fn every_openid_fault_is_catalogued_in_its_area() {
         let last = order.iter().rposition(|a| *a == area).unwrap();
         assert!(order[first..=last].iter().all(|a| *a == area), "{area}");
     }
+}
+
+// ---- POST at the authorization endpoint, and the faults added with it ----
+
+/// The authorization request sent as a POST form (Core §3.1.2.1).
+async fn authorize_post(s: &TestServer, params: &[(&str, &str)]) -> Response {
+    s.post("/authorize")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(params).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_authorization_request_may_be_a_post_form() {
+    let s = TestServer::start().await;
+    let c = s.confidential_client().await;
+    let pkce = Pkce::new();
+    let p = request(&c, &pkce, "openid");
+    // The login page, as for a GET: prompt=none shows the answer is the same request.
+    let res = authorize_post(&s, &p).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "to the login page");
+    assert!(
+        location(&res).starts_with("/interaction/"),
+        "{}",
+        location(&res)
+    );
+    let mut none = p.clone();
+    none.push(("prompt", "none"));
+    let res = authorize_post(&s, &none).await;
+    let to = url::Url::parse(&location(&res)).unwrap();
+    assert_error_redirect(&s, &to, "login_required");
+    // Not a form: refused on a page, nothing redirected.
+    let res = s
+        .post("/authorize")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // authorize-post-refused: 405, GET unchanged.
+    let s = server_with(&[Fault::AuthorizePostRefused]).await;
+    let c = s.confidential_client().await;
+    let p = request(&c, &pkce, "openid");
+    assert_eq!(
+        authorize_post(&s, &p).await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(s.authorize_raw(&p).await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn request_uri_claims_unknown_parameter_and_azp_faults_break_one_rule_each() {
+    let pkce = Pkce::new();
+    // request-uri-ignored: request_uri passed over, request still refused.
+    let s = server_with(&[Fault::RequestUriIgnored]).await;
+    let c = s.confidential_client().await;
+    let mut p = request(&c, &pkce, "openid");
+    p.push(("request_uri", "https://client.example/request.jwt"));
+    s.begin(&p).await;
+    let mut p = request(&c, &pkce, "openid");
+    p.push(("request", "eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9."));
+    assert_error_redirect(&s, &redirected(&s, &p).await, "request_not_supported");
+
+    // claims-parameter-refused: claims is an error; without it, a login.
+    let s = server_with(&[Fault::ClaimsParameterRefused]).await;
+    let c = s.confidential_client().await;
+    let mut p = request(&c, &pkce, "openid");
+    p.push(("claims", r#"{"userinfo":{"name":{"essential":true}}}"#));
+    assert_error_redirect(&s, &redirected(&s, &p).await, "invalid_request");
+    s.begin(&request(&c, &pkce, "openid")).await;
+
+    // unknown-parameter-refused: an unknown parameter is an error, the
+    // OpenID Connect ones are not.
+    let s = server_with(&[Fault::UnknownParameterRefused]).await;
+    let c = s.confidential_client().await;
+    let mut p = request(&c, &pkce, "openid");
+    p.push(("oauthspec_unheard_of", "1"));
+    assert_error_redirect(&s, &redirected(&s, &p).await, "invalid_request");
+    let mut p = request(&c, &pkce, "openid");
+    p.extend([
+        ("display", "page"),
+        ("ui_locales", "fr"),
+        ("acr_values", "1"),
+    ]);
+    s.begin(&p).await;
+
+    // id-token-azp-wrong: azp names someone else, aud is still the client.
+    let s = server_with(&[Fault::IdTokenAzpWrong]).await;
+    let c = s.confidential_client().await;
+    let (_, claims) = jwt_parts(id_token(&openid_tokens(&s, &c).await));
+    assert_eq!(claims["azp"], "someone-else");
+    assert_eq!(claims["aud"], c.client_id);
 }
