@@ -69,13 +69,15 @@ impl Spec {
     }
 
     /// A SKIP when the UserInfo endpoint refused the genuine access token
-    /// and that token says it is for another resource: a JWT access token
+    /// (401 or 403) and that token says it is for another resource: a JWT access token
     /// (RFC 9068) whose `aud` names neither the provider's issuer nor the
     /// UserInfo endpoint, as a provider with resource indicators (RFC 8707)
     /// issues. Such a token cannot reach the rule; an opaque token or one
     /// meant for the provider can.
     async fn meant_for_another_resource(&mut self, answer: &Answer) {
-        if answer.accepted() {
+        // Only a refusal of the token itself (RFC 6750 §3.1: 401
+        // invalid_token, or 403) can be about whom the token is for.
+        if !(answer.status_is(401) || answer.status_is(403)) {
             return;
         }
         let token = self
