@@ -175,7 +175,7 @@ async fn auto_approve(behind: Arc<Behind>, req: Incoming) -> Outgoing {
         .as_ref()
         .expect("the reference server")
         .state();
-    state.interactions.set_user(&id, "alice");
+    state.interactions.set_user(&id, "alice", state.clock.now());
     let csrf = state
         .interactions
         .get(&id, state.clock.now())
