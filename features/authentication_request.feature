@@ -104,3 +104,36 @@ Feature: Authentication request parameters
     Given the client gets a code for a well-formed request
     When the client sends an authentication request asking for the essential claim "name" and the user logs in
     Then the client receives an authorization code, as it does for a plain request
+
+  @must @oidc-core-3.1.2.1 @oidc-core-3.1.2.6 @oidc-core-2
+  Scenario: prompt=none after a login is answered without a page
+    OpenID Connect Core §3.1.2.1: "none The Authorization Server MUST NOT display any
+    authentication or consent user interface pages. An error is returned if an End-User is
+    not already authenticated or the Client does not have pre-configured consent for the
+    requested Claims or does not fulfill other conditions for processing the request."
+    §2: "auth_time Time when the End-User authentication occurred."
+    Accepted: in the browser where the user just logged in, a redirect to the client with
+    the request's state and either a code, whose ID token names the same sub and the same
+    auth_time as the login's (nobody logged in again), or login_required,
+    interaction_required, consent_required or account_selection_required (a provider that
+    keeps no login session, or asks for consent every time).
+
+    Given the user has logged in for an authentication request with the openid scope
+    When the client sends an authentication request with prompt=none in the same browser
+    Then the prompt=none request was answered without a page, with a code for the same login or an error that asks for the user
+
+  @must @serial @oidc-core-3.1.2.1
+  Scenario: A max_age shorter than the time since the login makes the provider log the user in again
+    OpenID Connect Core §3.1.2.1: "max_age OPTIONAL. Maximum Authentication Age. Specifies
+    the allowable elapsed time in seconds since the last time the End-User was actively
+    authenticated by the OP. If the elapsed time is greater than this value, the OP MUST
+    attempt to actively re-authenticate the End-User." "When max_age is used, the ID Token
+    returned MUST include an auth_time Claim Value."
+    Accepted: after a login and two seconds on the target's clock, a request with max_age=1
+    in the same browser ends in an ID token whose auth_time is later than the first login's
+    (its auth_time, or its ID token's iat when it has none). The walker logs in again when the
+    login page comes back.
+
+    Given the user has logged in for an authentication request with the openid scope
+    When time passes and the user logs in for an authentication request with max_age "1"
+    Then the new ID token says the user logged in again

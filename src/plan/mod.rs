@@ -92,6 +92,10 @@ const TABLE: &[(&str, &[Need])] = &[
     ("presented the ID token", &[Need::IdToken, Need::Resource]),
     ("OpenID Provider", &[Need::OAuth, Need::OpenId]),
     (
+        "time passes and the user logs in",
+        &[Need::OpenId, Need::CodeClient, Need::Login, Need::Clock],
+    ),
+    (
         "for an authentication request",
         &[Need::OpenId, Need::CodeClient, Need::Login],
     ),
@@ -111,6 +115,7 @@ const TABLE: &[(&str, &[Need])] = &[
     ("ID token", &[Need::OpenId]),
     ("the configuration", &[Need::OpenId]),
     ("prompt=none request", &[]),
+    ("logged in again", &[]),
     ("the request object was", &[]),
     ("the request_uri was", &[]),
     (

@@ -5,13 +5,14 @@
 use cucumber::{then, when};
 use serde_json::json;
 
-use super::authorize::{describe, page_of};
+use super::authorize::{describe, page_of, walk_failed};
 use super::control::ControlKind;
 use super::openid::IdToken;
 use super::outcome::unmet;
 use super::state::PendingAuthorization;
+use super::tokens::describe_token_answer;
 use super::{Finding, Spec, fail};
-use crate::driver::flow::{self, Arrival, AuthorizationOutcome, NoHook, Redirects};
+use crate::driver::flow::{self, Arrival, AuthorizationOutcome, NoHook, Redirects, TokenResponse};
 use crate::driver::forms::ConsentChoice;
 use crate::driver::http::{Browser, HttpRequest};
 use crate::jose::jws;
@@ -39,18 +40,43 @@ struct AuthRequestState {
     request_object: Option<(AuthorizationOutcome, String)>,
     /// The server of a request_uri, kept up until the scenario ends.
     object_host: Option<ObjectHost>,
+    /// The tokens of a code a `prompt=none` request brought.
+    prompt_none_tokens: Option<TokenResponse>,
+}
+
+/// Which browser a `prompt=none` request is sent from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Jar {
+    /// A browser of its own: nobody has logged in in it.
+    Fresh,
+    /// The scenario's, where the user logged in.
+    Scenario,
 }
 
 #[when("the client sends an authentication request with prompt=none before the user has logged in")]
 async fn prompt_none(w: &mut Spec) {
+    send_prompt_none(w, Jar::Fresh).await;
+}
+
+#[when("the client sends an authentication request with prompt=none in the same browser")]
+async fn prompt_none_again(w: &mut Spec) {
+    send_prompt_none(w, Jar::Scenario).await;
+}
+
+/// Sends a `prompt=none` authentication request from `jar` and follows its
+/// redirects without logging in or consenting (there must be nothing to
+/// do); a code that comes back to the scenario's browser is redeemed.
+async fn send_prompt_none(w: &mut Spec, jar: Jar) {
     w.require_provider().await;
     let client = w.client();
     let (mut pending, _nonce) = w.authentication_request(&client);
     pending.request = pending.request.clone().set("prompt", "none");
     let url = pending.request.url();
     let driver = w.http();
-    // A browser of its own: nobody has logged in in it.
-    let browser = Browser::new();
+    let browser = match jar {
+        Jar::Fresh => Browser::new(),
+        Jar::Scenario => w.browser(),
+    };
     let mut walker = Redirects::new(&driver, &browser, Some(&pending.redirect_uri), 10);
     let arrival = walker.follow(HttpRequest::get(url), &mut NoHook).await;
     let arrival = w.answered(arrival, "the authorization endpoint");
@@ -71,17 +97,35 @@ async fn prompt_none(w: &mut Spec) {
             ),
             None,
         ),
-        Arrival::Elsewhere { status, location } => (
-            format!("{status} redirect to {location}, a host the profile does not name"),
-            None,
-        ),
+        // Where the harness may not follow, or stopped following, it cannot
+        // tell whether a page would have come: the rule was not reached.
+        Arrival::Elsewhere { status, location } => {
+            walk_failed(&AuthorizationOutcome::RedirectedElsewhere { status, location })
+        }
+        Arrival::TooManySteps(p) => unmet(format!(
+            "the prompt=none request was still being redirected after 10 steps (last at {})",
+            page_of(&p.url)
+        )),
         Arrival::BadRedirect(p, why) => (format!("a redirect from {} with {why}", p.url), None),
-        Arrival::TooManySteps(p) => (
-            format!("redirects without end (last at {})", page_of(&p.url)),
-            None,
-        ),
     };
-    w.area::<AuthRequestState>().prompt_none = Some((shown, response, pending.state));
+    let tokens = match response.as_ref().and_then(|r| r.code.as_ref()) {
+        Some(code) if jar == Jar::Scenario => {
+            let res = w
+                .exchange(&client, code.secret(), pending.verifier.as_ref())
+                .await;
+            let tokens = res.success().cloned().unwrap_or_else(|| {
+                unmet(format!(
+                    "the code the prompt=none request brought was not exchanged: {}",
+                    describe_token_answer(&res)
+                ))
+            });
+            Some(tokens)
+        }
+        _ => None,
+    };
+    let st = w.area::<AuthRequestState>();
+    st.prompt_none = Some((shown, response, pending.state));
+    st.prompt_none_tokens = tokens;
 }
 
 #[then("the prompt=none request was answered with an error that asks for the user")]
@@ -153,6 +197,100 @@ async fn essential_claim(w: &mut Spec, claim: String) {
     })
     .to_string();
     walk_authentication(w, |p| p.request = p.request.clone().set("claims", &claims)).await;
+}
+
+#[then(
+    "the prompt=none request was answered without a page, with a code for the same login or an error that asks for the user"
+)]
+async fn prompt_none_logged_in_judged(w: &mut Spec) {
+    let first = w.last_openid_login();
+    w.control(&ControlKind::AuthorizationCode(first.client.id.clone()));
+    let st = w.area::<AuthRequestState>();
+    let (Some((shown, response, state)), tokens) =
+        (st.prompt_none.clone(), st.prompt_none_tokens.clone())
+    else {
+        unmet("harness bug: no prompt=none request was sent");
+    };
+    let requirement = "with prompt=none the provider shows no page: a code (for the user who logged in, with the auth_time of that login) or an error that asks for the user (OpenID Connect Core §3.1.2.1, §3.1.2.6, §2)";
+    let expected = format!(
+        "a redirect to the client with a code, or with login_required, interaction_required, consent_required or account_selection_required, and state={state}"
+    );
+    let Some(r) = response else {
+        fail(Finding::new(requirement, expected, shown));
+    };
+    if r.state.as_deref() != Some(state.as_str()) {
+        fail(Finding::new(requirement, expected, shown));
+    }
+    if r.error
+        .as_deref()
+        .is_some_and(|e| NEEDS_THE_USER.contains(&e))
+    {
+        return;
+    }
+    let Some(tokens) = tokens.filter(|_| r.code.is_some()) else {
+        fail(Finding::new(requirement, expected, shown));
+    };
+    let (before, after) = (first.id_token(), IdToken::of(&tokens));
+    let same_auth_time = match (before.time("auth_time"), after.time("auth_time")) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    if before.str("sub") != after.str("sub") || !same_auth_time {
+        fail(Finding::new(
+            requirement,
+            format!(
+                "sub = {}, auth_time = {} (the login's)",
+                before.shown("sub"),
+                before.shown("auth_time")
+            ),
+            format!(
+                "sub = {}, auth_time = {}: no one logged in again, yet the ID token says so",
+                after.shown("sub"),
+                after.shown("auth_time")
+            ),
+        ));
+    }
+}
+
+#[when(
+    expr = "time passes and the user logs in for an authentication request with max_age {string}"
+)]
+async fn max_age_later(w: &mut Spec, seconds: String) {
+    let wait: u64 = seconds.parse::<u64>().unwrap_or(0).saturating_add(1);
+    w.let_time_pass(
+        wait,
+        "the login must be older than max_age when the second request is sent",
+    )
+    .await;
+    w.openid_login(&[("max_age", &seconds)]).await;
+}
+
+#[then("the new ID token says the user logged in again")]
+async fn logged_in_again(w: &mut Spec) {
+    let logins = w.openid_logins();
+    let [first, second, ..] = logins.as_slice() else {
+        unmet("harness bug: the scenario needs two logins");
+    };
+    let (before, after) = (first.id_token(), second.id_token());
+    let requirement = "a request whose max_age is shorter than the time since the login makes the provider authenticate the user again, and its ID token has that auth_time (OpenID Connect Core §3.1.2.1)";
+    let Some(auth_time) = after.time("auth_time") else {
+        fail(Finding::new(
+            requirement,
+            "auth_time, a JSON number",
+            format!("auth_time = {}", after.shown("auth_time")),
+        ));
+    };
+    // The first login happened at its auth_time, or before its ID token's iat.
+    let Some(then) = before.time("auth_time").or_else(|| before.time("iat")) else {
+        unmet("the first ID token has neither auth_time nor iat (the id_token area judges that)");
+    };
+    if auth_time <= then {
+        fail(Finding::new(
+            requirement,
+            format!("auth_time after the first login's ({then})"),
+            format!("auth_time = {auth_time}: the earlier login was reused"),
+        ));
+    }
 }
 
 #[when(expr = "the user logs in for an authentication request with max_age {string}")]

@@ -339,6 +339,14 @@ async fn provider(w: &mut Spec) {
     w.require_provider().await;
 }
 
+#[given("the user has logged in for an authentication request with the openid scope")]
+async fn logged_in(w: &mut Spec) {
+    let login = w.openid_login(&[]).await;
+    if login.tokens.id_token.is_none() {
+        unmet("the provider issued no ID token to compare with (the id_token area judges that)");
+    }
+}
+
 /// Verifies `token`'s signature: with the key of `keys` its header names
 /// (its `kid`, or the only key), or, for HMAC, with `secret`, the client's
 /// (OpenID Connect Core §10.1: "the octets of the UTF-8 representation of

@@ -331,13 +331,22 @@ impl Driver {
     }
 }
 
+/// How long a kept-alive connection may sit idle and still be reused. Servers close idle
+/// connections on their own clock (gunicorn after 2 s, node after 5 s); a request sent on one
+/// just as the server closes it fails ("connection closed before message completed"), and the
+/// harness never resends a request. A scenario that waits a couple of seconds between two
+/// requests therefore opens a new connection rather than race the server's close.
+const POOL_IDLE: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// The HTTP client every request of the harness goes through: no redirects followed (the
-/// flows walk them), no retries, no proxy, the profile's timeout and TLS settings.
+/// flows walk them), no retries, no proxy, idle connections reused only while surely still
+/// open ([`POOL_IDLE`]), the profile's timeout and TLS settings.
 pub(crate) fn client_builder(config: &DriverConfig) -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .retry(reqwest::retry::never())
         .no_proxy()
+        .pool_idle_timeout(POOL_IDLE)
         .timeout(config.timeout);
     config.tls.apply(builder)
 }
