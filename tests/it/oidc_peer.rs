@@ -40,6 +40,15 @@ const EXPECTED: &[Expect] = &[
         "not for the provider, and the UserInfo endpoint refused it",
     ),
     finding(
+        "authentication_request/an-authentication-request-sent-with-post-gets-a-code",
+        Fail,
+        Behaviour,
+        "Core §3.1.2.1: authorization servers MUST support GET and POST at the authorization \
+         endpoint; oidc-provider 9 registers the POST route only with enableHttpPostMethods, \
+         false by default (lib/helpers/defaults.js), so the POST gets a 404 (the OpenID \
+         Foundation's suite only warns on this)",
+    ),
+    finding(
         "authorization_code/redeeming-a-code-twice-revokes-the-tokens-issued-from-it",
         Warn,
         Security,
