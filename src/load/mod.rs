@@ -463,7 +463,7 @@ mod tests {
                 ("grant_type".to_owned(), "client_credentials".to_owned()),
                 (
                     "scope".to_owned(),
-                    "profile notes:read notes:write".to_owned()
+                    "openid profile email notes:read notes:write".to_owned()
                 )
             ]
         );
