@@ -104,9 +104,15 @@ impl Interactions {
         self.inner.get(id, now)
     }
 
+    /// Records who logged in, and when (`auth_time`), outside any login
+    /// session (an upstream login, a test fixture).
+    pub fn set_user(&self, id: &str, user: &str, now: UnixTime) {
+        self.log_in(id, user, now, None);
+    }
+
     /// Records who logged in, when (`auth_time`), and the login session
     /// this started, if any.
-    pub fn set_user(&self, id: &str, user: &str, now: UnixTime, session: Option<String>) {
+    pub fn log_in(&self, id: &str, user: &str, now: UnixTime, session: Option<String>) {
         self.inner.update(id, |i| {
             i.user = Some(user.to_string());
             i.auth_time = Some(now);

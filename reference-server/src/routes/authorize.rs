@@ -664,7 +664,7 @@ pub async fn login(
         // Core §2 auth_time: when the credentials were checked.
         let now = state.clock.now();
         let session = start_session(&state, &headers, &username, now);
-        state.interactions.set_user(
+        state.interactions.log_in(
             &id,
             &username,
             now,

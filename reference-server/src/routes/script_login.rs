@@ -88,7 +88,7 @@ pub async fn login(
     if verify_password(&state, known, creds.password).await && is_known {
         let now = state.clock.now();
         let session = super::authorize::start_session(&state, &headers, &creds.username, now);
-        state.interactions.set_user(
+        state.interactions.log_in(
             &id,
             &creds.username,
             now,

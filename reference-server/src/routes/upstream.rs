@@ -164,7 +164,7 @@ pub async fn callback(
         Ok(user) => {
             state
                 .interactions
-                .set_user(&ix.id, &user.local_username(), state.clock.now(), None);
+                .set_user(&ix.id, &user.local_username(), state.clock.now());
             see_other(&format!("/interaction/{}/consent", ix.id))
         }
         Err(e) => failure_page(&state, Some(&ix), &login.provider, &e),
