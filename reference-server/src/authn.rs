@@ -3,7 +3,8 @@
 //!
 //! `prompt` and `max_age` are checked here; `request` and `request_uri`
 //! (Core §6) are not supported and are refused with their registered codes
-//! (Core §3.1.2.6); `id_token_hint`, `display`, `ui_locales`,
+//! (Core §3.1.2.6); `id_token_hint` is checked at `/authorize` against
+//! the login session (see [`crate::session`]); `display`, `ui_locales`,
 //! `claims_locales` and `acr_values` are accepted and ignored (RFC 6749
 //! §3.1: unrecognized parameters are ignored).
 

@@ -26,6 +26,9 @@ pub enum ErrorCode {
     InvalidToken,
     /// OpenID Connect Core §3.1.2.6: `prompt=none` and no login session.
     LoginRequired,
+    /// OpenID Connect Core §3.1.2.6: `prompt=none`, a login session, and no
+    /// consent given yet to this client for this scope.
+    ConsentRequired,
     /// OpenID Connect Core §3.1.2.6: the `request` parameter is not supported.
     RequestNotSupported,
     /// OpenID Connect Core §3.1.2.6: the `request_uri` parameter is not supported.
@@ -50,6 +53,7 @@ impl ErrorCode {
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
         }

@@ -215,7 +215,11 @@ catalogue! {
         "OpenID Connect Discovery §4.3: the issuer in /.well-known/openid-configuration MUST be identical to the issuer it was fetched from";
     // authentication request parameters
     PromptNoneShowsLogin = "prompt-none-shows-login", "authentication_request",
-        "OpenID Connect Core §3.1.2.1: with prompt=none the server MUST NOT display any authentication page (login_required instead)";
+        "OpenID Connect Core §3.1.2.1: with prompt=none the server MUST NOT display any authentication or consent page (this one treats prompt=none as absent)";
+    MaxAgeIgnored = "max-age-ignored", "authentication_request",
+        "OpenID Connect Core §3.1.2.1: if the time since the last authentication is greater than max_age, the OP MUST actively re-authenticate the End-User (this one reuses the login session)";
+    SessionAuthTimeReset = "session-auth-time-reset", "authentication_request",
+        "OpenID Connect Core §2: auth_time is the time of the End-User's authentication (this one gives the time of the request when a login session is reused)";
     AuthTimeMissing = "auth-time-missing", "authentication_request",
         "OpenID Connect Core §2, §3.1.2.1: with max_age the ID token carries auth_time (this server always sends it; this one never)";
     RequestObjectIgnored = "request-object-ignored", "authentication_request",

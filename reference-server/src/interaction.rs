@@ -35,6 +35,9 @@ pub struct Interaction {
     /// When the user logged in (OpenID Connect Core §2 `auth_time`): set
     /// with `user`, when the credentials were checked.
     pub auth_time: Option<UnixTime>,
+    /// The store key of the login session the user is logged in with
+    /// (see [`crate::session`]): where an approval is remembered.
+    pub session: Option<String>,
     /// The authentication request's `nonce`, echoed in the ID token
     /// (OpenID Connect Core §3.1.2.1).
     pub nonce: Option<String>,
@@ -101,11 +104,19 @@ impl Interactions {
         self.inner.get(id, now)
     }
 
-    /// Records who logged in, and when (`auth_time`).
+    /// Records who logged in, and when (`auth_time`), outside any login
+    /// session (an upstream login, a test fixture).
     pub fn set_user(&self, id: &str, user: &str, now: UnixTime) {
+        self.log_in(id, user, now, None);
+    }
+
+    /// Records who logged in, when (`auth_time`), and the login session
+    /// this started, if any.
+    pub fn log_in(&self, id: &str, user: &str, now: UnixTime, session: Option<String>) {
         self.inner.update(id, |i| {
             i.user = Some(user.to_string());
             i.auth_time = Some(now);
+            i.session = session;
         });
     }
 

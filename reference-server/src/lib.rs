@@ -38,6 +38,7 @@ pub mod protocol;
 pub mod routes;
 pub mod secrets;
 pub mod server;
+pub mod session;
 pub mod state;
 pub mod store;
 pub mod upstream;

@@ -49,6 +49,8 @@ pub struct Inner {
     /// Users and their argon2 hashes (PHC strings).
     pub users: HashMap<String, String>,
     pub interactions: Interactions,
+    /// Login sessions (see [`crate::session`]).
+    pub sessions: crate::session::Sessions,
     /// Argon2 checks of the login page, bounded in time and memory.
     pub passwords: crate::password::PasswordChecker,
     /// The test-admin bearer token, when the admin API is on.
@@ -177,6 +179,7 @@ impl AppState {
             max_access_ttl: AtomicI64::new(settings.lifetimes.access_token),
             users,
             interactions: Interactions::default(),
+            sessions: crate::session::Sessions::default(),
             passwords: crate::password::PasswordChecker::default(),
             admin_token,
             templates: crate::pages::environment(),
@@ -201,6 +204,31 @@ impl AppState {
             return Some(active);
         }
         self.rs256_key().filter(|k| k.alg() == alg)
+    }
+
+    /// The payload of a JWS signed by one of this server's ID-token keys
+    /// (found by `kid`: the published keys, and the RS256 ID-token key when
+    /// it is a key of its own). Claims are not looked at.
+    pub fn verify_own_jws(&self, token: &str) -> Result<Vec<u8>, crate::jwt::TokenError> {
+        use crate::jwt::{Lax, TokenError, verify_jws};
+        let now = self.clock.now();
+        match verify_jws(token, &self.keys(), now, &Lax::default()) {
+            Err(TokenError::UnknownKey) => {
+                // Not generated yet: it has signed nothing.
+                let rs256 = self
+                    .rs256
+                    .get()
+                    .cloned()
+                    .flatten()
+                    .ok_or(TokenError::UnknownKey)?;
+                let only = KeySet {
+                    active: rs256,
+                    retired: Vec::new(),
+                };
+                verify_jws(token, &only, now, &Lax::default()).map(|j| j.payload)
+            }
+            other => other.map(|j| j.payload),
+        }
     }
 
     /// The separate RS256 key, generated and stored at its first use;

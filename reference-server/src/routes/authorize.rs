@@ -14,6 +14,7 @@ use crate::interaction::Interaction;
 use crate::pages::{error_page, render};
 use crate::protocol::{GrantType, Scope, is_valid_s256_challenge};
 use crate::secrets::{SecretHash, random_id, random_token};
+use crate::session::{SESSION_COOKIE, Session};
 use crate::state::AppState;
 use crate::store::{CodeRecord, GrantRecord};
 
@@ -130,8 +131,12 @@ const KNOWN_PARAMETERS: &[&str] = &[
 ];
 
 /// `GET /authorize`: the request's parameters in the query.
-pub async fn authorize(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    authorization_request(state, query.unwrap_or_default().as_bytes())
+pub async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    authorization_request(state, query.unwrap_or_default().as_bytes(), &headers)
 }
 
 /// `POST /authorize`: the request's parameters form-encoded in the body
@@ -163,11 +168,11 @@ pub async fn authorize_post(
             "a POST to the authorization endpoint carries its parameters as application/x-www-form-urlencoded",
         );
     }
-    authorization_request(state, &body)
+    authorization_request(state, &body, &headers)
 }
 
 /// The authorization request, whichever way its parameters came.
-fn authorization_request(state: AppState, raw: &[u8]) -> Response {
+fn authorization_request(state: AppState, raw: &[u8], headers: &HeaderMap) -> Response {
     let page = |status, error: &str, d: &str| error_page(&state.templates, status, error, d);
     let params = match Params::parse(raw) {
         Ok(p) => p,
@@ -347,16 +352,49 @@ fn authorization_request(state: AppState, raw: &[u8]) -> Response {
             "code_challenge is not a base64url SHA-256 value",
         ));
     }
+    let now = state.clock.now();
+    // Core §3.1.2.1 id_token_hint: an ID token of this server for this
+    // client (an expired one will do); its sub must be the session's user.
+    let hinted_sub = match params.single("id_token_hint").ok().flatten() {
+        None => None,
+        Some(hint) => match hinted_sub(&state, hint, client.client_id.as_str()) {
+            Ok(sub) => Some(sub),
+            Err(e) => return fail(e),
+        },
+    };
+    // The login session, when it may stand for a login now: not with
+    // prompt=login, not when the login is older than max_age (Core
+    // §3.1.2.1: "the OP MUST attempt to actively re-authenticate the
+    // End-User"), not for another user than the hint's.
+    let session = cookie(headers, SESSION_COOKIE)
+        .and_then(|c| state.sessions.find(c, now))
+        .filter(|_| !authn.prompt.login)
+        .filter(|s| {
+            state.fault(Fault::MaxAgeIgnored)
+                || authn
+                    .max_age
+                    .is_none_or(|max| u64::try_from(now - s.auth_time).unwrap_or(0) <= max)
+        })
+        .filter(|s| hinted_sub.as_deref().is_none_or(|sub| sub == s.user));
+    let consented = session
+        .as_ref()
+        .is_some_and(|s| !authn.prompt.consent && s.has_consent(client.client_id.as_str(), &scope));
     if authn.prompt.none && !state.fault(Fault::PromptNoneShowsLogin) {
         // Core §3.1.2.1: "The Authorization Server MUST NOT display any
-        // authentication or consent user interface pages"; this server
-        // keeps no login session, so no user is ever logged in already.
-        return fail(OAuthError::new(
-            ErrorCode::LoginRequired,
-            "prompt=none, and no user is logged in",
-        ));
+        // authentication or consent user interface pages" (§3.1.2.6).
+        if session.is_none() {
+            return fail(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "prompt=none, and no user is logged in (or the login is older than max_age, or not the id_token_hint's user)",
+            ));
+        }
+        if !consented {
+            return fail(OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "prompt=none, and the user has not yet consented to this client and scope",
+            ));
+        }
     }
-    let now = state.clock.now();
     let ix = Interaction {
         id: random_id(),
         client_id: client.client_id.clone(),
@@ -369,14 +407,39 @@ fn authorization_request(state: AppState, raw: &[u8]) -> Response {
         code_challenge_method: method.to_string(),
         csrf_token: random_token(),
         browser: random_token(),
-        user: None,
-        auth_time: None,
+        user: session.as_ref().map(|s| s.user.clone()),
+        // The session's login time, not now: no one logged in now (Core §2).
+        auth_time: session.as_ref().map(|s| {
+            if state.fault(Fault::SessionAuthTimeReset) {
+                now
+            } else {
+                s.auth_time
+            }
+        }),
+        session: session.as_ref().map(|s| s.key.clone()),
         nonce: authn.nonce,
         login_hint: authn.login_hint,
         claims: authn.claims,
         created_at: now,
     };
-    let mut res = see_other(&format!("/interaction/{}", ix.id));
+    if let (true, Some(Session { user, .. })) = (consented, &session) {
+        // Logged in and consented already: straight back with a code.
+        return match issue_code(&state, &ix, user, now) {
+            Ok(code) => redirect_to_client(
+                &state,
+                &ix.redirect_uri,
+                &[("code", &code)],
+                ix.state.as_deref(),
+            ),
+            Err(e) => fail(e),
+        };
+    }
+    let next = if session.is_some() {
+        format!("/interaction/{}/consent", ix.id)
+    } else {
+        format!("/interaction/{}", ix.id)
+    };
+    let mut res = see_other(&next);
     let cookie = format!(
         "{BROWSER_COOKIE}={}; Path=/interaction/{}; HttpOnly; SameSite=Lax",
         ix.browser, ix.id
@@ -391,6 +454,61 @@ fn authorization_request(state: AppState, raw: &[u8]) -> Response {
         ));
     }
     res
+}
+
+/// The `sub` of an `id_token_hint` (Core §3.1.2.1): a JWS signed with one
+/// of this server's keys (found by `kid`), issued by this server to
+/// `client_id`. Its expiry does not matter: it is a hint of who the client
+/// thinks is logged in, not a credential.
+fn hinted_sub(state: &AppState, hint: &str, client_id: &str) -> Result<String, OAuthError> {
+    let refuse = |why: &str| OAuthError::invalid_request(format!("id_token_hint {why}"));
+    let payload = state
+        .verify_own_jws(hint)
+        .map_err(|e| refuse(&format!("is not an ID token of this server: {e}")))?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|_| refuse("has no JSON claims"))?;
+    if claims["iss"].as_str() != Some(state.issuer.as_str()) {
+        return Err(refuse("was not issued by this server"));
+    }
+    let for_client = match &claims["aud"] {
+        serde_json::Value::String(aud) => aud == client_id,
+        serde_json::Value::Array(auds) => auds.iter().any(|a| a.as_str() == Some(client_id)),
+        _ => false,
+    };
+    if !for_client {
+        return Err(refuse("was not issued to this client"));
+    }
+    claims["sub"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| refuse("has no sub"))
+}
+
+/// Starts a login session for `user`, who just entered the password, in
+/// place of the browser's current one: returns the `Set-Cookie` value and
+/// the session's key, or nothing when the server holds all the sessions it
+/// may (the login still goes on, without single sign-on).
+pub(crate) fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &str,
+    now: crate::clock::UnixTime,
+) -> Option<(HeaderValue, String)> {
+    if let Some(old) = cookie(headers, SESSION_COOKIE) {
+        state.sessions.end(old, now);
+    }
+    let (value, session) = state
+        .sessions
+        .start(user, now)
+        .inspect_err(|e| tracing::warn!("no login session: {e}"))
+        .ok()?;
+    let secure = if state.issuer.starts_with("https:") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{secure}");
+    Some((HeaderValue::from_str(&cookie).ok()?, session.key))
 }
 
 /// Loads an interaction and checks it belongs to this browser.
@@ -544,10 +662,19 @@ pub async fn login(
     let is_known = known.is_some();
     if verify_password(&state, known, password).await && is_known {
         // Core §2 auth_time: when the credentials were checked.
-        state
-            .interactions
-            .set_user(&id, &username, state.clock.now());
-        see_other(&format!("/interaction/{id}/consent"))
+        let now = state.clock.now();
+        let session = start_session(&state, &headers, &username, now);
+        state.interactions.log_in(
+            &id,
+            &username,
+            now,
+            session.as_ref().map(|(_, key)| key.clone()),
+        );
+        let mut res = see_other(&format!("/interaction/{id}/consent"));
+        if let Some((cookie, _)) = session {
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        res
     } else {
         login_form(
             &state,
@@ -624,6 +751,11 @@ pub async fn consent(
             ix.state.as_deref(),
             OAuthError::new(ErrorCode::AccessDenied, "the user denied the request"),
         );
+    }
+    if let Some(key) = &ix.session {
+        state
+            .sessions
+            .remember_consent(key, ix.client_id.as_str(), &ix.scope);
     }
     match issue_code(&state, &ix, &user, now) {
         Ok(code) => redirect_to_client(

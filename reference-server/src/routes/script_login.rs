@@ -86,16 +86,25 @@ pub async fn login(
     let known = state.users.get(&creds.username).cloned();
     let is_known = known.is_some();
     if verify_password(&state, known, creds.password).await && is_known {
-        state
-            .interactions
-            .set_user(&id, &creds.username, state.clock.now());
+        let now = state.clock.now();
+        let session = super::authorize::start_session(&state, &headers, &creds.username, now);
+        state.interactions.log_in(
+            &id,
+            &creds.username,
+            now,
+            session.as_ref().map(|(_, key)| key.clone()),
+        );
         let next = format!("/interaction/{id}/consent");
-        (
+        let mut res = (
             StatusCode::OK,
             [(header::CACHE_CONTROL, "no-store")],
             axum::Json(serde_json::json!({ "next": next })),
         )
-            .into_response()
+            .into_response();
+        if let Some((cookie, _)) = session {
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        res
     } else {
         refuse(
             StatusCode::UNAUTHORIZED,

@@ -17,4 +17,5 @@ mod resource;
 mod revocation;
 mod robustness;
 mod script_login;
+mod sessions;
 mod token;

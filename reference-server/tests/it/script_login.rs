@@ -63,6 +63,15 @@ async fn the_script_page_logs_in_through_json_and_the_consent_form_finishes() {
 
     let res = call(good, &csrf, "application/json").await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    // A password login: it starts a login session too.
+    let session = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(session.starts_with("op_session="), "{session}");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["next"], ix.consent_path());
     let (status, html) = s.page(&ix.consent_path(), Some(&ix.cookie)).await;
@@ -72,6 +81,21 @@ async fn the_script_page_logs_in_through_json_and_the_consent_form_finishes() {
         .await;
     assert!(query_param(&to, "code").is_some());
     assert_eq!(query_param(&to, "state").as_deref(), Some("st"));
+    // The session and its consent stand: prompt=none gets a code at once.
+    let mut p = TestServer::authorize_params(&c, &pkce, "st", ALL_SCOPES);
+    p.push(("prompt", "none"));
+    let res = s
+        .get(&format!(
+            "/authorize?{}",
+            serde_urlencoded::to_string(&p).unwrap()
+        ))
+        .header(header::COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = url::Url::parse(&crate::support::location(&res)).unwrap();
+    assert!(query_param(&to, "code").is_some(), "{to}");
 }
 
 #[tokio::test]
