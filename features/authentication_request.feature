@@ -105,7 +105,7 @@ Feature: Authentication request parameters
     When the client sends an authentication request asking for the essential claim "name" and the user logs in
     Then the client receives an authorization code, as it does for a plain request
 
-  @must @oidc-core-3.1.2.1 @oidc-core-3.1.2.6 @oidc-core-2
+  @must @serial @oidc-core-3.1.2.1 @oidc-core-3.1.2.6 @oidc-core-2
   Scenario: prompt=none after a login is answered without a page
     OpenID Connect Core §3.1.2.1: "none The Authorization Server MUST NOT display any
     authentication or consent user interface pages. An error is returned if an End-User is
@@ -116,10 +116,11 @@ Feature: Authentication request parameters
     the request's state and either a code, whose ID token names the same sub and the same
     auth_time as the login's (nobody logged in again), or login_required,
     interaction_required, consent_required or account_selection_required (a provider that
-    keeps no login session, or asks for consent every time).
+    keeps no login session, or asks for consent every time). Two seconds pass on the
+    target's clock first, so an auth_time set anew would show.
 
     Given the user has logged in for an authentication request with the openid scope
-    When the client sends an authentication request with prompt=none in the same browser
+    When a little later the client sends an authentication request with prompt=none in the same browser
     Then the prompt=none request was answered without a page, with a code for the same login or an error that asks for the user
 
   @must @serial @oidc-core-3.1.2.1

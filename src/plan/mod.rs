@@ -100,6 +100,10 @@ const TABLE: &[(&str, &[Need])] = &[
         &[Need::OpenId, Need::CodeClient, Need::Login],
     ),
     (
+        "a little later the client sends an authentication request with prompt=none",
+        &[Need::OpenId, Need::CodeClient, Need::Clock],
+    ),
+    (
         "authentication request with prompt=none",
         &[Need::OpenId, Need::CodeClient],
     ),

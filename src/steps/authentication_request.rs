@@ -58,8 +58,15 @@ async fn prompt_none(w: &mut Spec) {
     send_prompt_none(w, Jar::Fresh).await;
 }
 
-#[when("the client sends an authentication request with prompt=none in the same browser")]
+#[when(
+    "a little later the client sends an authentication request with prompt=none in the same browser"
+)]
 async fn prompt_none_again(w: &mut Spec) {
+    w.let_time_pass(
+        2,
+        "an auth_time set anew by the prompt=none request would differ from the login's",
+    )
+    .await;
     send_prompt_none(w, Jar::Scenario).await;
 }
 

@@ -242,7 +242,13 @@ impl Spec {
             options.post_request = true;
         }
         let driver = self.http();
-        let browser = self.browser();
+        // Denying needs a consent page: a fresh browser, where no login
+        // session remembers an earlier approval of this client.
+        let browser = if deny {
+            crate::driver::http::Browser::new()
+        } else {
+            self.browser()
+        };
         let url = pending.request.url();
         let res = super::outcome::with_timeout(
             self.step_timeout(),
@@ -268,6 +274,16 @@ impl Spec {
                 StopReason::NoMatchingButton => stopped(s),
                 _ => {}
             }
+        }
+        if deny
+            && let AuthorizationOutcome::Redirected(r) = &outcome
+            && r.code.is_some()
+            && r.consent_pages == Some(0)
+        {
+            skip_with(
+                "the server showed no consent page (it remembered an earlier approval of this client), so the user had no way to deny the request",
+                "nothing to change if the server remembers consent; a server that honours prompt=consent asks again with [login] authorization_params = { prompt = \"consent\" }",
+            );
         }
         self.flow.verifier = pending.verifier;
         self.flow.last_state = Some(pending.state.clone());

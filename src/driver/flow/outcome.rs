@@ -25,6 +25,11 @@ pub struct AuthorizationResponse {
     pub status: u16,
     /// How the parameters arrived.
     pub delivery: ResponseDelivery,
+    /// How many consent pages the form walker answered on the way (`None`
+    /// when another strategy walked, or no walker: it cannot tell). `Some(0)`
+    /// with a code: the server did not ask, it remembered an earlier
+    /// approval, so the user never had a chance to deny.
+    pub consent_pages: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +58,7 @@ impl AuthorizationResponse {
             raw_location,
             status,
             delivery,
+            consent_pages: None,
         }
     }
 

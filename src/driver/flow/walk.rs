@@ -53,7 +53,10 @@ pub async fn authorize(
     loop {
         let page = match redirects.follow(request, &mut NoHook).await? {
             Arrival::Page(page) => page,
-            Arrival::Client(r) => return Ok(AuthorizationOutcome::Redirected(r)),
+            Arrival::Client(mut r) => {
+                r.consent_pages = Some(pages.consents);
+                return Ok(AuthorizationOutcome::Redirected(r));
+            }
             Arrival::Elsewhere { status, location } => {
                 return Ok(AuthorizationOutcome::RedirectedElsewhere { status, location });
             }
@@ -115,14 +118,14 @@ impl Pages<'_> {
             .iter()
             .find(|f| matches_redirect_uri(&f.action, self.redirect_uri))
         {
-            return ControlFlow::Break(AuthorizationOutcome::Redirected(
-                AuthorizationResponse::from_pairs(
-                    f.submission(None),
-                    f.action.clone(),
-                    resp.status,
-                    ResponseDelivery::FormPost,
-                ),
-            ));
+            let mut r = AuthorizationResponse::from_pairs(
+                f.submission(None),
+                f.action.clone(),
+                resp.status,
+                ResponseDelivery::FormPost,
+            );
+            r.consent_pages = Some(self.consents);
+            return ControlFlow::Break(AuthorizationOutcome::Redirected(r));
         }
         if exhausted {
             return ControlFlow::Break(stopped(StopReason::TooManySteps, resp));
