@@ -468,7 +468,7 @@ mod tests {
             ]
         );
         let t = json(&flows.client_credentials().await);
-        assert_eq!(scopes(&t), ["notes:read", "notes:write", "profile"]);
+        assert_eq!(scopes(&t), ["email", "notes:read", "notes:write", "openid", "profile"]);
     }
 
     #[test]
