@@ -468,7 +468,10 @@ mod tests {
             ]
         );
         let t = json(&flows.client_credentials().await);
-        assert_eq!(scopes(&t), ["email", "notes:read", "notes:write", "openid", "profile"]);
+        assert_eq!(
+            scopes(&t),
+            ["email", "notes:read", "notes:write", "openid", "profile"]
+        );
     }
 
     #[test]
