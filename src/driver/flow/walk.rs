@@ -130,7 +130,21 @@ impl Pages<'_> {
         if exhausted {
             return ControlFlow::Break(stopped(StopReason::TooManySteps, resp));
         }
-        if let Some(api) = self.options.api.as_ref().filter(|_| !self.api_done) {
+        // A page with forms but no login form is the consent page of a user the server
+        // already knows (a login session): the API login is not run on it.
+        let (uf, pf) = self
+            .options
+            .login
+            .as_ref()
+            .map(|l| (l.username_field.as_str(), l.password_field.as_str()))
+            .unwrap_or(("username", "password"));
+        let logged_in = !forms.is_empty() && !forms.iter().any(|f| f.is_login_form(uf, pf));
+        if let Some(api) = self
+            .options
+            .api
+            .as_ref()
+            .filter(|_| !self.api_done && !logged_in)
+        {
             self.api_done = true;
             let user = self.options.user();
             let run = api_login::run(self.driver, self.browser, api, resp, self.request_url, user);
