@@ -43,13 +43,6 @@ const EXPECTED: &[Expect] = &[
          DOT ignores the request parameter and issues a code without the object's state",
     ),
     finding(
-        "authentication_request/prompt-none-after-a-login-is-answered-without-a-page",
-        Fail,
-        Behaviour,
-        "Core §3.1.2.1: prompt=none MUST NOT show a page; after a login DOT answers it with a 500 \
-         page too (oauthlib's validate_silent_login, not implemented by DOT, raises)",
-    ),
-    finding(
         "authentication_request/an-authentication-request-sent-with-post-gets-a-code",
         Fail,
         Behaviour,
@@ -235,6 +228,13 @@ const EXPECTED: &[Expect] = &[
 
 /// The `@serial` scenarios with codes and tokens living 3 s.
 const EXPECTED_WAITS: &[Expect] = &[
+    finding(
+        "authentication_request/prompt-none-after-a-login-is-answered-without-a-page",
+        Fail,
+        Behaviour,
+        "Core §3.1.2.1: prompt=none MUST NOT show a page; after a login DOT answers it with a 500 \
+         page too (oauthlib's validate_silent_login, not implemented by DOT, raises)",
+    ),
     not_run(
         "authorization_code/a-code-no-longer-works-ten-minutes-after-it-was-issued",
         Skip,
